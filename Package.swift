@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// The layers point one way: SolverCore ← SolverSession ← SolverWire ← SolverServer ← solverd.
+import PackageDescription
+
+/// Release builds of the numeric kernels skip exclusivity checks: the kernels hold raw buffers and never alias them.
+let kernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "solverd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "solverd", targets: ["solverd"]),
+        .library(name: "SolverCore", targets: ["SolverCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Numerics: formats, kernels, iterative methods, the live residual. No I/O, no Dispatch.
+        .target(name: "SolverCore", swiftSettings: kernelSettings, linkerSettings: [.linkedLibrary("m")]),
+        // Generators and dense reference solves shared by tests and benchmarks.
+        .target(name: "SolverTestSupport", dependencies: ["SolverCore"]),
+        .executableTarget(
+            name: "solverd",
+            dependencies: [
+                "SolverCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "solverd-bench",
+            dependencies: ["SolverCore", "SolverTestSupport"],
+            path: "bench/Sources/solverd-bench",
+            swiftSettings: kernelSettings
+        ),
+        .testTarget(name: "SolverCoreTests", dependencies: ["SolverCore", "SolverTestSupport"]),
+    ]
+)

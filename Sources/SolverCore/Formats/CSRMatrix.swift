@@ -1,0 +1,171 @@
+/// A sparse matrix in compressed sparse row form, the one layout every solver uses.
+///
+/// Invariants (checked once by the throwing initialiser, re-checkable with `checkInvariants()`):
+/// - `rowPointers.count == rows + 1`, `rowPointers[0] == 0`, never decreasing, `rowPointers[rows] == nnz`;
+/// - `colIndices.count == values.count == nnz`;
+/// - within a row the column indices are strictly increasing and lie in `0..<cols` (canonical form: sorted,
+///   no duplicates), so an entry is found by binary search and the kernels may read without bounds checks;
+/// - every value is finite.
+public struct CSRMatrix: Sendable, Equatable {
+    public let rows: Int
+    public let cols: Int
+    public internal(set) var rowPointers: [Int]
+    public internal(set) var colIndices: [Int32]
+    public internal(set) var values: [Double]
+
+    public var nnz: Int { values.count }
+    public var isSquare: Bool { rows == cols }
+
+    /// Builds a matrix from arrays already known to satisfy the invariants (builders in this module).
+    init(uncheckedRows rows: Int, cols: Int, rowPointers: [Int], colIndices: [Int32], values: [Double]) {
+        self.rows = rows
+        self.cols = cols
+        self.rowPointers = rowPointers
+        self.colIndices = colIndices
+        self.values = values
+        #if SOLVER_INTERNAL_CHECKS
+        try! checkInvariants()
+        #endif
+    }
+
+    /// Validates CSR arrays. Rows whose column indices are out of order are sorted; a column repeated inside a
+    /// row is an error (a compressed row states each entry once). `fieldPrefix` names the arrays in errors.
+    public init(
+        rows: Int, cols: Int, rowPointers: [Int], colIndices: [Int32], values: [Double],
+        fieldPrefix: String = "matrix.data"
+    ) throws {
+        let pointerField = "\(fieldPrefix).row_pointers"
+        let indexField = "\(fieldPrefix).col_indices"
+        let valueField = "\(fieldPrefix).values"
+        guard rows >= 0, cols >= 0 else {
+            throw SolverError.invalidArgument("dimensions must not be negative (rows \(rows), cols \(cols))", field: "matrix.rows")
+        }
+        guard rowPointers.count == rows + 1 else {
+            throw SolverError.dimensionMismatch(
+                "has \(rowPointers.count) entries but rows = \(rows) needs \(rows + 1)", field: pointerField)
+        }
+        guard colIndices.count == values.count else {
+            throw SolverError.dimensionMismatch(
+                "\(indexField) has \(colIndices.count) entries but \(valueField) has \(values.count)", field: valueField)
+        }
+        guard rowPointers[0] == 0 else {
+            throw SolverError.invalidMatrix("must start at 0, found \(rowPointers[0])", field: "\(pointerField)[0]")
+        }
+        for i in 0..<rows where rowPointers[i + 1] < rowPointers[i] {
+            throw SolverError.invalidMatrix(
+                "is not monotone: \(rowPointers[i + 1]) after \(rowPointers[i])", field: "\(pointerField)[\(i + 1)]")
+        }
+        guard rowPointers[rows] == values.count else {
+            throw SolverError.dimensionMismatch(
+                "ends at \(rowPointers[rows]) but there are \(values.count) values", field: "\(pointerField)[\(rows)]")
+        }
+        for (k, v) in values.enumerated() where !v.isFinite {
+            throw SolverError.nonFinite(field: "\(valueField)[\(k)]")
+        }
+        var colIndices = colIndices
+        var values = values
+        for (k, c) in colIndices.enumerated() where c < 0 || Int(c) >= cols {
+            throw SolverError.indexOutOfRange("column \(c) is outside 0..<\(cols)", field: "\(indexField)[\(k)]")
+        }
+        for row in 0..<rows {
+            try Self.canonicaliseSegment(
+                indices: &colIndices, values: &values, range: rowPointers[row]..<rowPointers[row + 1],
+                describe: { "row \(row) repeats column \($0)" }, field: indexField)
+        }
+        self.init(uncheckedRows: rows, cols: cols, rowPointers: rowPointers, colIndices: colIndices, values: values)
+    }
+
+    /// Sorts one compressed segment by index and rejects repeated indices.
+    static func canonicaliseSegment(
+        indices: inout [Int32], values: inout [Double], range: Range<Int>,
+        describe: (Int32) -> String, field: String
+    ) throws {
+        guard range.count > 1 else { return }
+        var sorted = true
+        for k in range.lowerBound..<(range.upperBound - 1) where indices[k] >= indices[k + 1] {
+            sorted = false
+            break
+        }
+        if !sorted {
+            let pairs = range.map { (indices[$0], values[$0]) }.sorted { $0.0 < $1.0 }
+            for (offset, pair) in pairs.enumerated() {
+                indices[range.lowerBound + offset] = pair.0
+                values[range.lowerBound + offset] = pair.1
+            }
+        }
+        for k in range.lowerBound..<(range.upperBound - 1) where indices[k] == indices[k + 1] {
+            throw SolverError(.duplicateEntry, describe(indices[k]), field: field)
+        }
+    }
+
+    /// Re-checks every invariant; used by tests and behind `SOLVER_INTERNAL_CHECKS`.
+    public func checkInvariants() throws {
+        _ = try CSRMatrix(rows: rows, cols: cols, rowPointers: rowPointers, colIndices: colIndices, values: values)
+    }
+
+    /// Position of entry (row, col) in `colIndices`/`values`, or nil when it is not stored. O(log row length).
+    @inlinable
+    public func position(row: Int, col: Int) -> Int? {
+        var low = rowPointers[row]
+        var high = rowPointers[row + 1]
+        let target = Int32(truncatingIfNeeded: col)
+        while low < high {
+            let mid = (low + high) >> 1
+            let c = colIndices[mid]
+            if c == target { return mid }
+            if c < target { low = mid + 1 } else { high = mid }
+        }
+        return nil
+    }
+
+    /// The stored value at (row, col), 0 when the entry is not stored.
+    public subscript(row: Int, col: Int) -> Double {
+        position(row: row, col: col).map { values[$0] } ?? 0
+    }
+
+    /// Overwrites a stored value; `position` comes from `position(row:col:)`.
+    mutating func setValue(at position: Int, to value: Double) {
+        values[position] = value
+    }
+
+    /// Positions of the diagonal entries, -1 where a row stores none.
+    public func diagonalPositions() -> [Int] {
+        (0..<min(rows, cols)).map { position(row: $0, col: $0) ?? -1 } + Array(repeating: -1, count: max(0, rows - cols))
+    }
+
+    /// The diagonal (0 where not stored).
+    public func diagonal() -> [Double] {
+        diagonalPositions().map { $0 >= 0 ? values[$0] : 0 }
+    }
+
+    /// Aᵀ in CSR form, which is A in compressed-column form. O(nnz).
+    public func transposed() -> CSRMatrix {
+        let (t, _) = transposedWithPositions()
+        return t
+    }
+
+    /// Aᵀ plus, for every entry k of A, the position of the same entry inside Aᵀ, so a value change can be
+    /// mirrored in O(1).
+    public func transposedWithPositions() -> (CSRMatrix, [Int]) {
+        var counts = [Int](repeating: 0, count: cols + 1)
+        for c in colIndices { counts[Int(c) + 1] += 1 }
+        for j in 0..<cols { counts[j + 1] += counts[j] }
+        let pointers = counts
+        var next = counts
+        var tIndices = [Int32](repeating: 0, count: nnz)
+        var tValues = [Double](repeating: 0, count: nnz)
+        var mirror = [Int](repeating: 0, count: nnz)
+        for row in 0..<rows {
+            for k in rowPointers[row]..<rowPointers[row + 1] {
+                let c = Int(colIndices[k])
+                let dest = next[c]
+                next[c] += 1
+                tIndices[dest] = Int32(truncatingIfNeeded: row)
+                tValues[dest] = values[k]
+                mirror[k] = dest
+            }
+        }
+        let t = CSRMatrix(uncheckedRows: cols, cols: rows, rowPointers: pointers, colIndices: tIndices, values: tValues)
+        return (t, mirror)
+    }
+}

@@ -1,0 +1,216 @@
+/// The live state of one square system `A x = b`: the matrix (with a column-wise copy for push methods), the
+/// right-hand side, the current iterate `x` and its residual `r = b − A x`.
+///
+/// Invariants, between any two public calls:
+/// - `r` equals `b − A x` up to rounding and to the drift of recurrence-updated residuals (measured by
+///   `verifyRows`/`recomputeResidual`);
+/// - `residualNormSquared == ‖r‖₂²` up to rounding; when `residualTreeIsCurrent` the sum tree holds every `r_i²`;
+/// - `columns` is `Aᵀ` in CSR form and `mirror[k]` is where entry `k` of `matrix` sits in `columns`;
+/// - `pendingInsertions` holds new nonzeros already reflected in `r` but not yet merged into `matrix` (merged by
+///   `compact()` before anything reads the matrix structure again).
+///
+/// Not thread-safe: the owner (a session's serial queue) serialises every call.
+public final class LiveSystem {
+    public private(set) var matrix: CSRMatrix
+    public private(set) var columns: CSRMatrix
+    private(set) var mirror: [Int]
+    public private(set) var b: [Double]
+    public internal(set) var x: [Double]
+    public internal(set) var r: [Double]
+    /// `diagonalPositions[i]` is the position of `A[i][i]` in `matrix`, or -1 when not stored.
+    public private(set) var diagonalPositions: [Int]
+    public internal(set) var residualNormSquared: Double
+    public private(set) var rightHandSideNormSquared: Double
+    /// Incremented on every change to `A`; preconditioners and cached properties compare it to detect staleness.
+    public private(set) var matrixVersion: Int = 0
+    /// Row-parallel loop for the O(nnz) kernels.
+    public let loop: any ParallelLoop
+
+    var residualTree: SumTree
+    private(set) var residualTreeIsCurrent: Bool
+    var pendingInsertions: [Int: Double] = [:]
+    /// Rows whose residual changed through updates since the last `takeChangedRows()`, for local re-convergence.
+    private(set) var changedRows: [Int] = []
+    /// Set when more rows changed than are worth tracking one by one: the change is global.
+    private(set) var changedRowsOverflowed = false
+
+    public var dimension: Int { matrix.rows }
+    public var residualNorm: Double { residualNormSquared.squareRoot() }
+    public var rightHandSideNorm: Double { rightHandSideNormSquared.squareRoot() }
+
+    /// Starts from `x0` (zeros by default) and computes `r` exactly.
+    public init(matrix: CSRMatrix, b: [Double], x0: [Double]? = nil, loop: any ParallelLoop = SequentialLoop()) throws {
+        guard matrix.rows > 0, matrix.nnz > 0 else {
+            throw SolverError(.empty, "the matrix has no rows or no entries", field: "matrix")
+        }
+        guard matrix.isSquare else {
+            throw SolverError(.notSquare, "the matrix is \(matrix.rows)×\(matrix.cols); a system needs a square matrix", field: "matrix.cols")
+        }
+        guard b.count == matrix.rows else {
+            throw SolverError.dimensionMismatch("has \(b.count) entries but the matrix has \(matrix.rows) rows", field: "vector")
+        }
+        if let k = b.firstIndex(where: { !$0.isFinite }) { throw SolverError.nonFinite(field: "vector[\(k)]") }
+        if let x0 {
+            guard x0.count == matrix.rows else {
+                throw SolverError.dimensionMismatch("has \(x0.count) entries but the matrix has \(matrix.rows) rows", field: "x0")
+            }
+            if let k = x0.firstIndex(where: { !$0.isFinite }) { throw SolverError.nonFinite(field: "x0[\(k)]") }
+        }
+        self.matrix = matrix
+        (self.columns, self.mirror) = matrix.transposedWithPositions()
+        self.b = b
+        self.x = x0 ?? [Double](repeating: 0, count: matrix.rows)
+        self.r = [Double](repeating: 0, count: matrix.rows)
+        self.diagonalPositions = matrix.diagonalPositions()
+        self.rightHandSideNormSquared = VectorKernels.normSquared(b)
+        self.residualNormSquared = 0
+        self.residualTree = SumTree(count: matrix.rows)
+        self.residualTreeIsCurrent = false
+        self.loop = loop
+        recomputeResidual()
+    }
+
+    // MARK: Residual bookkeeping
+
+    /// Recomputes `r = b − A x` and `‖b‖` exactly (O(nnz)); returns `‖r‖₂`.
+    @discardableResult
+    public func recomputeResidual() -> Double {
+        compact()
+        residualNormSquared = SparseKernels.residual(matrix, b: b, x: x, into: &r, loop: loop)
+        rightHandSideNormSquared = VectorKernels.normSquared(b)
+        residualTreeIsCurrent = false
+        return residualNorm
+    }
+
+    /// Called by methods that rewrote all of `r`: records the new norm; the sum tree is rebuilt lazily.
+    func residualChangedEverywhere(normSquared: Double) {
+        residualNormSquared = normSquared
+        residualTreeIsCurrent = false
+    }
+
+    /// Makes the sum tree current (O(n) after a global step, free otherwise).
+    func ensureResidualTree() {
+        guard !residualTreeIsCurrent else { return }
+        residualTree.rebuild(squaresOf: r)
+        residualNormSquared = residualTree.total
+        residualTreeIsCurrent = true
+    }
+
+    /// Sets `r_i` keeping the norm (and the tree, when current) exact. O(log n) with a current tree, else O(1).
+    @inline(__always)
+    func setResidual(_ i: Int, _ value: Double) {
+        if residualTreeIsCurrent {
+            residualTree.set(i, value * value)
+            residualNormSquared = residualTree.total
+        } else {
+            residualNormSquared += value * value - r[i] * r[i]
+        }
+        r[i] = value
+    }
+
+    /// Records that row `i`'s residual changed through an update.
+    private func noteChanged(_ i: Int) {
+        guard !changedRowsOverflowed else { return }
+        if changedRows.count >= Self.changedRowsLimit(dimension) {
+            changedRowsOverflowed = true
+            changedRows = []
+        } else {
+            changedRows.append(i)
+        }
+    }
+
+    /// Beyond this many changed rows the change counts as global (the list is not worth keeping).
+    static func changedRowsLimit(_ n: Int) -> Int { max(64, n / 32) }
+
+    /// Hands over the rows changed since the last call; nil when too many changed to track (a global change).
+    func takeChangedRows() -> [Int]? {
+        defer { changedRows = []; changedRowsOverflowed = false }
+        return changedRowsOverflowed ? nil : changedRows
+    }
+
+    // MARK: Updates (each O(1) or O(log n) on the live state)
+
+    /// `b[index] += delta`, and `r[index]` with it.
+    public func addToRightHandSide(_ index: Int, _ delta: Double, field: String = "delta_costs") throws {
+        guard index >= 0, index < dimension else {
+            throw SolverError.indexOutOfRange("index \(index) is outside 0..<\(dimension)", field: field)
+        }
+        guard delta.isFinite, (b[index] + delta).isFinite else { throw SolverError.nonFinite(field: field) }
+        let old = b[index]
+        b[index] = old + delta
+        rightHandSideNormSquared += b[index] * b[index] - old * old
+        setResidual(index, r[index] + delta)
+        noteChanged(index)
+    }
+
+    /// The current value of `A[row][col]` (0 when not stored).
+    public func entry(row: Int, col: Int) -> Double {
+        if let p = matrix.position(row: row, col: col) { return matrix.values[p] }
+        return pendingInsertions[row * dimension + col] ?? 0
+    }
+
+    /// Sets `A[row][col] = newValue`, after checking `expectedOldValue` when given (a mismatch throws and changes
+    /// nothing). A value for an entry not stored yet becomes a new nonzero, merged into the structure lazily.
+    /// Returns the previous value.
+    @discardableResult
+    public func setEntry(row: Int, col: Int, to newValue: Double, expectedOldValue: Double? = nil,
+                         tolerance: Double = 1e-12, field: String = "matrix_updates") throws -> Double {
+        let n = dimension
+        guard row >= 0, row < n else { throw SolverError.indexOutOfRange("row \(row) is outside 0..<\(n)", field: "\(field).row") }
+        guard col >= 0, col < n else { throw SolverError.indexOutOfRange("col \(col) is outside 0..<\(n)", field: "\(field).col") }
+        guard newValue.isFinite else { throw SolverError.nonFinite(field: "\(field).new_value") }
+        let position = matrix.position(row: row, col: col)
+        let old = position.map { matrix.values[$0] } ?? pendingInsertions[row * n + col] ?? 0
+        if let expectedOldValue, abs(expectedOldValue - old) > tolerance * max(1, abs(old)) {
+            throw SolverError(.oldValueMismatch,
+                              "A[\(row)][\(col)] is \(old), not the stated old_value \(expectedOldValue); update not applied",
+                              field: "\(field).old_value")
+        }
+        if let position {
+            matrix.setValue(at: position, to: newValue)
+            columns.setValue(at: mirror[position], to: newValue)
+        } else {
+            pendingInsertions[row * n + col] = newValue
+        }
+        matrixVersion &+= 1
+        setResidual(row, r[row] - (newValue - old) * x[col])
+        noteChanged(row)
+        return old
+    }
+
+    /// Merges pending new nonzeros into `matrix` and `columns` (O(nnz), amortised over every insertion since the
+    /// last merge).
+    public func compact() {
+        guard !pendingInsertions.isEmpty else { return }
+        let n = dimension
+        var triplets = COOTriplets(rows: n, cols: n)
+        triplets.reserve(matrix.nnz + pendingInsertions.count)
+        for i in 0..<n {
+            for k in matrix.rowPointers[i]..<matrix.rowPointers[i + 1] {
+                triplets.append(row: i, col: Int(matrix.colIndices[k]), value: matrix.values[k])
+            }
+        }
+        for (key, value) in pendingInsertions { triplets.append(row: key / n, col: key % n, value: value) }
+        pendingInsertions.removeAll()
+        matrix = triplets.toCSR()
+        (columns, mirror) = matrix.transposedWithPositions()
+        diagonalPositions = matrix.diagonalPositions()
+    }
+
+    /// Replaces `x` (for example with a client-supplied iterate) and recomputes `r`.
+    public func replaceSolution(_ newX: [Double]) throws {
+        guard newX.count == dimension else {
+            throw SolverError.dimensionMismatch("has \(newX.count) entries but the system has \(dimension)", field: "x")
+        }
+        if let k = newX.firstIndex(where: { !$0.isFinite }) { throw SolverError.nonFinite(field: "x[\(k)]") }
+        x = newX
+        recomputeResidual()
+    }
+
+    /// Bytes held by the vectors and matrix copies, for memory accounting.
+    public var memoryBytes: Int {
+        let vectors = (b.count + x.count + r.count) * 8 + residualTree.capacity * 16
+        let matrices = 2 * (matrix.nnz * 12 + (matrix.rows + 1) * 8) + mirror.count * 8 + diagonalPositions.count * 8
+        return vectors + matrices + pendingInsertions.count * 32
+    }
+}

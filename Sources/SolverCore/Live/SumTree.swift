@@ -1,0 +1,68 @@
+/// A complete binary tree of sums over `n` non-negative leaves (here the squares `r_i²`), so that the total is
+/// read in O(1) and one leaf changes in O(log n) without the cancellation a running `+= new − old` suffers when
+/// the sum shrinks by many orders of magnitude (every inner node is recomputed from its children).
+///
+/// Layout: `nodes[1]` is the root, node `p` has children `2p` and `2p+1`, leaves sit at `capacity + i`.
+struct SumTree {
+    private(set) var capacity: Int
+    private var nodes: [Double]
+
+    init(count: Int) {
+        var capacity = 1
+        while capacity < max(count, 1) { capacity <<= 1 }
+        self.capacity = capacity
+        self.nodes = [Double](repeating: 0, count: 2 * capacity)
+    }
+
+    var total: Double { nodes[1] }
+
+    func leaf(_ i: Int) -> Double { nodes[capacity + i] }
+
+    /// Sets one leaf and refreshes its ancestors.
+    mutating func set(_ i: Int, _ value: Double) {
+        nodes.withUnsafeMutableBufferPointer { t in
+            // Invariant: 0 <= i < capacity, so every index visited is in 1..<2*capacity.
+            var p = capacity + i
+            t[p] = value
+            p >>= 1
+            while p >= 1 {
+                t[p] = t[2 * p] + t[2 * p + 1]
+                p >>= 1
+            }
+        }
+    }
+
+    /// Rebuilds every node from the squares of `values`. O(n).
+    mutating func rebuild(squaresOf values: [Double]) {
+        precondition(values.count <= capacity)
+        nodes.withUnsafeMutableBufferPointer { t in
+            values.withUnsafeBufferPointer { v in
+                for i in 0..<v.count { t[capacity + i] = v[i] * v[i] }
+                for i in v.count..<capacity { t[capacity + i] = 0 }
+                var p = capacity - 1
+                while p >= 1 {
+                    t[p] = t[2 * p] + t[2 * p + 1]
+                    p -= 1
+                }
+            }
+        }
+    }
+
+    /// Indices of leaves whose value exceeds `threshold`, descending only into subtrees whose sum exceeds it
+    /// (a subtree's sum bounds each of its leaves), stopping after `limit` hits. Cost O(hits · log n) plus the
+    /// subtrees whose many small leaves add up past the threshold.
+    func leaves(above threshold: Double, limit: Int) -> [Int] {
+        var found: [Int] = []
+        var stack = [1]
+        while let p = stack.popLast(), found.count < limit {
+            guard nodes[p] > threshold else { continue }
+            if p >= capacity {
+                found.append(p - capacity)
+            } else {
+                stack.append(2 * p + 1)
+                stack.append(2 * p)
+            }
+        }
+        return found
+    }
+}

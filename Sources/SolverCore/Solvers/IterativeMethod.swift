@@ -1,0 +1,66 @@
+/// The names clients use for methods (the plan's list plus ours; plan errata §7).
+public enum MethodKind: String, Sendable, CaseIterable, Codable {
+    case jacobi
+    case gaussSeidel = "gauss_seidel"
+    case cg
+    case bicgstab
+    case neumann
+    case push
+    case randomWalk = "random_walk"
+    case hybrid
+
+    /// Parses a client-supplied name; the error lists the valid ones.
+    public static func parse(_ name: String, field: String = "method") throws -> MethodKind {
+        guard let kind = MethodKind(rawValue: name) else {
+            let valid = allCases.map(\.rawValue).joined(separator: ", ")
+            throw SolverError(.unsupportedMethod, "unknown method '\(name)'; valid methods: \(valid)", field: field)
+        }
+        return kind
+    }
+}
+
+/// Preconditioners for `cg` and `bicgstab`. `ilu` means incomplete factorisation: IC(0) on symmetric positive
+/// definite matrices, ILU(0) otherwise.
+public enum PreconditionerKind: String, Sendable, CaseIterable, Codable {
+    case none
+    case jacobi
+    case ilu
+
+    public static func parse(_ name: String, field: String = "options.preconditioner") throws -> PreconditionerKind {
+        guard let kind = PreconditionerKind(rawValue: name) else {
+            let valid = allCases.map(\.rawValue).joined(separator: ", ")
+            throw SolverError(.invalidArgument, "unknown preconditioner '\(name)'; valid: \(valid)", field: field)
+        }
+        return kind
+    }
+}
+
+/// What one step of a method did.
+public struct MethodStep: Sendable, Equatable {
+    /// Floating-point operations performed (multiply-adds count as two).
+    public var flops: Int
+    /// Set when the method cannot continue from this state (a zero pivot, a vanishing inner product).
+    public var breakdown: String?
+
+    public init(flops: Int, breakdown: String? = nil) {
+        self.flops = flops
+        self.breakdown = breakdown
+    }
+}
+
+/// An iterative method that advances a `LiveSystem` one step at a time, so a scheduler can interleave sessions.
+///
+/// Contract:
+/// - `restart` is called before the first step and after anything changed `A`, `b`, `x` or `r` from outside the
+///   method (updates, corrections). It starts from the system's current `x` and `r` (a warm start) and may throw
+///   when the method cannot apply (for example a zero diagonal for Jacobi), naming the field.
+/// - `step` performs one iteration or sweep. On return `system.x` is the new iterate and `system.r`,
+///   `system.residualNormSquared` describe `b − A x` (recurrence-updated residuals may drift from the true one by
+///   rounding; the verification layer measures and corrects that).
+/// - Methods never loop unboundedly inside `step` and never check convergence themselves: the caller does.
+public protocol IterativeMethod: AnyObject {
+    /// What runs, e.g. `cg+ic0`, for reports.
+    var name: String { get }
+    func restart(_ system: LiveSystem) throws
+    func step(_ system: LiveSystem) -> MethodStep
+}

@@ -1,0 +1,18 @@
+import Testing
+@testable import SolverCore
+
+@Suite struct CSRMatrixTests {
+    @Test func sortsRowsAndFindsEntries() throws {
+        let a = try CSRMatrix(rows: 2, cols: 3, rowPointers: [0, 2, 3], colIndices: [2, 0, 1], values: [5, 4, 7])
+        #expect(a.colIndices == [0, 2, 1])
+        #expect(a[0, 2] == 5)
+        #expect(a[0, 1] == 0)
+        #expect(a.position(row: 1, col: 1) == 2)
+    }
+
+    @Test func rejectsRepeatedColumnInARow() {
+        #expect(throws: SolverError.self) {
+            try CSRMatrix(rows: 1, cols: 2, rowPointers: [0, 2], colIndices: [1, 1], values: [1, 2])
+        }
+    }
+}
