@@ -49,12 +49,15 @@ struct SumTree {
     }
 
     /// Indices of leaves whose value exceeds `threshold`, descending only into subtrees whose sum exceeds it
-    /// (a subtree's sum bounds each of its leaves), stopping after `limit` hits. Cost O(hits · log n) plus the
-    /// subtrees whose many small leaves add up past the threshold.
+    /// (a subtree's sum bounds each of its leaves). Stops after `limit` hits or `limit · 64` visited nodes, so a
+    /// residual spread thinly over many rows cannot turn one search into an O(n) walk.
     func leaves(above threshold: Double, limit: Int) -> [Int] {
         var found: [Int] = []
         var stack = [1]
-        while let p = stack.popLast(), found.count < limit {
+        var visits = 0
+        let maxVisits = limit &* 64
+        while let p = stack.popLast(), found.count < limit, visits < maxVisits {
+            visits += 1
             guard nodes[p] > threshold else { continue }
             if p >= capacity {
                 found.append(p - capacity)
@@ -64,5 +67,11 @@ struct SumTree {
             }
         }
         return found
+    }
+
+    /// Hands the node storage to `body` for a batch of leaf updates without per-call overhead; see `set`.
+    mutating func withNodes<R>(_ body: (UnsafeMutablePointer<Double>, Int) -> R) -> R {
+        let capacity = self.capacity
+        return nodes.withUnsafeMutableBufferPointer { body($0.baseAddress!, capacity) }
     }
 }

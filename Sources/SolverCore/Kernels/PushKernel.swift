@@ -1,0 +1,129 @@
+/// The inner loop of forward push (Gauss–Southwell local residual push) on raw buffers.
+///
+/// Pushing row i moves its residual into x: `δ = r_i / a_ii`, `x_i += δ`, `r_i = 0`, and for every other entry
+/// `a_ji` of column i, `r_j −= a_ji · δ`. Each changed `r_j²` is written into the sum tree (leaves at
+/// `capacity + j`, parents recomputed from children) so `‖r‖₂²` stays exact at the root.
+///
+/// Invariants the caller guarantees: `columns` is Aᵀ in canonical CSR (so row i of it is column i of A) with every
+/// index < n; `diagonalPositions[i]` is -1 or a valid position in `matrixValues`; `x`, `r` have n entries; the tree
+/// has `2 · capacity` nodes with `capacity ≥ n`; `queue` has n slots and `marks` n entries. A row is in the queue at
+/// most once (guarded by `marks[row] == epoch`), so the ring never overflows. No pointer escapes the call.
+struct PushKernel {
+    let columnPointers: UnsafePointer<Int>
+    let columnRows: UnsafePointer<Int32>
+    let columnValues: UnsafePointer<Double>
+    let diagonalPositions: UnsafePointer<Int>
+    let matrixValues: UnsafePointer<Double>
+    let x: UnsafeMutablePointer<Double>
+    let r: UnsafeMutablePointer<Double>
+    let tree: UnsafeMutablePointer<Double>
+    let treeCapacity: Int
+    let queue: UnsafeMutablePointer<Int32>
+    let marks: UnsafeMutablePointer<UInt32>
+    let n: Int
+    let epoch: UInt32
+
+    struct Outcome {
+        var work = 0
+        var pushes = 0
+        /// A queued row whose diagonal is zero or missing: push cannot divide by it.
+        var zeroPivotRow: Int?
+    }
+
+    @inline(__always)
+    func setLeaf(_ i: Int, _ value: Double) {
+        var p = treeCapacity + i
+        tree[p] = value * value
+        p >>= 1
+        while p >= 1 {
+            tree[p] = tree[2 * p] + tree[2 * p + 1]
+            p >>= 1
+        }
+    }
+
+    /// Pushes queued rows whose |r_i| exceeds `threshold` until the queue empties or `workBudget` entries have
+    /// been touched. `head`/`count` describe the ring and are updated in place.
+    func run(threshold: Double, workBudget: Int, head: inout Int, count: inout Int) -> Outcome {
+        var outcome = Outcome()
+        while count > 0, outcome.work < workBudget {
+            let i = Int(queue[head])
+            head = head + 1 == n ? 0 : head + 1
+            count -= 1
+            marks[i] = 0
+            let ri = r[i]
+            guard abs(ri) > threshold else { continue }
+            let dp = diagonalPositions[i]
+            let aii = dp >= 0 ? matrixValues[dp] : 0
+            guard aii != 0 else {
+                outcome.zeroPivotRow = i
+                return outcome
+            }
+            let delta = ri / aii
+            x[i] += delta
+            r[i] = 0
+            setLeaf(i, 0)
+            var k = columnPointers[i]
+            let end = columnPointers[i + 1]
+            outcome.work += end - k + 1
+            outcome.pushes += 1
+            while k < end {
+                let j = Int(columnRows[k])
+                if j != i {
+                    let rj = r[j] - columnValues[k] * delta
+                    r[j] = rj
+                    setLeaf(j, rj)
+                    if abs(rj) > threshold, marks[j] != epoch {
+                        marks[j] = epoch
+                        var tail = head + count
+                        if tail >= n { tail -= n }
+                        queue[tail] = Int32(truncatingIfNeeded: j)
+                        count += 1
+                    }
+                }
+                k &+= 1
+            }
+        }
+        return outcome
+    }
+}
+
+extension PushKernel {
+    /// Binds a kernel to the system's buffers for the duration of `body`. The residual tree must be current.
+    static func withKernel<R>(
+        on system: LiveSystem, queue: inout [Int32], marks: inout [UInt32], epoch: UInt32,
+        _ body: (PushKernel) -> R
+    ) -> R {
+        precondition(system.residualTreeIsCurrent && system.pendingInsertions.isEmpty, "push needs a current tree and a compact matrix")
+        let n = system.dimension
+        precondition(queue.count == n && marks.count == n)
+        let columns = system.columns
+        let values = system.matrix.values
+        let diagonal = system.diagonalPositions
+        return columns.rowPointers.withUnsafeBufferPointer { cp in
+            columns.colIndices.withUnsafeBufferPointer { cr in
+                columns.values.withUnsafeBufferPointer { cv in
+                    diagonal.withUnsafeBufferPointer { dp in
+                        values.withUnsafeBufferPointer { mv in
+                            queue.withUnsafeMutableBufferPointer { q in
+                                marks.withUnsafeMutableBufferPointer { m in
+                                    system.x.withUnsafeMutableBufferPointer { xv in
+                                        system.r.withUnsafeMutableBufferPointer { rv in
+                                            system.residualTree.withNodes { nodes, capacity in
+                                                body(PushKernel(
+                                                    columnPointers: cp.baseAddress!, columnRows: cr.baseAddress!,
+                                                    columnValues: cv.baseAddress!, diagonalPositions: dp.baseAddress!,
+                                                    matrixValues: mv.baseAddress!, x: xv.baseAddress!, r: rv.baseAddress!,
+                                                    tree: nodes, treeCapacity: capacity, queue: q.baseAddress!,
+                                                    marks: m.baseAddress!, n: n, epoch: epoch))
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
