@@ -34,15 +34,24 @@ public struct CSRMatrix: Sendable, Equatable {
         rows: Int, cols: Int, rowPointers: [Int], colIndices: [Int32], values: [Double],
         fieldPrefix: String = "matrix.data"
     ) throws {
-        let pointerField = "\(fieldPrefix).row_pointers"
-        let indexField = "\(fieldPrefix).col_indices"
-        let valueField = "\(fieldPrefix).values"
+        try self.init(
+            rows: rows, cols: cols, rowPointers: rowPointers, colIndices: colIndices, values: values,
+            names: .rowCompressed(fieldPrefix))
+    }
+
+    /// The validating initialiser with the names its errors use (see `FieldNames`).
+    init(
+        rows: Int, cols: Int, rowPointers: [Int], colIndices: [Int32], values: [Double], names: FieldNames
+    ) throws {
+        let pointerField = names.pointers
+        let indexField = names.indices
+        let valueField = names.values
         guard rows >= 0, cols >= 0 else {
             throw SolverError.invalidArgument("dimensions must not be negative (rows \(rows), cols \(cols))", field: "matrix.rows")
         }
-        guard rowPointers.count == rows + 1 else {
+        guard rowPointers.count - 1 == rows else {
             throw SolverError.dimensionMismatch(
-                "has \(rowPointers.count) entries but rows = \(rows) needs \(rows + 1)", field: pointerField)
+                "has \(rowPointers.count) entries but needs one more than the \(rows) \(names.major)s", field: pointerField)
         }
         guard colIndices.count == values.count else {
             throw SolverError.dimensionMismatch(
@@ -65,12 +74,12 @@ public struct CSRMatrix: Sendable, Equatable {
         var colIndices = colIndices
         var values = values
         for (k, c) in colIndices.enumerated() where c < 0 || Int(c) >= cols {
-            throw SolverError.indexOutOfRange("column \(c) is outside 0..<\(cols)", field: "\(indexField)[\(k)]")
+            throw SolverError.indexOutOfRange("\(names.minor) \(c) is outside 0..<\(cols)", field: "\(indexField)[\(k)]")
         }
         for row in 0..<rows {
             try Self.canonicaliseSegment(
                 indices: &colIndices, values: &values, range: rowPointers[row]..<rowPointers[row + 1],
-                describe: { "row \(row) repeats column \($0)" }, field: indexField)
+                describe: { "\(names.major) \(row) repeats \(names.minor) \($0)" }, field: indexField)
         }
         self.init(uncheckedRows: rows, cols: cols, rowPointers: rowPointers, colIndices: colIndices, values: values)
     }
