@@ -36,5 +36,10 @@ let package = Package(
             swiftSettings: kernelSettings
         ),
         .testTarget(name: "SolverCoreTests", dependencies: ["SolverCore", "SolverTestSupport"]),
+        // libwebsockets 4.1.6 from the system (Debian libwebsockets-dev); the shim re-exports macros Swift cannot see.
+        .systemLibrary(name: "CLibwebsockets", pkgConfig: "libwebsockets", providers: [.apt(["libwebsockets-dev"])]),
+        // HTTP + WebSocket transport (Sources/SolverServer/LWS) and, later, routes and sessions on top of it.
+        .target(name: "SolverServer", dependencies: ["CLibwebsockets"]),
+        .testTarget(name: "SolverServerTests", dependencies: ["SolverServer"]),
     ]
 )

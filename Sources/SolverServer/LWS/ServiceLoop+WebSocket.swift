@@ -1,0 +1,135 @@
+import CLibwebsockets
+
+/// WebSocket upgrades, messages and frames on the service thread.
+extension ServiceLoop {
+    /// Decides an upgrade while it is still HTTP, so a refusal is a real HTTP response.
+    func confirmUpgrade(_ wsi: OpaquePointer, upgrade: String) -> Int32 {
+        guard upgrade.lowercased() == "websocket" else {
+            return rejectUpgrade(wsi, status: 400, headers: [], body: [], message: "unsupported upgrade")
+        }
+        let request = LWSRequestReader.upgradeRequest(wsi)
+        if draining {
+            return rejectUpgrade(wsi, status: 503, headers: [], body: [], message: "the server is shutting down")
+        }
+        guard configuration.webSocketPaths.contains(request.path) else {
+            return rejectUpgrade(wsi, status: 404, headers: [], body: [], message: "no WebSocket endpoint here")
+        }
+        let offered = request.requestedSubprotocols
+        if !offered.isEmpty && !offered.contains(where: configuration.webSocketSubprotocols.contains) {
+            return rejectUpgrade(wsi, status: 400, headers: [], body: [], message: "no supported subprotocol offered")
+        }
+        switch handler.webSocketShouldAccept(request) {
+        case .accept:
+            pendingUpgrades[wsi] = request
+            return 0
+        case .reject(let status, let headers, let body):
+            return rejectUpgrade(wsi, status: status, headers: headers, body: body, message: "upgrade refused")
+        }
+    }
+
+    /// Writes a complete refusal and tells lws the transaction is done (returning 1 from CONFIRM_UPGRADE).
+    /// The one write outside a writeable callback: lws needs the answer synchronously here, exactly as its own
+    /// `lws_return_http_status` does during the handshake. The response is small and the socket fresh.
+    private func rejectUpgrade(
+        _ wsi: OpaquePointer, status: Int, headers: [(String, String)], body: [UInt8], message: String
+    ) -> Int32 {
+        let code = status == 503 ? "shutting_down" : (status == 404 ? "not_found" : "upgrade_refused")
+        let payload = body.isEmpty ? TransportErrorBody.json(code: code, message: message) : body
+        let allHeaders = headers.isEmpty ? TransportErrorBody.headers : headers
+        let response =
+            HTTPResponseHead.serialize(
+                status: status, headers: allHeaders, framing: .contentLength(payload.count), closeConnection: false)
+            + payload
+        var buffer = [UInt8](repeating: 0, count: Int(CLWS_PRE) + response.count)
+        buffer.replaceSubrange(Int(CLWS_PRE)..., with: response)
+        let written = buffer.withUnsafeMutableBufferPointer { all in
+            // Invariant: the payload starts LWS_PRE bytes into the buffer, as lws_write requires.
+            lws_write(wsi, all.baseAddress! + Int(CLWS_PRE), response.count, LWS_WRITE_HTTP_HEADERS)
+        }
+        return written < 0 ? -1 : 1
+    }
+
+    func webSocketEstablished(_ wsi: OpaquePointer) -> Int32 {
+        guard let request = pendingUpgrades.removeValue(forKey: wsi) else { return -1 }
+        // lws copied the protocol table: compare by name, never by pointer.
+        let name = lws_get_protocol(wsi).flatMap { $0.pointee.name.map { String(cString: $0) } }
+        let connection = WebSocketConnection(
+            id: makeID(), remoteAddress: request.remoteAddress, path: request.path,
+            subprotocol: name == LWSContext.httpProtocolName ? nil : name,
+            maxQueuedBytes: configuration.maxQueuedBytesPerConnection, waker: waker)
+        sockets[wsi] = WebSocketState(connection: connection)
+        wsiByID[connection.id] = wsi
+        handler.webSocketDidOpen(connection)
+        if draining { connection.close(code: .goingAway, reason: "server shutting down") }
+        return 0
+    }
+
+    /// Reassembles fragments (lws may also split one frame over several callbacks) into one message.
+    func webSocketReceived(_ wsi: OpaquePointer, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        guard let state = sockets[wsi] else { return -1 }
+        if !state.inMessage {
+            state.inMessage = true
+            state.isBinary = lws_frame_is_binary(wsi) != 0
+        }
+        if state.message.count + bytes.count > configuration.maxMessageBytes {
+            return closeNow(wsi, state, .messageTooBig, "message exceeds \(configuration.maxMessageBytes) bytes")
+        }
+        state.message.append(contentsOf: bytes)
+        guard lws_is_final_fragment(wsi) != 0 else { return 0 }
+
+        let message = state.message
+        state.inMessage = false
+        if state.message.capacity > 1 << 20 { state.message = [] } else { state.message.removeAll(keepingCapacity: true) }
+        if state.isBinary {
+            handler.webSocketDidReceive(state.connection, binary: message)
+        } else if let text = String(validating: message, as: UTF8.self) {
+            handler.webSocketDidReceive(state.connection, text: text)
+        } else {
+            return closeNow(wsi, state, .invalidPayload, "invalid UTF-8")
+        }
+        return 0
+    }
+
+    /// One frame (or the close) per callback.
+    func webSocketWriteable(_ wsi: OpaquePointer) -> Int32 {
+        guard let state = sockets[wsi] else { return 0 }
+        switch state.connection.takeWrite(into: writeBuffer) {
+        case .idle:
+            return 0
+        case .frame(let count, let isText, let isStart, let isEnd, let moreQueued):
+            let flags = clws_ws_write_flags(isText ? LWS_WRITE_TEXT : LWS_WRITE_BINARY, isStart ? 1 : 0, isEnd ? 1 : 0)
+            // Invariant: count <= writeBuffer.count and writeBuffer is preceded by LWS_PRE bytes of headroom.
+            guard lws_write(wsi, writePointer, count, flags) >= 0 else { return -1 }
+            if moreQueued { lws_callback_on_writable(wsi) }
+            return 0
+        case .close(let code, let reason):
+            return closeNow(wsi, state, code, reason)
+        }
+    }
+
+    func peerInitiatedClose(_ wsi: OpaquePointer, _ payload: UnsafeRawBufferPointer) {
+        guard let state = sockets[wsi] else { return }
+        state.closeCode =
+            payload.count >= 2
+            ? WebSocketCloseCode(rawValue: UInt16(payload[0]) << 8 | UInt16(payload[1])) : .noStatus
+    }
+
+    private func closeNow(
+        _ wsi: OpaquePointer, _ state: WebSocketState, _ code: WebSocketCloseCode, _ reason: String
+    ) -> Int32 {
+        closeNow(wsi, state, code, WebSocketConnection.truncatedReason(reason))
+    }
+
+    /// Sends the close frame with `code` and lets lws finish the handshake (returning -1 from the callback).
+    private func closeNow(
+        _ wsi: OpaquePointer, _ state: WebSocketState, _ code: WebSocketCloseCode, _ reason: [UInt8]
+    ) -> Int32 {
+        state.closeCode = code
+        var reason = reason
+        reason.withUnsafeMutableBufferPointer { bytes in
+            // lws copies the reason into its own close buffer before returning.
+            lws_close_reason(wsi, lws_close_status(UInt32(code.rawValue)), bytes.baseAddress, bytes.count)
+        }
+        return -1
+    }
+}

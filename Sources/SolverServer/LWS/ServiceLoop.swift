@@ -1,0 +1,163 @@
+import CLibwebsockets
+
+/// Everything the service thread knows: which wsi is which connection, half-read requests, half-assembled
+/// messages. Confined to the service thread (reached only through ``ServiceThreadBound``); never locked.
+///
+/// Invariants: `wsiByID` maps exactly the ids of live HTTP exchanges and open WebSockets to their wsi, and every
+/// entry is removed when lws reports the wsi closed or destroyed, so a stale id can never reach a freed wsi.
+/// One `lws_write` per writeable callback, always from `writeBuffer` (which has `LWS_PRE` bytes of headroom).
+final class ServiceLoop {
+    final class HTTPState {
+        let request: HTTPRequest
+        let exchange: HTTPExchange
+        var body: [UInt8] = []
+        var awaitingBody: Bool
+        var rejected = false
+        init(request: HTTPRequest, exchange: HTTPExchange, awaitingBody: Bool) {
+            self.request = request
+            self.exchange = exchange
+            self.awaitingBody = awaitingBody
+        }
+    }
+
+    final class WebSocketState {
+        let connection: WebSocketConnection
+        var message: [UInt8] = []
+        var inMessage = false
+        var isBinary = false
+        var closeCode: WebSocketCloseCode?
+        init(connection: WebSocketConnection) { self.connection = connection }
+    }
+
+    let configuration: TransportConfiguration
+    let handler: any TransportHandler
+    let waker: TransportWaker
+    private(set) var stopRequested = false
+    private(set) var draining = false
+    private var nextID: UInt64 = 1
+
+    var wsiByID: [UInt64: OpaquePointer] = [:]
+    var httpStates: [OpaquePointer: HTTPState] = [:]
+    var pendingUpgrades: [OpaquePointer: WebSocketUpgradeRequest] = [:]
+    var sockets: [OpaquePointer: WebSocketState] = [:]
+
+    /// `LWS_PRE` headroom followed by `writeChunkBytes` of payload; owned by this loop, freed in `deinit`.
+    private let scratch: UnsafeMutableRawBufferPointer
+    /// The payload part of `scratch`: pieces are copied here and handed to `lws_write`.
+    let writeBuffer: UnsafeMutableRawBufferPointer
+
+    init(configuration: TransportConfiguration, handler: any TransportHandler, waker: TransportWaker) {
+        self.configuration = configuration
+        self.handler = handler
+        self.waker = waker
+        let chunk = max(1024, configuration.writeChunkBytes)
+        scratch = .allocate(byteCount: Int(CLWS_PRE) + chunk, alignment: 16)
+        writeBuffer = UnsafeMutableRawBufferPointer(rebasing: scratch[Int(CLWS_PRE)...])
+    }
+
+    deinit { scratch.deallocate() }
+
+    func makeID() -> UInt64 {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    /// Start of the payload in `writeBuffer`, typed for `lws_write`.
+    var writePointer: UnsafeMutablePointer<UInt8> { writeBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self) }
+
+    func handle(
+        _ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?, _ length: Int
+    ) -> Int32 {
+        switch reason {
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+            drainWakeups()
+            return 0
+        case LWS_CALLBACK_HTTP:
+            let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
+            return httpRequestArrived(wsi, path: path)
+        case LWS_CALLBACK_HTTP_BODY:
+            return httpBodyArrived(wsi, UnsafeRawBufferPointer(start: input, count: input == nil ? 0 : length))
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            return httpBodyCompleted(wsi)
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            return httpWriteable(wsi)
+        case LWS_CALLBACK_CLOSED_HTTP:
+            forget(wsi)
+            return 0
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            let upgrade = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
+            return confirmUpgrade(wsi, upgrade: upgrade)
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+            return pendingUpgrades[wsi] == nil ? 1 : 0
+        case LWS_CALLBACK_ESTABLISHED:
+            return webSocketEstablished(wsi)
+        case LWS_CALLBACK_RECEIVE:
+            return webSocketReceived(wsi, UnsafeRawBufferPointer(start: input, count: input == nil ? 0 : length))
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return webSocketWriteable(wsi)
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+            peerInitiatedClose(wsi, UnsafeRawBufferPointer(start: input, count: input == nil ? 0 : length))
+            return 0
+        case LWS_CALLBACK_CLOSED, LWS_CALLBACK_WSI_DESTROY:
+            forget(wsi)
+            return 0
+        default:
+            return 0
+        }
+    }
+
+    /// Asks lws for a writeable callback on every connection that queued output, and runs lifecycle commands.
+    private func drainWakeups() {
+        let (ready, commands) = waker.drain()
+        for id in ready {
+            if let wsi = wsiByID[id] { lws_callback_on_writable(wsi) }
+        }
+        for command in commands {
+            switch command {
+            case .beginDraining: beginDraining()
+            case .stop: stopRequested = true
+            }
+        }
+    }
+
+    /// Drops every table entry for a closing wsi and tells the upper layer. Idempotent (CLOSED, then WSI_DESTROY).
+    private func forget(_ wsi: OpaquePointer) {
+        pendingUpgrades[wsi] = nil
+        if let state = httpStates.removeValue(forKey: wsi) {
+            wsiByID[state.exchange.id] = nil
+            state.exchange.markGone()
+        }
+        if let state = sockets.removeValue(forKey: wsi) {
+            wsiByID[state.connection.id] = nil
+            state.connection.markClosed()
+            handler.webSocketDidClose(state.connection, code: state.closeCode ?? .abnormal)
+        }
+        checkDrained()
+    }
+
+    /// Graceful shutdown, step one: refuse new work, let the upper layer queue final frames, then close
+    /// WebSockets with 1001 (after their queues) and finish open streams. In-flight requests may still answer.
+    private func beginDraining() {
+        guard !draining else { return }
+        draining = true
+        handler.transportWillShutDown()
+        for state in sockets.values {
+            state.connection.close(code: .goingAway, reason: "server shutting down")
+        }
+        for state in httpStates.values {
+            state.exchange.requireCloseAfter()
+            if state.awaitingBody {
+                _ = state.exchange.respond(
+                    status: 503, headers: TransportErrorBody.headers,
+                    body: TransportErrorBody.json(code: "shutting_down", message: "the server is shutting down"))
+            } else if state.exchange.phase == .streaming {
+                state.exchange.finish()
+            }
+        }
+        checkDrained()
+    }
+
+    func checkDrained() {
+        if draining && httpStates.isEmpty && sockets.isEmpty && pendingUpgrades.isEmpty { stopRequested = true }
+    }
+}

@@ -1,0 +1,128 @@
+import Synchronization
+
+/// A thread-safe handle to one open WebSocket. `send` and `close` work from any thread; frames are written in
+/// order by the service thread. The outbox is bounded by `maxQueuedBytesPerConnection`: when a consumer is slow,
+/// `send` returns `.overflow` and queues nothing, so the upper layer can drop it with `close(code:reason:)`.
+///
+/// Invariants: after a close was requested nothing more is queued; the service thread writes queued frames first,
+/// then the close frame (unless `discardingQueued`).
+public final class WebSocketConnection: Sendable, Hashable, CustomStringConvertible {
+    /// Unique for the life of the transport.
+    public let id: UInt64
+    public let remoteAddress: String
+    public let path: String
+    /// The negotiated subprotocol, if the client offered one the server lists.
+    public let subprotocol: String?
+    public let maxQueuedBytes: Int
+
+    /// What the service thread should do next.
+    enum WriteStep: Equatable {
+        case frame(count: Int, isText: Bool, isStart: Bool, isEnd: Bool, moreQueued: Bool)
+        case close(code: WebSocketCloseCode, reason: [UInt8])
+        case idle
+    }
+
+    private struct State: ~Copyable {
+        var queue = OutboundQueue()
+        var closeRequest: (code: WebSocketCloseCode, reason: [UInt8])?
+        var closed = false
+    }
+
+    private let waker: TransportWaker
+    private let state = Mutex(State())
+
+    init(
+        id: UInt64, remoteAddress: String, path: String, subprotocol: String?, maxQueuedBytes: Int,
+        waker: TransportWaker
+    ) {
+        self.id = id
+        self.remoteAddress = remoteAddress
+        self.path = path
+        self.subprotocol = subprotocol
+        self.maxQueuedBytes = maxQueuedBytes
+        self.waker = waker
+    }
+
+    /// Queues one text message.
+    @discardableResult
+    public func send(text: String) -> SendResult { enqueue(Array(text.utf8), kind: .text) }
+
+    /// Queues one binary message.
+    @discardableResult
+    public func send(binary: [UInt8]) -> SendResult { enqueue(binary, kind: .binary) }
+
+    /// Starts the close handshake with `code` (reason truncated to 123 UTF-8 bytes). Queued messages are written
+    /// first unless `discardingQueued` is true (use it to drop a slow consumer). Idempotent: the first call wins.
+    public func close(code: WebSocketCloseCode = .normal, reason: String = "", discardingQueued: Bool = false) {
+        let wake: Bool = state.withLock { state in
+            guard !state.closed, state.closeRequest == nil else { return false }
+            state.closeRequest = (code, Self.truncatedReason(reason))
+            if discardingQueued { state.queue.removeAll() }
+            return state.queue.claimWakeup()
+        }
+        if wake { waker.wake(id) }
+    }
+
+    /// Bytes accepted but not yet handed to the socket.
+    public var queuedBytes: Int { state.withLock { $0.queue.queuedBytes } }
+
+    /// False once a close was requested or the connection is gone.
+    public var isOpen: Bool { state.withLock { !$0.closed && $0.closeRequest == nil } }
+
+    public var description: String { "WebSocketConnection(\(id), \(remoteAddress), \(path))" }
+
+    public static func == (lhs: WebSocketConnection, rhs: WebSocketConnection) -> Bool { lhs.id == rhs.id }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+
+    private func enqueue(_ bytes: [UInt8], kind: OutboundQueue.Kind) -> SendResult {
+        let (result, wake): (SendResult, Bool) = state.withLock { state in
+            guard !state.closed, state.closeRequest == nil else { return (.closed, false) }
+            if let refusal = state.queue.admissionResult(adding: bytes.count, limit: maxQueuedBytes) {
+                return (refusal, false)
+            }
+            state.queue.append(bytes, kind: kind)
+            return (.enqueued, state.queue.claimWakeup())
+        }
+        if wake { waker.wake(id) }
+        return result
+    }
+
+    static func truncatedReason(_ reason: String) -> [UInt8] {
+        var bytes = Array(reason.utf8)
+        guard bytes.count > 123 else { return bytes }
+        bytes.removeLast(bytes.count - 123)
+        // Never cut inside a UTF-8 sequence: drop trailing continuation bytes and their lead byte.
+        while let last = bytes.last, last & 0xC0 == 0x80 { bytes.removeLast() }
+        if let last = bytes.last, last >= 0xC0 { bytes.removeLast() }
+        return bytes
+    }
+
+    // MARK: Service-thread side
+
+    func takeWrite(into buffer: UnsafeMutableRawBufferPointer) -> WriteStep {
+        state.withLock { state in
+            guard !state.closed else { return .idle }
+            if let piece = state.queue.takePiece(into: buffer) {
+                let more = !state.queue.isEmpty || state.closeRequest != nil
+                if !more { state.queue.unschedule() }
+                return .frame(
+                    count: piece.count, isText: piece.kind == .text, isStart: piece.isStart, isEnd: piece.isEnd,
+                    moreQueued: more)
+            }
+            if let request = state.closeRequest {
+                state.closed = true
+                return .close(code: request.code, reason: request.reason)
+            }
+            state.queue.unschedule()
+            return .idle
+        }
+    }
+
+    /// Service thread: the socket is gone; later sends report `.closed`.
+    func markClosed() {
+        state.withLock { state in
+            state.closed = true
+            state.queue.removeAll()
+        }
+    }
+}
