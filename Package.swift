@@ -20,12 +20,15 @@ let package = Package(
     targets: [
         // Numerics: formats, kernels, iterative methods, the live residual. No I/O, no Dispatch.
         .target(name: "SolverCore", swiftSettings: kernelSettings, linkerSettings: [.linkedLibrary("m")]),
+        // Live sessions: Dispatch scheduler, updates between steps, verification loop, events. No transport.
+        .target(name: "SolverSession", dependencies: ["SolverCore"]),
         // Generators and dense reference solves shared by tests and benchmarks.
         .target(name: "SolverTestSupport", dependencies: ["SolverCore"]),
         .executableTarget(
             name: "solverd",
             dependencies: [
                 "SolverCore",
+                "SolverSession",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,6 +39,7 @@ let package = Package(
             swiftSettings: kernelSettings
         ),
         .testTarget(name: "SolverCoreTests", dependencies: ["SolverCore", "SolverTestSupport"]),
+        .testTarget(name: "SolverSessionTests", dependencies: ["SolverSession", "SolverTestSupport"]),
         // libwebsockets 4.1.6 from the system (Debian libwebsockets-dev); the shim re-exports macros Swift cannot see.
         .systemLibrary(name: "CLibwebsockets", pkgConfig: "libwebsockets", providers: [.apt(["libwebsockets-dev"])]),
         // HTTP + WebSocket transport (Sources/SolverServer/LWS) and, later, routes and sessions on top of it.

@@ -17,7 +17,7 @@ public enum SparseKernels {
                     x.withUnsafeBufferPointer { xv in
                         y.withUnsafeMutableBufferPointer { yv in
                             let (rpB, ciB, avB, xB, yB) = (rp.baseAddress!, ci.baseAddress!, av.baseAddress!, xv.baseAddress!, yv.baseAddress!)
-                            forEachRowRange(a, loop: loop) { rowRange in
+                            _ = forEachRowRange(a, loop: loop) { rowRange in
                                 for i in rowRange {
                                     var sum = 0.0
                                     var k = rpB[i]

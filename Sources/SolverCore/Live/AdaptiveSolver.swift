@@ -18,6 +18,13 @@ public final class AdaptiveSolver: IterativeMethod {
 
     public var name: String { mode == .localPush ? "push" : global.name }
 
+    /// Local push does nothing more once ‖r‖ is at or below this (set it under the convergence target, so steps
+    /// that only confirm convergence do not eat the local work budget).
+    public var localStopNorm: Double {
+        get { local.stopNorm }
+        set { local.stopNorm = newValue }
+    }
+
     public init(global: any IterativeMethod, localWorkQuantum: Int = 1 << 16) {
         self.global = global
         self.local = ForwardPush(workQuantum: localWorkQuantum)

@@ -11,6 +11,8 @@ public final class ForwardPush: IterativeMethod {
     /// Matrix entries touched per step at most (one step ≈ a fraction of a millisecond).
     public var workQuantum: Int
     public var thresholdFactor: Double = 4
+    /// A step does no work while ‖r‖₂ is at or below this (0: always push).
+    public var stopNorm: Double = 0
 
     private var queue: [Int32] = []
     private var marks: [UInt32] = []
@@ -52,7 +54,7 @@ public final class ForwardPush: IterativeMethod {
         var stepWork = 0
         var lowered = 0
         var breakdown: String?
-        while stepWork < workQuantum {
+        while stepWork < workQuantum, system.residualNormSquared > stopNorm * stopNorm {
             if count == 0 {
                 if system.residualNormSquared == 0 { break }
                 let seeds = system.residualTree.leaves(above: threshold * threshold, limit: workQuantum)

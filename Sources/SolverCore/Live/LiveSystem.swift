@@ -88,6 +88,13 @@ public final class LiveSystem {
         residualTreeIsCurrent = false
     }
 
+    /// Merges pending insertions and makes the residual sum tree current, so the next local re-convergence pays
+    /// nothing for them; call while idle.
+    public func prepareForLocalUpdates() {
+        compact()
+        ensureResidualTree()
+    }
+
     /// Makes the sum tree current (O(n) after a global step, free otherwise).
     func ensureResidualTree() {
         guard !residualTreeIsCurrent else { return }

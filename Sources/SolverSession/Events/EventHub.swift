@@ -1,0 +1,167 @@
+import Foundation
+import Synchronization
+
+/// A session's sequence counter, retained events and subscribers, behind one lock.
+///
+/// Every accepted update and every event takes its `seq` here, so one counter orders both. Events are offered to
+/// subscribers while the lock is held: that keeps replay-then-live delivery gap-free and in order for a subscriber
+/// that joins while events are being published (sinks never block, so holding the lock is short).
+public final class EventHub: Sendable {
+    public let sessionID: SessionID
+    public let limits: SubscriberLimits
+    /// Events kept for resumption (`since_seq`, `Last-Event-ID`).
+    public let retention: Int
+
+    private struct State {
+        var nextSeq: UInt64 = 1
+        var nextSubscription: UInt64 = 1
+        var retained: [SessionEvent] = []
+        var retainedStart = 0
+        var subscriptions: [SubscriptionID: Subscription] = [:]
+        var closed = false
+        /// Highest seq of an event evicted from retention (0 when none was).
+        var evictedThrough: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init(sessionID: SessionID, limits: SubscriberLimits = SubscriberLimits(), retention: Int = 512, firstSeq: UInt64 = 1) {
+        self.sessionID = sessionID
+        self.limits = limits
+        self.retention = retention
+        state.withLock { $0.nextSeq = max(1, firstSeq) }
+    }
+
+    /// Wall-clock seconds since 1970, the timestamp of events.
+    public static func now() -> Double { Date().timeIntervalSince1970 }
+
+    /// Takes the next sequence number (for an accepted update).
+    public func takeSeq() -> UInt64 {
+        state.withLock { s in
+            defer { s.nextSeq += 1 }
+            return s.nextSeq
+        }
+    }
+
+    /// The sequence number the next update or event will take.
+    public var nextSeq: UInt64 { state.withLock { $0.nextSeq } }
+
+    public var subscriberCount: Int { state.withLock { $0.subscriptions.count } }
+
+    /// Publishes one event: stamps it, retains it, and offers it to every subscriber. `customise` may rewrite the
+    /// body per subscriber (watched indices); it runs under the lock and must be cheap.
+    @discardableResult
+    public func publish(_ body: SessionEventBody,
+                        customise: ((SessionEventBody, [Int]) -> SessionEventBody)? = nil) -> UInt64 {
+        var ended: [(any SessionEventSink, SubscriptionID, String)] = []
+        let seq: UInt64 = state.withLock { s in
+            guard !s.closed else { return 0 }
+            let seq = s.nextSeq
+            s.nextSeq += 1
+            let event = SessionEvent(sessionID: sessionID, seq: seq, timestamp: Self.now(), body: body)
+            retain(event, in: &s)
+            if case .sessionClosed = body { s.closed = true }
+            for id in s.subscriptions.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+                guard var sub = s.subscriptions[id] else { continue }
+                var personal = event
+                if let watch = sub.watchIndices, let customise { personal.body = customise(body, watch) }
+                switch sub.offer(personal, now: event.timestamp, limits: limits) {
+                case .ok: s.subscriptions[id] = sub
+                case .dropped(let why):
+                    s.subscriptions[id] = nil
+                    ended.append((sub.sink, id, why))
+                }
+            }
+            if s.closed {
+                for (id, sub) in s.subscriptions { ended.append((sub.sink, id, "session_closed")) }
+                s.subscriptions.removeAll()
+            }
+            return seq
+        }
+        for (sink, id, why) in ended {
+            if why == "session_closed" {
+                sink.subscriptionEnded(id, reason: "session_closed", message: "the session ended")
+            } else {
+                sink.subscriptionEnded(id, reason: "slow_consumer", message: why)
+            }
+        }
+        return seq
+    }
+
+    private func retain(_ event: SessionEvent, in s: inout State) {
+        if s.retained.count < retention {
+            s.retained.append(event)
+        } else {
+            s.evictedThrough = s.retained[s.retainedStart].seq
+            s.retained[s.retainedStart] = event
+            s.retainedStart = (s.retainedStart + 1) % retention
+        }
+    }
+
+    /// Retained events in order.
+    private func retainedInOrder(_ s: State) -> [SessionEvent] {
+        Array(s.retained[s.retainedStart...] + s.retained[..<s.retainedStart])
+    }
+
+    public enum SubscribeError: Error, Equatable {
+        /// The session has ended.
+        case closed
+        /// Events after `since` are no longer retained; the oldest retained seq is given.
+        case gap(oldestRetained: UInt64)
+    }
+
+    /// Adds a subscriber. With `since`, first replays the retained events with a larger seq (in order, none twice),
+    /// then continues live; throws `.gap` when events after `since` were already dropped from retention.
+    public func subscribe(_ sink: any SessionEventSink, since: UInt64? = nil, watchIndices: [Int]? = nil) throws -> SubscriptionID {
+        try state.withLock { s in
+            guard !s.closed else { throw SubscribeError.closed }
+            let id = SubscriptionID(rawValue: s.nextSubscription)
+            s.nextSubscription += 1
+            var sub = Subscription(id: id, sink: sink, watchIndices: watchIndices.map { Array($0.prefix(limits.maxWatchedIndices)) })
+            if let since {
+                if s.evictedThrough > since {
+                    throw SubscribeError.gap(oldestRetained: s.evictedThrough + 1)
+                }
+                let events = retainedInOrder(s)
+                let now = Self.now()
+                for event in events where event.seq > since {
+                    sub.pendingEvents.append(event)
+                }
+                _ = sub.flush(now: now, limits: limits)
+            }
+            s.subscriptions[id] = sub
+            return id
+        }
+    }
+
+    /// Removes a subscriber; returns false when it was not subscribed.
+    @discardableResult
+    public func unsubscribe(_ id: SubscriptionID) -> Bool {
+        state.withLock { $0.subscriptions.removeValue(forKey: id) != nil }
+    }
+
+    /// Called by a sink whose buffer drained: sends what waited.
+    public func resume(_ id: SubscriptionID) {
+        var dropped: (any SessionEventSink, String)?
+        state.withLock { s in
+            guard var sub = s.subscriptions[id] else { return }
+            switch sub.flush(now: Self.now(), limits: limits) {
+            case .ok: s.subscriptions[id] = sub
+            case .dropped(let why):
+                s.subscriptions[id] = nil
+                dropped = (sub.sink, why)
+            }
+        }
+        if let (sink, why) = dropped { sink.subscriptionEnded(id, reason: "slow_consumer", message: why) }
+    }
+
+    /// Events waiting for a blocked subscriber (the pending frame counts as one); nil when not subscribed.
+    func pendingCount(_ id: SubscriptionID) -> Int? {
+        state.withLock { s in s.subscriptions[id].map { $0.pendingEvents.count + ($0.pendingFrame == nil ? 0 : 1) } }
+    }
+
+    /// Retained events after `since` (for polling readers).
+    public func events(after since: UInt64) -> [SessionEvent] {
+        state.withLock { s in retainedInOrder(s).filter { $0.seq > since } }
+    }
+}

@@ -1,0 +1,139 @@
+import SolverCore
+
+/// Sparse view of `x`: the entries a frame carries (plan §2.3 `x_partial`).
+public struct SparseEntries: Sendable, Equatable {
+    public var indices: [Int]
+    public var values: [Double]
+    public init(indices: [Int] = [], values: [Double] = []) {
+        self.indices = indices
+        self.values = values
+    }
+}
+
+/// `iteration_update` (plan §2.3) plus the sequence numbers that order it against updates.
+public struct IterationUpdate: Sendable, Equatable {
+    public var iteration: Int
+    public var residualNorm: Double
+    public var relativeResidual: Double
+    /// Ratio of successive residual norms (< 1 while converging), over the last steps.
+    public var convergenceRate: Double
+    public var verified: Bool
+    public var verificationScore: Double
+    public var xPartial: SparseEntries
+    public var swarmConsensus: SwarmConsensus
+    public var performance: Performance
+    /// Sequence number of the last cost update applied before this frame (0 when none).
+    public var lastAppliedSeq: UInt64
+    public var method: String
+    public var mode: String
+
+    public struct Performance: Sendable, Equatable {
+        public var iterationTimeMs: Double
+        public var memoryUsageMB: Double
+        public var flops: Int
+    }
+}
+
+/// How many nodes took part in a verification and how far they agreed (plan §2.3). A single node votes alone.
+public struct SwarmConsensus: Sendable, Equatable {
+    public var participatingNodes: Int
+    public var agreementLevel: Double
+    public init(participatingNodes: Int, agreementLevel: Double) {
+        self.participatingNodes = participatingNodes
+        self.agreementLevel = agreementLevel
+    }
+    public static let singleNode = SwarmConsensus(participatingNodes: 1, agreementLevel: 1)
+}
+
+/// `verification_result` (plan §2.4).
+public struct VerificationResult: Sendable, Equatable {
+    public var probeID: String
+    public var verified: Bool
+    public var probedIndices: [Int]
+    /// Exact residual `b_i − (A x)_i` of each probed row.
+    public var residualComponents: [Double]
+    public var maxError: Double
+    public var relativeDisagreement: Double
+    public var estimatedResidualNorm: Double
+    public var driftDetected: Bool
+    public var correctionApplied: Bool
+    public var verificationTimeMs: Double
+    public var intervalMultiplier: Double
+    public var trigger: String
+}
+
+/// `convergence_signal` (plan §3.3; plan errata §4: the threshold is relative to ‖b‖₂).
+public struct ConvergenceSignal: Sendable, Equatable {
+    public var residualThreshold: Double
+    public var consecutiveIterations: Int
+    public var residualNorm: Double
+    public var relativeResidual: Double
+    public var iterationsBelowThreshold: Int
+    public var iteration: Int
+    public var converged: Bool
+    /// Why the solve stopped when it did not converge (`max_iterations`, `diverged`, `stagnated`, `breakdown`).
+    public var reason: String?
+    public var swarmConsensus: Double
+    public var lastAppliedSeq: UInt64
+    public var reconvergenceMode: String
+}
+
+/// An automatic correction the verification loop made (plan §5.4).
+public struct CorrectionApplied: Sendable, Equatable {
+    /// `drift`, `stagnation` or `divergence`.
+    public var trigger: String
+    /// `residual_recomputed`, `restarted` or `method_changed`.
+    public var action: String
+    public var detail: String
+}
+
+/// A queued cost update that could not be applied (an `old_value` mismatch); nothing of it was applied.
+public struct UpdateRejected: Sendable, Equatable {
+    public var updateSeq: UInt64
+    public var error: SolverError
+}
+
+/// The session ended; no event follows.
+public struct SessionClosed: Sendable, Equatable {
+    /// `closed_by_client`, `idle_timeout`, `max_duration`, `shutdown`, `memory_limit`, `slow_consumer`, `migrated`.
+    public var reason: String
+    public var message: String
+}
+
+/// Everything a subscriber can receive, each stamped with the session's sequence number.
+public enum SessionEventBody: Sendable, Equatable {
+    case iterationUpdate(IterationUpdate)
+    case verificationResult(VerificationResult)
+    case convergenceSignal(ConvergenceSignal)
+    case correctionApplied(CorrectionApplied)
+    case updateRejected(UpdateRejected)
+    case sessionClosed(SessionClosed)
+
+    /// The wire `type` of the event.
+    public var typeName: String {
+        switch self {
+        case .iterationUpdate: "iteration_update"
+        case .verificationResult: "verification_result"
+        case .convergenceSignal: "convergence_signal"
+        case .correctionApplied: "correction_applied"
+        case .updateRejected: "update_rejected"
+        case .sessionClosed: "session_closed"
+        }
+    }
+}
+
+public struct SessionEvent: Sendable, Equatable {
+    public var sessionID: SessionID
+    /// Orders every event and every accepted update of the session.
+    public var seq: UInt64
+    /// Seconds since 1970.
+    public var timestamp: Double
+    public var body: SessionEventBody
+
+    public init(sessionID: SessionID, seq: UInt64, timestamp: Double, body: SessionEventBody) {
+        self.sessionID = sessionID
+        self.seq = seq
+        self.timestamp = timestamp
+        self.body = body
+    }
+}

@@ -1,0 +1,203 @@
+import Dispatch
+import Foundation
+import SolverCore
+
+/// The solver loop of a session. Everything here runs on the session's queue.
+extension Session {
+    var targetNorm: Double { options.tolerance * system.rightHandSideNorm }
+
+    /// Starts a solve from the current `x`: cold (`restart`) or after updates (local push when they were local).
+    func startSolve(restart: Bool) throws {
+        if system.rightHandSideNorm == 0 {
+            // ‖b‖ = 0: the solution is x = 0 exactly (plan errata §4).
+            try system.replaceSolution([Double](repeating: 0, count: dimension))
+        }
+        if restart { try solver.restart(system) } else { try solver.updatesApplied(system) }
+        monitor = ConvergenceMonitor(targetNorm: targetNorm, maxIterations: options.maxIterations,
+                                     stagnationWindow: max(50, options.verificationInterval))
+        monitor.start(residualNorm: system.residualNorm)
+        belowThreshold = 0
+        correctionsThisSolve = 0
+        recentNorms.removeAll(keepingCapacity: true)
+        verification.resetIterationBase(iteration)
+        solver.localStopNorm = 0.1 * targetNorm
+        phase = .solving
+        stopReason = nil
+        pendingFirstFrame = true
+        publishStatus()
+        // Called from slices, but also from verification and corrections outside them: ask for a slice (idempotent).
+        scheduler.schedule(self)
+    }
+
+    /// Runs steps until `deadline` (a `DispatchTime` in ns), the solve ends, or nothing is left to do.
+    /// Returns true when the session wants another slice.
+    func runSlice(until deadline: UInt64) -> Bool {
+        dispatchPrecondition(condition: .onQueue(queue))
+        defer { publishStatus() }
+        applyInbox()
+        while phase == .solving {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let step = solver.step(system)
+            iteration += 1
+            totalFlops += step.flops
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            let norm = system.residualNorm
+            recordNorm(norm)
+            var status = monitor.record(residualNorm: norm)
+            if let breakdown = step.breakdown {
+                monitor.recordBreakdown()
+                status = .breakdown
+                stopReason = breakdown
+            }
+            belowThreshold = norm <= targetNorm ? belowThreshold + 1 : 0
+            if verification.isDue(at: iteration), options.flowNexus?.verificationStrategy != "none" {
+                _ = try? runVerification(trigger: "interval", probeCount: nil, indices: nil)
+            }
+            let holding = belowThreshold >= options.convergenceIterations
+            switch status {
+            case .running, .converged:
+                if holding { finishConverged(stepTime: elapsed, flops: step.flops) }
+            case .diverged, .stagnated, .breakdown:
+                handleTrouble(status, stepTime: elapsed, flops: step.flops)
+            case .maxIterations:
+                stop(reason: "max_iterations", stepTime: elapsed, flops: step.flops)
+            }
+            if phase == .solving {
+                let now = EventHub.now()
+                if pendingFirstFrame || now - lastFrameTime >= Self.frameInterval {
+                    emitFrame(stepTime: elapsed, flops: step.flops)
+                }
+            }
+            if hasQueuedUpdates { applyInbox() }
+            if DispatchTime.now().uptimeNanoseconds >= deadline { break }
+        }
+        return phase == .solving || hasQueuedUpdates
+    }
+
+    var hasQueuedUpdates: Bool { inbox.withLock { !$0.updates.isEmpty } }
+
+    private func recordNorm(_ norm: Double) {
+        if recentNorms.count >= 8 { recentNorms.removeFirst() }
+        recentNorms.append(norm)
+    }
+
+    /// Geometric mean of the last residual ratios (< 1 while converging).
+    var convergenceRate: Double {
+        guard recentNorms.count >= 2, let first = recentNorms.first, let last = recentNorms.last, first > 0 else { return 1 }
+        let ratio = last / first
+        return ratio > 0 ? pow(ratio, 1 / Double(recentNorms.count - 1)) : 0
+    }
+
+    /// Applies every queued update, in seq order, each exactly once, then re-plans the solve.
+    func applyInbox() {
+        let batch: [(seq: UInt64, update: CostUpdate)] = inbox.withLock { box in
+            defer { box.updates.removeAll(keepingCapacity: true) }
+            return box.updates
+        }
+        guard !batch.isEmpty, phase != .closed else { return }
+        var applied = false
+        for (seq, update) in batch {
+            do {
+                try update.apply(to: system)
+                lastAppliedSeq = seq
+                updatesApplied += 1
+                verification.noteUpdateApplied()
+                applied = true
+            } catch let error as SolverError {
+                updatesRejected += 1
+                hub.publish(.updateRejected(UpdateRejected(updateSeq: seq, error: error)))
+            } catch {
+                updatesRejected += 1
+                hub.publish(.updateRejected(UpdateRejected(updateSeq: seq, error: SolverError(.internal, "\(error)"))))
+            }
+        }
+        guard applied else { return }
+        do {
+            try startSolve(restart: false)
+        } catch {
+            let message = (error as? SolverError)?.message ?? "\(error)"
+            stopReason = message
+            stop(reason: "breakdown", stepTime: 0, flops: 0)
+        }
+    }
+
+    private func finishConverged(stepTime: Double, flops: Int) {
+        emitFrame(stepTime: stepTime, flops: flops)
+        phase = .converged
+        solver.didConverge()
+        // Make the residual sum tree current now, while idle, so the next local update pays nothing for it.
+        system.prepareForLocalUpdates()
+        _ = try? runVerification(trigger: "converged", probeCount: nil, indices: nil)
+        publishSignal(converged: true, reason: nil)
+    }
+
+    func stop(reason: String, stepTime: Double, flops: Int) {
+        emitFrame(stepTime: stepTime, flops: flops)
+        phase = .stopped
+        stopReason = stopReason.map { "\(reason): \($0)" } ?? reason
+        publishSignal(converged: false, reason: stopReason)
+    }
+
+    private func publishSignal(converged: Bool, reason: String?) {
+        hub.publish(.convergenceSignal(ConvergenceSignal(
+            residualThreshold: options.tolerance, consecutiveIterations: options.convergenceIterations,
+            residualNorm: system.residualNorm, relativeResidual: system.relativeResidual,
+            iterationsBelowThreshold: belowThreshold, iteration: iteration, converged: converged, reason: reason,
+            swarmConsensus: 1, lastAppliedSeq: lastAppliedSeq, reconvergenceMode: solver.mode.rawValue)))
+    }
+
+    /// Publishes an `iteration_update`: `x_partial` holds the entries that changed most since the previous frame
+    /// (watching subscribers get their watched entries instead).
+    func emitFrame(stepTime: Double, flops: Int) {
+        pendingFirstFrame = false
+        lastFrameTime = EventHub.now()
+        let partial = mostChangedEntries(limit: hub.limits.maxPartialEntries)
+        let frame = IterationUpdate(
+            iteration: iteration, residualNorm: system.residualNorm, relativeResidual: system.relativeResidual,
+            convergenceRate: convergenceRate, verified: verification.lastVerified,
+            verificationScore: verification.lastScore, xPartial: partial, swarmConsensus: .singleNode,
+            performance: .init(iterationTimeMs: stepTime, memoryUsageMB: Double(memoryBytes) / 1_048_576, flops: flops),
+            lastAppliedSeq: lastAppliedSeq, method: solver.name, mode: solver.mode.rawValue)
+        let x = system.x
+        hub.publish(.iterationUpdate(frame)) { body, watch in
+            guard case .iterationUpdate(var personal) = body else { return body }
+            let valid = watch.filter { $0 >= 0 && $0 < x.count }
+            personal.xPartial = SparseEntries(indices: valid, values: valid.map { x[$0] })
+            return .iterationUpdate(personal)
+        }
+    }
+
+    /// The `limit` entries of `x` whose change since the last frame is largest (a bounded selection, O(n)).
+    private func mostChangedEntries(limit: Int) -> SparseEntries {
+        let x = system.x
+        if xAtLastFrame.count != x.count { xAtLastFrame = [Double](repeating: 0, count: x.count) }
+        var top = TopK(capacity: min(limit, x.count))
+        xAtLastFrame.withUnsafeBufferPointer { old in
+            for i in 0..<x.count {
+                let change = abs(x[i] - old[i])
+                if change > 0 { top.offer(i, change) }
+            }
+        }
+        xAtLastFrame = x
+        let indices = top.indicesByDecreasingScore()
+        return SparseEntries(indices: indices, values: indices.map { x[$0] })
+    }
+
+    /// Bytes held for this session: the live system plus the frame baseline and method work vectors.
+    var memoryBytes: Int {
+        system.memoryBytes + xAtLastFrame.count * 8 + 6 * dimension * 8
+    }
+
+    func publishStatus() {
+        let snapshot = SessionStatus(
+            sessionID: id, phase: phase, rows: dimension, nnz: system.matrix.nnz, method: solver.global.name,
+            methodReason: choice.reason, reconvergenceMode: solver.mode.rawValue, iteration: iteration,
+            solveIterations: monitor.iterations, residualNorm: system.residualNorm,
+            relativeResidual: system.relativeResidual, tolerance: options.tolerance, verified: verification.lastVerified,
+            verificationScore: verification.lastScore, intervalMultiplier: verification.multiplier,
+            lastAppliedSeq: lastAppliedSeq, updatesApplied: updatesApplied, updatesRejected: updatesRejected,
+            pendingUpdates: 0, subscribers: 0, memoryBytes: memoryBytes, totalFlops: totalFlops, createdAt: createdAt,
+            lastActivity: lastActivity, stopReason: stopReason, owner: owner)
+        published.withLock { $0 = snapshot }
+    }
+}

@@ -1,0 +1,234 @@
+import Dispatch
+import Foundation
+import SolverCore
+import Synchronization
+
+/// What a client asks for when it creates a session.
+public struct SessionSpec: Sendable {
+    public var id: SessionID?
+    public var matrix: CSRMatrix
+    public var rightHandSide: [Double]
+    public var initialGuess: [Double]?
+    public var options: SessionOptions
+    /// The principal that created the session (authorization is the server's business; kept here for status).
+    public var owner: String?
+    /// Set when the session is restored from a snapshot.
+    public var restoredState: RestoredState?
+
+    public init(id: SessionID? = nil, matrix: CSRMatrix, rightHandSide: [Double], initialGuess: [Double]? = nil,
+                options: SessionOptions = SessionOptions(), owner: String? = nil) {
+        self.id = id
+        self.matrix = matrix
+        self.rightHandSide = rightHandSide
+        self.initialGuess = initialGuess
+        self.options = options
+        self.owner = owner
+    }
+}
+
+/// One live system and everything around it: the solver state, queued updates, verification, subscribers.
+///
+/// Threading: solver state (`system`, `solver`, counters: the `Solving` part) is touched only on `queue`, a serial
+/// queue the scheduler runs slices on (`dispatchPrecondition` guards it). `submit`, `status`, `subscribe` may be
+/// called from any thread: they go through the `inbox` and `published` locks and the `EventHub`.
+public final class Session: @unchecked Sendable {
+    public let id: SessionID
+    public let options: SessionOptions
+    public let dimension: Int
+    public let createdAt: Double
+    public let owner: String?
+    public let hub: EventHub
+    let queue: DispatchQueue
+    let scheduler: SessionScheduler
+
+    /// Updates accepted but not applied yet, in seq order, plus cross-thread flags.
+    struct Inbox {
+        var updates: [(seq: UInt64, update: CostUpdate)] = []
+        var closed = false
+        var lastActivity: Double
+    }
+    let inbox: Mutex<Inbox>
+    let published: Mutex<SessionStatus>
+
+    // Queue-confined solver state.
+    let system: LiveSystem
+    var solver: AdaptiveSolver
+    var choice: MethodChoice
+    var monitor: ConvergenceMonitor
+    var verification: VerificationLoop
+    var phase: SessionPhase = .solving
+    var stopReason: String?
+    var iteration = 0
+    var belowThreshold = 0
+    var lastAppliedSeq: UInt64 = 0
+    var updatesApplied = 0
+    var updatesRejected = 0
+    var totalFlops = 0
+    var pendingFirstFrame = true
+    var lastFrameTime = -Double.infinity
+    var xAtLastFrame: [Double] = []
+    var correctionsThisSolve = 0
+    var recentNorms: [Double] = []
+    var probeRNG: SplitMix64
+
+    /// Minimum time between two `iteration_update` frames while iterating (the first frame after an update and the
+    /// last before convergence are always sent).
+    static let frameInterval = 0.01
+
+    /// Builds the live system and resolves the method. O(nnz); throws a `SolverError` naming the bad field.
+    init(spec: SessionSpec, id: SessionID, scheduler: SessionScheduler, subscriberLimits: SubscriberLimits, now: Double) throws {
+        try spec.options.validate()
+        self.id = id
+        self.options = spec.options
+        self.owner = spec.owner
+        self.createdAt = spec.restoredState?.createdAt ?? now
+        self.scheduler = scheduler
+        self.system = try LiveSystem(matrix: spec.matrix, b: spec.rightHandSide, x0: spec.initialGuess)
+        self.dimension = system.dimension
+        self.choice = try Self.resolveMethod(options: spec.options, system: system)
+        self.solver = AdaptiveSolver(global: try Self.makeMethod(choice, options: spec.options))
+        self.monitor = ConvergenceMonitor(targetNorm: 0, maxIterations: spec.options.maxIterations)
+        self.verification = VerificationLoop(interval: spec.options.verificationInterval, probeCount: spec.options.probeCount)
+        self.hub = EventHub(sessionID: id, limits: subscriberLimits, firstSeq: spec.restoredState?.nextSeq ?? 1)
+        self.lastAppliedSeq = spec.restoredState?.lastAppliedSeq ?? 0
+        self.iteration = spec.restoredState?.iteration ?? 0
+        self.queue = DispatchQueue(label: "solverd.session.\(id.rawValue)")
+        self.inbox = Mutex(Inbox(lastActivity: now))
+        self.probeRNG = SplitMix64(seed: UInt64(truncatingIfNeeded: id.rawValue.hashValue))
+        self.published = Mutex(SessionStatus(
+            sessionID: id, phase: .solving, rows: system.dimension, nnz: system.matrix.nnz, method: "", methodReason: "",
+            reconvergenceMode: "", iteration: 0, solveIterations: 0, residualNorm: system.residualNorm,
+            relativeResidual: system.relativeResidual, tolerance: spec.options.tolerance, verified: true,
+            verificationScore: 1, intervalMultiplier: 1, lastAppliedSeq: 0, updatesApplied: 0, updatesRejected: 0,
+            pendingUpdates: 0, subscribers: 0, memoryBytes: 0, totalFlops: 0, createdAt: now, lastActivity: now,
+            stopReason: nil, owner: spec.owner))
+        self.published.withLock { $0.createdAt = createdAt }
+        try startSolve(restart: true)
+        publishStatus()
+    }
+
+    /// `hybrid` asks `MethodSelector`; other methods run as asked with the plan's default preconditioner (jacobi).
+    static func resolveMethod(options: SessionOptions, system: LiveSystem) throws -> MethodChoice {
+        switch options.method {
+        case .hybrid:
+            return MethodSelector.choose(for: MatrixProperties(system: system))
+        case .randomWalk:
+            throw SolverError(.unsupportedMethod,
+                              "random_walk estimates single coordinates and cannot keep a whole solution live; create the session with another method and ask for estimates",
+                              field: "method")
+        case let kind:
+            let preconditioner = options.preconditioner ?? ((kind == .cg || kind == .bicgstab) ? .jacobi : .none)
+            return MethodChoice(kind: kind, preconditioner: preconditioner, reason: "requested by the client")
+        }
+    }
+
+    static func makeMethod(_ choice: MethodChoice, options: SessionOptions) throws -> any IterativeMethod {
+        try MethodFactory.makeMethod(kind: choice.kind, preconditioner: choice.preconditioner,
+                                     options: MethodOptions(relaxation: options.relaxation))
+    }
+
+    // MARK: Any thread
+
+    /// Queues an update; returns its sequence number, the acknowledgement. Validation that does not depend on live
+    /// values happens here (so a bad update is refused, never half-applied); `old_value` is checked when applied, and
+    /// a mismatch is published as `update_rejected` with this seq.
+    public func submit(_ update: CostUpdate) throws -> UInt64 {
+        try update.validate(dimension: dimension)
+        let seq: UInt64 = try inbox.withLock { box in
+            guard !box.closed else { throw SolverError(.sessionClosed, "session \(id) has ended", field: "session_id") }
+            let seq = hub.takeSeq()
+            box.updates.append((seq, update))
+            box.lastActivity = EventHub.now()
+            return seq
+        }
+        scheduler.schedule(self)
+        return seq
+    }
+
+    /// The latest published status (consistent as of the end of the last slice).
+    public var status: SessionStatus {
+        var s = published.withLock { $0 }
+        s.subscribers = hub.subscriberCount
+        s.pendingUpdates = inbox.withLock { $0.updates.count }
+        return s
+    }
+
+    public var lastActivity: Double { inbox.withLock { $0.lastActivity } }
+
+    func touch() { inbox.withLock { $0.lastActivity = EventHub.now() } }
+
+    public var isClosed: Bool { inbox.withLock { $0.closed } }
+
+    /// Reads `x` (all of it, or `indices`) between two steps, after every update queued before the call was applied.
+    public func readSolution(indices: [Int]? = nil, completion: @escaping @Sendable (Result<SolutionRead, SolverError>) -> Void) {
+        touch()
+        queue.async { [self] in
+            completion(Result { try readSolutionOnQueue(indices: indices) }.mapError { $0 as? SolverError ?? SolverError(.internal, "\($0)") })
+        }
+    }
+
+    /// Blocking form of `readSolution` (tests, CLI). Never call it from a session queue.
+    public func readSolution(indices: [Int]? = nil) throws -> SolutionRead {
+        touch()
+        return try queue.sync { try readSolutionOnQueue(indices: indices) }
+    }
+
+    private func readSolutionOnQueue(indices: [Int]?) throws -> SolutionRead {
+        dispatchPrecondition(condition: .onQueue(queue))
+        applyInbox()
+        let values: [Double]
+        if let indices {
+            for (k, i) in indices.enumerated() where i < 0 || i >= dimension {
+                throw SolverError(.indexOutOfRange, "index \(i) is outside 0..<\(dimension)", field: "indices[\(k)]")
+            }
+            values = indices.map { system.x[$0] }
+        } else {
+            values = system.x
+        }
+        return SolutionRead(indices: indices, values: values, lastAppliedSeq: lastAppliedSeq, iteration: iteration,
+                            residualNorm: system.residualNorm, relativeResidual: system.relativeResidual, phase: phase)
+    }
+
+    /// Runs a verification now (`POST /verify`): probes `indices` or `probeCount` random rows.
+    public func verify(probeCount: Int? = nil, indices: [Int]? = nil,
+                       completion: @escaping @Sendable (Result<VerificationResult, SolverError>) -> Void) {
+        touch()
+        queue.async { [self] in
+            completion(Result { try runVerification(trigger: "request", probeCount: probeCount, indices: indices) }
+                .mapError { $0 as? SolverError ?? SolverError(.internal, "\($0)") })
+        }
+    }
+
+    /// Blocking form of `verify`.
+    public func verify(probeCount: Int? = nil, indices: [Int]? = nil) throws -> VerificationResult {
+        touch()
+        return try queue.sync { try runVerification(trigger: "request", probeCount: probeCount, indices: indices) }
+    }
+
+    /// Ends the session: publishes `session_closed` with `reason` and stops scheduling it. Idempotent.
+    public func close(reason: String, message: String) {
+        let first = inbox.withLock { box in
+            defer { box.closed = true }
+            return !box.closed
+        }
+        guard first else { return }
+        queue.async { [self] in
+            phase = .closed
+            hub.publish(.sessionClosed(SessionClosed(reason: reason, message: message)))
+            publishStatus()
+        }
+    }
+}
+
+extension SolverError.Code {
+    /// The session ended (closed, expired or migrated).
+    public static let sessionClosed: Self = "session_closed"
+    /// A session id that is already in use.
+    public static let duplicateSession: Self = "duplicate_session"
+    /// No session with that id.
+    public static let sessionNotFound: Self = "session_not_found"
+    /// A global limit (sessions, memory) is reached.
+    public static let capacityExceeded: Self = "capacity_exceeded"
+    /// Anything unexpected; details are logged, not sent.
+    public static let `internal`: Self = "internal"
+}

@@ -1,0 +1,51 @@
+/// Where a session's solve stands.
+public enum SessionPhase: String, Sendable, Equatable {
+    /// Iterating towards the tolerance.
+    case solving
+    /// Converged; idle until an update arrives.
+    case converged
+    /// Stopped without converging (max iterations, divergence, stagnation, breakdown); idle until an update.
+    case stopped
+    case closed
+}
+
+/// A consistent snapshot of a session's state, published at the end of every slice; readable from any thread.
+public struct SessionStatus: Sendable, Equatable {
+    public var sessionID: SessionID
+    public var phase: SessionPhase
+    public var rows: Int
+    public var nnz: Int
+    public var method: String
+    public var methodReason: String
+    public var reconvergenceMode: String
+    public var iteration: Int
+    public var solveIterations: Int
+    public var residualNorm: Double
+    public var relativeResidual: Double
+    public var tolerance: Double
+    public var verified: Bool
+    public var verificationScore: Double
+    public var intervalMultiplier: Double
+    public var lastAppliedSeq: UInt64
+    public var updatesApplied: Int
+    public var updatesRejected: Int
+    public var pendingUpdates: Int
+    public var subscribers: Int
+    public var memoryBytes: Int
+    public var totalFlops: Int
+    public var createdAt: Double
+    public var lastActivity: Double
+    public var stopReason: String?
+    public var owner: String?
+}
+
+/// `x` (or part of it) read between two solver steps, with the sequence number of the last update it reflects.
+public struct SolutionRead: Sendable, Equatable {
+    public var indices: [Int]?
+    public var values: [Double]
+    public var lastAppliedSeq: UInt64
+    public var iteration: Int
+    public var residualNorm: Double
+    public var relativeResidual: Double
+    public var phase: SessionPhase
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import SolverCore
+
+/// `solverd estimate FILE.mtx --index i`: the random-walk Monte Carlo estimate of one coordinate of x, whose cost
+/// does not depend on the size of the system.
+struct EstimateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estimate",
+        abstract: "Estimate one coordinate x_i by random walks (diagonally dominant A)."
+    )
+
+    @Argument(help: "Matrix Market file with A.")
+    var matrixFile: String
+
+    @Option(name: .long, help: "Right-hand side b (default: all ones).")
+    var rhs: String?
+
+    @Option(name: .long, help: "The coordinate i to estimate (0-based).")
+    var index: Int
+
+    @Option(name: .long, help: "Number of random walks.")
+    var walks: Int = 10_000
+
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        do {
+            let matrix = try MatrixFiles.readMatrix(matrixFile)
+            let b = try rhs.map { try MatrixFiles.readVector($0) } ?? [Double](repeating: 1, count: matrix.rows)
+            let system = try LiveSystem(matrix: matrix, b: b)
+            var estimator = RandomWalkEstimator(seed: seed)
+            let start = DispatchTime.now()
+            let estimate = try estimator.estimate(system, index: index, walks: walks)
+            let seconds = SolveCommand.seconds(since: start)
+            print("x[\(index)] ≈ \(estimate.value) ± \(estimate.standardError) (\(estimate.walks) walks, \(estimate.totalSteps) steps, \(SolveCommand.format(seconds)))")
+        } catch let error as SolverError {
+            FileHandle.standardError.write(Data("solverd estimate: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import SolverCore
+import SolverSession
+
+/// `solverd solve FILE.mtx`: an offline solve that prints iterations, residual, time and the method chosen.
+struct SolveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "solve",
+        abstract: "Solve A x = b offline from a Matrix Market file and report how it went."
+    )
+
+    @Argument(help: "Matrix Market file with A (coordinate real/integer/pattern; general/symmetric/skew-symmetric).")
+    var matrixFile: String
+
+    @Option(name: .long, help: "Right-hand side b: a Matrix Market vector or whitespace-separated numbers (default: all ones).")
+    var rhs: String?
+
+    @Option(name: .long, help: "jacobi | gauss_seidel | cg | bicgstab | neumann | push | hybrid (default).")
+    var method: String = "hybrid"
+
+    @Option(name: .long, help: "none | jacobi | ilu (cg and bicgstab; default jacobi, or as hybrid picks).")
+    var preconditioner: String?
+
+    @Option(name: .long, help: "Relative tolerance: stop when ‖b − A x‖₂ ≤ tolerance · ‖b‖₂.")
+    var tolerance: Double = 1e-8
+
+    @Option(name: .customLong("max-iterations"), help: "Iteration limit.")
+    var maxIterations: Int = 10_000
+
+    @Option(name: .long, help: "SOR relaxation ω for gauss_seidel, in (0, 2).")
+    var omega: Double = 1
+
+    @Option(name: .customLong("x-out"), help: "Write the solution x to this file (Matrix Market array).")
+    var xOut: String?
+
+    @Flag(name: .long, help: "Print the report as one JSON object.")
+    var json = false
+
+    func run() throws {
+        do {
+            try solve()
+        } catch let error as SolverError {
+            FileHandle.standardError.write(Data("solverd solve: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    private func solve() throws {
+        let loadStart = DispatchTime.now()
+        let matrix = try MatrixFiles.readMatrix(matrixFile)
+        let b = try rhs.map { try MatrixFiles.readVector($0) } ?? [Double](repeating: 1, count: matrix.rows)
+        let system = try LiveSystem(matrix: matrix, b: b, loop: ConcurrentLoop())
+        let loadSeconds = Self.seconds(since: loadStart)
+        let kind = try MethodKind.parse(method, field: "--method")
+        let pc = try preconditioner.map { try PreconditionerKind.parse($0, field: "--preconditioner") }
+            ?? ((kind == .cg || kind == .bicgstab) ? .jacobi : .none)
+        let options = SolveOptions(tolerance: tolerance, maxIterations: maxIterations)
+        let start = DispatchTime.now()
+        let report = try SolveDriver.run(system, kind: kind, preconditioner: pc,
+                                         methodOptions: MethodOptions(relaxation: omega), options: options)
+        let seconds = Self.seconds(since: start)
+        if let xOut {
+            try MatrixMarketWriter.write(vector: system.x).write(toFile: xOut, atomically: true, encoding: .utf8)
+        }
+        let trueResidual = try system.residualNorm(of: system.x)
+        if json {
+            let fields: [(String, String)] = [
+                ("status", "\"\(report.status.rawValue)\""), ("method", "\"\(report.methodName)\""),
+                ("reason", "\"\(report.reason ?? "requested")\""), ("rows", "\(matrix.rows)"), ("nnz", "\(matrix.nnz)"),
+                ("iterations", "\(report.iterations)"), ("residual_norm", "\(trueResidual)"),
+                ("relative_residual", "\(report.relativeResidual)"), ("flops", "\(report.flops)"),
+                ("solve_seconds", "\(seconds)"), ("load_seconds", "\(loadSeconds)"),
+            ]
+            print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+        } else {
+            print("matrix       \(matrixFile): \(matrix.rows) × \(matrix.cols), \(matrix.nnz) nonzeros (loaded in \(Self.format(loadSeconds)))")
+            print("method       \(report.methodName)" + (report.reason.map { " — \($0)" } ?? ""))
+            print("status       \(report.status.rawValue)" + (report.detail.map { " (\($0))" } ?? ""))
+            print("iterations   \(report.iterations)")
+            print("residual     ‖b − A x‖₂ = \(trueResidual), relative \(report.relativeResidual) (tolerance \(tolerance))")
+            print("time         \(Self.format(seconds))")
+        }
+        if report.status != .converged { throw ExitCode(1) }
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
+    static func format(_ seconds: Double) -> String {
+        seconds < 1 ? String(format: "%.3f ms", seconds * 1000) : String(format: "%.3f s", seconds)
+    }
+}
