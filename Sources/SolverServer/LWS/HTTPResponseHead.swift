@@ -41,8 +41,11 @@ enum HTTPResponseHead {
 
     static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
 
+    /// Works on scalars: "\r\n" is a single `Character` in Swift, so a `Character` filter would miss it.
     private static func sanitize(_ text: String) -> String {
-        text.contains(where: { $0 == "\r" || $0 == "\n" }) ? text.filter { $0 != "\r" && $0 != "\n" } : text
+        var scalars = text.unicodeScalars
+        scalars.removeAll { $0 == "\r" || $0 == "\n" }
+        return String(scalars)
     }
 
     static func reasonPhrase(_ status: Int) -> String {

@@ -1,0 +1,72 @@
+import Testing
+
+@testable import SolverServer
+
+/// The bounded outboxes, exercised without sockets (the waker has no context, so nothing is woken).
+@Suite struct OutboundBackpressureTests {
+    @Test func webSocketSendReportsOverflowThenClosed() {
+        let connection = WebSocketConnection(
+            id: 1, remoteAddress: "test", path: "/ws/solver", subprotocol: nil, maxQueuedBytes: 10,
+            waker: TransportWaker())
+        #expect(connection.send(text: "0123456789abc") == .enqueued)  // one oversize item through an empty queue
+        #expect(connection.send(text: "x") == .overflow(queuedBytes: 13))
+        connection.close(code: .policyViolation, reason: "slow consumer", discardingQueued: true)
+        #expect(connection.queuedBytes == 0)
+        #expect(connection.send(text: "x") == .closed)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func webSocketWritesQueuedFramesInPiecesThenTheClose() {
+        let connection = WebSocketConnection(
+            id: 1, remoteAddress: "test", path: "/", subprotocol: nil, maxQueuedBytes: 1 << 20, waker: TransportWaker())
+        connection.send(text: "abcdefghij")
+        connection.close(code: .goingAway)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4, alignment: 1)
+        defer { buffer.deallocate() }
+        var steps: [WebSocketConnection.WriteStep] = []
+        while true {
+            let step = connection.takeWrite(into: buffer)
+            steps.append(step)
+            if step == .idle || steps.count > 10 { break }
+            if case .close = step { break }
+        }
+        #expect(steps == [
+            .frame(count: 4, isText: true, isStart: true, isEnd: false, moreQueued: true),
+            .frame(count: 4, isText: true, isStart: false, isEnd: false, moreQueued: true),
+            .frame(count: 2, isText: true, isStart: false, isEnd: true, moreQueued: true),
+            .close(code: .goingAway, reason: []),
+        ])
+    }
+
+    @Test func httpStreamIsBoundedAndOneShot() {
+        let exchange = HTTPExchange(id: 1, isHTTP11: true, isHEAD: false, maxQueuedBytes: 64, waker: TransportWaker())
+        let responder = HTTPResponder(exchange: exchange)
+        let stream = responder.startStream(status: 200, headers: [("content-type", "application/x-ndjson")])
+        #expect(stream != nil)
+        #expect(responder.respond(status: 500) == false)
+        #expect(responder.startStream(status: 200) == nil)
+        #expect(stream?.send(String(repeating: "x", count: 100)) == .overflow(queuedBytes: exchange.queuedBytes))
+        stream?.finish()
+        #expect(stream?.send("late") == .closed)
+    }
+
+    @Test func onCloseRunsWhenTheClientLeavesEarly() {
+        let exchange = HTTPExchange(id: 1, isHTTP11: true, isHEAD: false, maxQueuedBytes: 64, waker: TransportWaker())
+        let calls = FailureCounter()
+        HTTPResponder(exchange: exchange).onClose { calls.add() }
+        exchange.markGone()
+        exchange.markGone()
+        #expect(calls.count == 1)
+        HTTPResponder(exchange: exchange).onClose { calls.add() }  // registered late: runs at once
+        #expect(calls.count == 2)
+    }
+
+    @Test func chunkFraming() {
+        #expect(HTTPResponseHead.chunk(Array("hello".utf8)) == Array("5\r\nhello\r\n".utf8))
+        #expect(HTTPResponseHead.chunk([]) == [])
+        let head = String(decoding: HTTPResponseHead.serialize(
+            status: 200, headers: [("X-A", "1\r\nevil: yes"), ("content-length", "99")], framing: .chunked,
+            closeConnection: false), as: UTF8.self)
+        #expect(head == "HTTP/1.1 200 OK\r\nX-A: 1evil: yes\r\ntransfer-encoding: chunked\r\n\r\n")
+    }
+}
