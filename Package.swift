@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "SolverCore", swiftSettings: kernelSettings, linkerSettings: [.linkedLibrary("m")]),
         // Live sessions: Dispatch scheduler, updates between steps, verification loop, events. No transport.
         .target(name: "SolverSession", dependencies: ["SolverCore"]),
+        // JSON messages: decoding and validation of client messages, encoding of events and replies. No sockets.
+        .target(name: "SolverWire", dependencies: ["SolverCore", "SolverSession"]),
         // Generators and dense reference solves shared by tests and benchmarks.
         .target(name: "SolverTestSupport", dependencies: ["SolverCore"]),
         .executableTarget(
@@ -29,21 +31,23 @@ let package = Package(
             dependencies: [
                 "SolverCore",
                 "SolverSession",
+                "SolverServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "solverd-bench",
-            dependencies: ["SolverCore", "SolverTestSupport"],
+            dependencies: ["SolverCore", "SolverSession", "SolverTestSupport"],
             path: "bench/Sources/solverd-bench",
             swiftSettings: kernelSettings
         ),
         .testTarget(name: "SolverCoreTests", dependencies: ["SolverCore", "SolverTestSupport"]),
         .testTarget(name: "SolverSessionTests", dependencies: ["SolverSession", "SolverTestSupport"]),
+        .testTarget(name: "SolverWireTests", dependencies: ["SolverWire", "SolverTestSupport"]),
         // libwebsockets 4.1.6 from the system (Debian libwebsockets-dev); the shim re-exports macros Swift cannot see.
         .systemLibrary(name: "CLibwebsockets", pkgConfig: "libwebsockets", providers: [.apt(["libwebsockets-dev"])]),
         // HTTP + WebSocket transport (Sources/SolverServer/LWS) and, later, routes and sessions on top of it.
-        .target(name: "SolverServer", dependencies: ["CLibwebsockets"]),
+        .target(name: "SolverServer", dependencies: ["CLibwebsockets", "SolverCore", "SolverSession", "SolverWire"]),
         .testTarget(name: "SolverServerTests", dependencies: ["SolverServer"]),
     ]
 )

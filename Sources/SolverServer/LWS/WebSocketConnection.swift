@@ -47,6 +47,11 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     @discardableResult
     public func send(text: String) -> SendResult { enqueue(Array(text.utf8), kind: .text) }
 
+    /// Queues one text message given as UTF-8 bytes (the caller guarantees valid UTF-8, e.g. encoder output),
+    /// saving the String round trip on hot paths.
+    @discardableResult
+    public func send(utf8Text bytes: [UInt8]) -> SendResult { enqueue(bytes, kind: .text) }
+
     /// Queues one binary message.
     @discardableResult
     public func send(binary: [UInt8]) -> SendResult { enqueue(binary, kind: .binary) }

@@ -134,6 +134,15 @@ public final class EventHub: Sendable {
         }
     }
 
+    /// Throws what `subscribe(since:)` would for this resume point, without subscribing (to answer before a stream
+    /// starts). `since == nil` always succeeds on an open session.
+    public func checkResumable(since: UInt64?) throws {
+        try state.withLock { s in
+            guard !s.closed else { throw SubscribeError.closed }
+            if let since, s.evictedThrough > since { throw SubscribeError.gap(oldestRetained: s.evictedThrough + 1) }
+        }
+    }
+
     /// Removes a subscriber; returns false when it was not subscribed.
     @discardableResult
     public func unsubscribe(_ id: SubscriptionID) -> Bool {

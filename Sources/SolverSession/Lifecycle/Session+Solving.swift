@@ -20,7 +20,9 @@ extension Session {
         correctionsThisSolve = 0
         recentNorms.removeAll(keepingCapacity: true)
         verification.resetIterationBase(iteration)
-        solver.localStopNorm = 0.1 * targetNorm
+        // Push stops at the target itself: steps that only confirm convergence then cost nothing, and the budget
+        // goes to the change, not to the residual the previous solve left everywhere.
+        solver.localStopNorm = targetNorm
         phase = .solving
         stopReason = nil
         pendingFirstFrame = true

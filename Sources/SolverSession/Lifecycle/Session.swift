@@ -132,11 +132,15 @@ public final class Session: @unchecked Sendable {
     /// Queues an update; returns its sequence number, the acknowledgement. Validation that does not depend on live
     /// values happens here (so a bad update is refused, never half-applied); `old_value` is checked when applied, and
     /// a mismatch is published as `update_rejected` with this seq.
-    public func submit(_ update: CostUpdate) throws -> UInt64 {
+    ///
+    /// `acknowledge` runs with the seq before the update can be applied, so an ack written there reaches the client
+    /// ahead of every event that reflects the update. It runs under the inbox lock: it must only enqueue.
+    public func submit(_ update: CostUpdate, acknowledge: ((UInt64) -> Void)? = nil) throws -> UInt64 {
         try update.validate(dimension: dimension)
         let seq: UInt64 = try inbox.withLock { box in
             guard !box.closed else { throw SolverError(.sessionClosed, "session \(id) has ended", field: "session_id") }
             let seq = hub.takeSeq()
+            acknowledge?(seq)
             box.updates.append((seq, update))
             box.lastActivity = EventHub.now()
             return seq

@@ -1,0 +1,45 @@
+import SolverCore
+import SolverWire
+
+/// Answers one HTTP request: JSON bodies, errors as `{"error":{code,message,field?}}` with the mapped status,
+/// CORS headers on everything, and streamed responses.
+struct Reply: Sendable {
+    let responder: HTTPResponder
+    let cors: [(String, String)]
+    let metrics: ServiceMetrics
+    let acceptsGzip: Bool
+
+    static let jsonType = ("content-type", "application/json")
+
+    func json(_ status: Int, _ body: [UInt8], headers: [(String, String)] = []) {
+        metrics.bytesOut.add(body.count, ordering: .relaxed)
+        responder.respond(status: status, headers: [Self.jsonType] + headers + cors, body: body)
+    }
+
+    func text(_ status: Int, _ body: String, contentType: String) {
+        metrics.bytesOut.add(body.utf8.count, ordering: .relaxed)
+        responder.respond(status: status, headers: [("content-type", contentType)] + cors, body: Array(body.utf8))
+    }
+
+    func error(_ error: SolverError, headers: [(String, String)] = []) {
+        metrics.errors.add(1, ordering: .relaxed)
+        json(error.httpStatus, WireEncoder.errorBody(error), headers: headers)
+    }
+
+    /// CORS preflight: which methods and headers a browser may use.
+    func preflight(_ request: HTTPRequest) {
+        var headers = cors
+        headers.append(("access-control-allow-methods", "GET, POST, DELETE, OPTIONS"))
+        headers.append(("access-control-allow-headers",
+                        request.headers["access-control-request-headers"] ?? "authorization, content-type, last-event-id"))
+        headers.append(("access-control-max-age", "600"))
+        responder.respond(status: 204, headers: headers, body: [])
+    }
+
+    /// Starts an event stream in the framing the client asked for.
+    func startStream(_ framing: EventFraming) -> HTTPStream? {
+        let type = framing == .sse ? "text/event-stream" : "application/x-ndjson"
+        return responder.startStream(status: 200, headers: [("content-type", type), ("cache-control", "no-cache"),
+                                                              ("x-accel-buffering", "no")] + cors)
+    }
+}

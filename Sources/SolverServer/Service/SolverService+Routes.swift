@@ -1,0 +1,218 @@
+import Dispatch
+import Foundation
+import SolverCore
+import SolverSession
+import SolverWire
+
+/// The HTTP API (plan §1.1 plus the session endpoints). Each handler validates, answers errors at once, and moves
+/// O(nnz) work to `work`.
+extension SolverService {
+    func route(_ request: HTTPRequest, _ reply: Reply) throws {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let method = request.method
+        switch parts {
+        case ["health"], ["api", "v1", "health"]:
+            try allow(method, ["GET", "HEAD"])
+            health(reply)
+        case ["metrics"]:
+            try allow(method, ["GET"])
+            reply.text(200, metricsText(), contentType: "text/plain; version=0.0.4")
+        case ["api", "v1", "solve-stream"]:
+            try allow(method, ["POST"])
+            createSession(request, reply, streaming: true)
+        case ["api", "v1", "sessions"]:
+            try allow(method, ["GET", "POST"])
+            if method == "POST" { createSession(request, reply, streaming: false) } else { listSessions(reply) }
+        case let p where p.count == 4 && p[0...2] == ["api", "v1", "sessions"]:
+            try allow(method, ["GET", "DELETE"])
+            let id = try SessionID(validating: p[3])
+            if method == "DELETE" {
+                guard registry.close(id) else { throw SolverError(.sessionNotFound, "no session \(id)", field: "session_id") }
+                reply.json(200, WireEncoder.sessionDeleted(sessionID: id))
+            } else {
+                reply.json(200, WireEncoder.status(try registry.require(id).status))
+            }
+        case let p where p.count == 5 && p[0...2] == ["api", "v1", "sessions"] && p[4] == "solution":
+            try allow(method, ["GET"])
+            try readSolution(try SessionID(validating: p[3]), request, reply)
+        case let p where p.count == 5 && p[0...2] == ["api", "v1", "sessions"] && p[4] == "events":
+            try allow(method, ["GET"])
+            try streamEvents(try SessionID(validating: p[3]), request, reply)
+        case ["api", "v1", "swarm", "costs"]:
+            try allow(method, ["POST"])
+            let update = try CostUpdateRequest.decode(try parseBody(request))
+            let seq = try registry.require(update.sessionID).submit(update.update)
+            metrics.updatesAccepted.add(1, ordering: .relaxed)
+            reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil))
+        case ["api", "v1", "swarm", "join"]:
+            try allow(method, ["POST"])
+            reply.json(200, WireEncoder.swarmNodes([configuration.nodeID], selfID: configuration.nodeID))
+        case ["api", "v1", "verify"]:
+            try allow(method, ["POST"])
+            let verify = try VerifyRequest.decode(try parseBody(request))
+            let session = try registry.require(verify.sessionID)
+            session.verify(probeCount: verify.probeCount, indices: verify.indices) { result in
+                switch result {
+                case .success(let r): reply.json(200, WireEncoder.verificationResult(r, sessionID: verify.sessionID, seq: nil))
+                case .failure(let e): reply.error(e)
+                }
+            }
+        case ["api", "v1", "status"]:
+            try allow(method, ["GET"])
+            reply.json(200, serviceStatus())
+        case let p where p.count == 4 && p[0...2] == ["api", "v1", "status"]:
+            try allow(method, ["GET"])
+            reply.json(200, WireEncoder.status(try registry.require(try SessionID(validating: p[3])).status))
+        case let p where p.first == "api":
+            throw SolverError(.notFound, "no endpoint \(request.path)", field: nil)
+        default:
+            try allow(method, ["GET", "HEAD"])
+            try serveStatic(request, reply)
+        }
+    }
+
+    /// Throws 405 naming the allowed methods.
+    func allow(_ method: String, _ allowed: [String]) throws {
+        guard allowed.contains(method) else {
+            throw SolverError(.methodNotAllowed, "\(method) is not allowed here; use \(allowed.joined(separator: ", "))", field: nil)
+        }
+    }
+
+    func parseBody(_ request: HTTPRequest) throws -> JSONValue {
+        guard !request.body.isEmpty else {
+            throw SolverError(.missingField, "the request needs a JSON body", field: "body")
+        }
+        return try JSONReader.parse(request.body)
+    }
+
+    func health(_ reply: Reply) {
+        if isDraining {
+            reply.json(503, WireEncoder.health(status: "draining", sessions: registry.count))
+        } else {
+            reply.json(200, WireEncoder.health(status: "ok", sessions: registry.count))
+        }
+    }
+
+    /// Creates a session off the service thread; answers 201 with `session_created`, or streams its events.
+    private func createSession(_ request: HTTPRequest, _ reply: Reply, streaming: Bool) {
+        let framing: EventFraming = (request.headers["accept"] ?? "").contains("text/event-stream") ? .sse : .ndjson
+        let untilConverged = request.queryValue("until") == "converged"
+        if let until = request.queryValue("until"), until != "converged" {
+            reply.error(SolverError(.invalidArgument, "until must be 'converged'", field: "until"))
+            return
+        }
+        work.async { [self] in
+            do {
+                let solve = try SolveRequest.decode(try parseBody(request), limits: configuration.matrixLimits)
+                let session = try createSession(solve.spec)
+                if streaming {
+                    try openEventStream(session, framing: framing, since: 0, untilConverged: untilConverged, reply: reply,
+                                        first: framing.frame(json: WireEncoder.sessionCreated(session.status, ref: nil), type: "session_created"))
+                } else {
+                    reply.json(201, WireEncoder.sessionCreated(session.status, ref: nil),
+                               headers: [("location", "/api/v1/sessions/\(session.id)")])
+                }
+            } catch let error as SolverError {
+                reply.error(error)
+            } catch {
+                reply.error(SolverError(.internal, "internal error"))
+            }
+        }
+    }
+
+    /// Creates and counts a session (every creation path goes through here).
+    func createSession(_ spec: SessionSpec) throws -> Session {
+        let session = try registry.create(spec)
+        metrics.sessionsCreated.add(1, ordering: .relaxed)
+        return session
+    }
+
+    private func streamEvents(_ id: SessionID, _ request: HTTPRequest, _ reply: Reply) throws {
+        let session = try registry.require(id)
+        let framing: EventFraming = (request.headers["accept"] ?? "").contains("text/event-stream") ? .sse : .ndjson
+        let sinceText = request.headers["last-event-id"] ?? request.queryValue("since")
+        let since: UInt64? = try sinceText.map { text in
+            guard let value = UInt64(text) else {
+                throw SolverError(.invalidArgument, "must be a sequence number, got '\(text)'", field: request.headers["last-event-id"] != nil ? "Last-Event-ID" : "since")
+            }
+            return value
+        }
+        do { try session.hub.checkResumable(since: since) } catch { throw SolverError.fromSubscribe(error, sessionID: id) }
+        try openEventStream(session, framing: framing, since: since, untilConverged: request.queryValue("until") == "converged",
+                            reply: reply, first: nil)
+    }
+
+    /// Starts the streamed response and subscribes it to the session. The stream ends with the session, at the
+    /// first convergence signal when `untilConverged`, or when the client leaves (which unsubscribes it).
+    private func openEventStream(_ session: Session, framing: EventFraming, since: UInt64?, untilConverged: Bool,
+                                 reply: Reply, first: [UInt8]?) throws {
+        guard let stream = reply.startStream(framing) else { return }
+        if let first { _ = stream.send(first) }
+        let streamID = streams.reserveID()
+        let transport = HTTPStreamEventTransport(stream: stream, streams: streams, streamID: streamID)
+        var afterDelivery: (@Sendable (SessionEvent) -> Void)?
+        if untilConverged {
+            afterDelivery = { [streams] event in
+                guard case .convergenceSignal = event.body else { return }
+                streams.remove(streamID)
+                stream.finish()
+            }
+        }
+        let sink = TransportEventSink(transport: transport, framing: framing, hub: session.hub, afterDelivery: afterDelivery)
+        streams.add(streamID, StreamRegistry.Entry(stream: stream, framing: framing, sink: sink))
+        stream.onClose { [streams] in
+            sink.detach()
+            streams.remove(streamID)
+        }
+        do {
+            _ = try sink.attach(since: since, watchIndices: nil)
+        } catch {
+            streams.remove(streamID)
+            let failure = SolverError.fromSubscribe(error, sessionID: session.id)
+            _ = stream.send(framing.frame(json: WireEncoder.error(failure, ref: nil), type: "error"))
+            stream.finish()
+        }
+    }
+
+    private func readSolution(_ id: SessionID, _ request: HTTPRequest, _ reply: Reply) throws {
+        let session = try registry.require(id)
+        let indices: [Int]? = try request.queryValue("indices").map { list in
+            try list.split(separator: ",").enumerated().map { k, part in
+                guard let i = Int(part.trimmingCharacters(in: .whitespaces)), i >= 0, i < session.dimension else {
+                    throw SolverError(.indexOutOfRange, "'\(part)' is not an index in 0..<\(session.dimension)", field: "indices[\(k)]")
+                }
+                return i
+            }
+        }
+        session.readSolution(indices: indices) { result in
+            switch result {
+            case .success(let read): reply.json(200, WireEncoder.solution(read, sessionID: id))
+            case .failure(let error): reply.error(error)
+            }
+        }
+    }
+
+    private func listSessions(_ reply: Reply) {
+        reply.json(200, WireEncoder.sessionList(registry.all.map(\.status)))
+    }
+
+    func serviceStatus() -> [UInt8] {
+        WireEncoder.serviceStatus(ServiceStatus(
+            nodeID: configuration.nodeID, version: configuration.version, uptimeSeconds: EventClock.now() - startedAt,
+            sessions: registry.count, memoryBytes: registry.memoryBytes, webSocketConnections: clients.withLock { $0.count },
+            streams: streams.count, draining: isDraining, schedulerWidth: registry.scheduler.width,
+            nodes: [configuration.nodeID]))
+    }
+
+    func metricsText() -> String {
+        let statuses = registry.all.map(\.status)
+        return metrics.render(gauges: [
+            ("solverd_sessions_active", "Live sessions.", Double(statuses.count)),
+            ("solverd_sessions_converged", "Sessions idle after converging.", Double(statuses.filter { $0.phase == .converged }.count)),
+            ("solverd_session_memory_bytes", "Bytes held by session state.", Double(statuses.reduce(0) { $0 + $1.memoryBytes })),
+            ("solverd_iterations_total", "Solver iterations across live sessions.", Double(statuses.reduce(0) { $0 + $1.iteration })),
+            ("solverd_websocket_connections", "Open WebSocket connections.", Double(clients.withLock { $0.count })),
+            ("solverd_streams_open", "Open NDJSON/SSE streams.", Double(streams.count)),
+        ])
+    }
+}
