@@ -14,5 +14,7 @@ public struct ServiceConfiguration: Sendable {
     /// This node's id (reported by status and swarm/join).
     public var nodeID = "solverd-local"
     public var version = "0.1.0"
+    /// Plug-in endpoint families (MCP, cluster), asked before the built-in routes.
+    public var routes: [any ServiceRoute] = []
     public init() {}
 }

@@ -38,6 +38,10 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
             reply.preflight(request)
             return
         }
+        if let plugin = configuration.routes.first(where: { $0.matches(request.path) }) {
+            plugin.handle(request, responder: responder)
+            return
+        }
         do {
             try route(request, reply)
         } catch let error as SolverError {
