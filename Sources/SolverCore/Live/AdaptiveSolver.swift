@@ -31,8 +31,9 @@ public final class AdaptiveSolver: IterativeMethod {
     }
 
     /// Local push may touch this many matrix entries before the global method takes over: about one sparse
-    /// matrix–vector product's worth, past which a global iteration is the cheaper way to spread the correction.
-    public static func localWorkBudget(_ system: LiveSystem) -> Int { max(1 << 18, system.matrix.nnz) }
+    /// matrix–vector product's worth (at least half a million entries, what a change spreading over a few thousand
+    /// rows needs), past which global iterations are the cheaper way to spread the correction.
+    public static func localWorkBudget(_ system: LiveSystem) -> Int { max(1 << 19, system.matrix.nnz) }
 
     /// Cold (re)start with the global method from the current `x`.
     public func restart(_ system: LiveSystem) throws {

@@ -17,6 +17,10 @@ public final class ForwardPush: IterativeMethod {
     private var queue: [Int32] = []
     private var marks: [UInt32] = []
     private var epoch: UInt32 = 0
+    /// Rows whose residual leaf a kernel run rewrote (each once per run, by `leafMarks == leafEpoch`).
+    private var dirtyLeaves: [Int32] = []
+    private var leafMarks: [UInt32] = []
+    private var leafEpoch: UInt32 = 0
     private var head = 0
     private var count = 0
     private var threshold = 0.0
@@ -38,16 +42,25 @@ public final class ForwardPush: IterativeMethod {
         if queue.count != n {
             queue = [Int32](repeating: 0, count: n)
             marks = [UInt32](repeating: 0, count: n)
+            dirtyLeaves = [Int32](repeating: 0, count: n)
+            leafMarks = [UInt32](repeating: 0, count: n)
             epoch = 0
+            leafEpoch = 0
         }
-        epoch = epoch == UInt32.max ? 1 : epoch + 1
-        if epoch == 1 { for i in marks.indices { marks[i] = 0 } }
+        epoch = Self.advance(epoch, resetting: &marks)
         head = 0
         count = 0
         threshold = system.residualNorm / thresholdFactor
         startNormSquared = system.residualNormSquared
         pushes = 0
         work = 0
+    }
+
+    /// The next epoch for a mark array; on wrap-around the marks are cleared so no stale mark equals a new epoch.
+    private static func advance(_ epoch: UInt32, resetting marks: inout [UInt32]) -> UInt32 {
+        guard epoch == UInt32.max else { return epoch + 1 }
+        for i in marks.indices { marks[i] = 0 }
+        return 1
     }
 
     public func step(_ system: LiveSystem) -> MethodStep {
@@ -73,9 +86,14 @@ public final class ForwardPush: IterativeMethod {
             }
             let threshold = self.threshold
             let budget = workQuantum - stepWork
-            let outcome = PushKernel.withKernel(on: system, queue: &queue, marks: &marks, epoch: epoch) { kernel in
-                kernel.run(threshold: threshold, workBudget: budget, head: &head, count: &count)
+            leafEpoch = Self.advance(leafEpoch, resetting: &leafMarks)
+            let outcome = PushKernel.withKernel(on: system, queue: &queue, marks: &marks, epoch: epoch,
+                                                dirtyLeaves: &dirtyLeaves, leafMarks: &leafMarks, leafEpoch: leafEpoch) { kernel in
+                kernel.run(threshold: threshold, workBudget: budget, normSquared: system.residualNormSquared,
+                           stopNormSquared: stopNorm * stopNorm, head: &head, count: &count)
             }
+            system.residualTree.refreshAncestors(ofLeaves: &dirtyLeaves, count: outcome.dirtyCount)
+            system.residualNormSquared = system.residualTree.total
             stepWork += outcome.work
             pushes += outcome.pushes
             if let row = outcome.zeroPivotRow {

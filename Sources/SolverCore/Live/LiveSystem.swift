@@ -12,8 +12,18 @@
 /// Not thread-safe: the owner (a session's serial queue) serialises every call.
 public final class LiveSystem {
     public private(set) var matrix: CSRMatrix
-    public private(set) var columns: CSRMatrix
+    /// `Aᵀ` (A by columns), for push. Value changes reach it lazily: see `pendingColumnPositions`.
+    public var columns: CSRMatrix {
+        syncColumns()
+        return columnStorage
+    }
+    private var columnStorage: CSRMatrix
     private(set) var mirror: [Int]
+    /// Positions in `matrix` whose value changed since `columnStorage` was last synced: single-entry updates skip a
+    /// random write into the column copy, and the copy catches up when it is read. Past `nnz / 8` of them the list
+    /// is dropped and `columnsStale` set: one full pass then is cheaper than replaying the list.
+    private var pendingColumnPositions: [Int] = []
+    private var columnsStale = false
     public private(set) var b: [Double]
     public internal(set) var x: [Double]
     public internal(set) var r: [Double]
@@ -27,7 +37,10 @@ public final class LiveSystem {
     public let loop: any ParallelLoop
 
     var residualTree: SumTree
+    /// Every leaf of the tree holds the current `r_i²`; ancestors of `pendingTreeLeaves` may still be stale.
     private(set) var residualTreeIsCurrent: Bool
+    /// Leaves rewritten by updates since the ancestors were last refreshed (refreshed together, once per node).
+    private(set) var pendingTreeLeaves: [Int32] = []
     var pendingInsertions: [Int: Double] = [:]
     /// Rows whose residual changed through updates since the last `takeChangedRows()`, for local re-convergence.
     private(set) var changedRows: [Int] = []
@@ -57,7 +70,7 @@ public final class LiveSystem {
             if let k = x0.firstIndex(where: { !$0.isFinite }) { throw SolverError.nonFinite(field: "x0[\(k)]") }
         }
         self.matrix = matrix
-        (self.columns, self.mirror) = matrix.transposedWithPositions()
+        (self.columnStorage, self.mirror) = matrix.transposedWithPositions()
         self.b = b
         self.x = x0 ?? [Double](repeating: 0, count: matrix.rows)
         self.r = [Double](repeating: 0, count: matrix.rows)
@@ -79,6 +92,7 @@ public final class LiveSystem {
         residualNormSquared = SparseKernels.residual(matrix, b: b, x: x, into: &r, loop: loop)
         rightHandSideNormSquared = VectorKernels.normSquared(b)
         residualTreeIsCurrent = false
+        pendingTreeLeaves.removeAll(keepingCapacity: true)
         return residualNorm
     }
 
@@ -86,6 +100,7 @@ public final class LiveSystem {
     func residualChangedEverywhere(normSquared: Double) {
         residualNormSquared = normSquared
         residualTreeIsCurrent = false
+        pendingTreeLeaves.removeAll(keepingCapacity: true)
     }
 
     /// Merges pending insertions and makes the residual sum tree current, so the next local re-convergence pays
@@ -95,23 +110,35 @@ public final class LiveSystem {
         ensureResidualTree()
     }
 
-    /// Makes the sum tree current (O(n) after a global step, free otherwise).
+    /// Makes the sum tree current and `residualNormSquared` exact: O(n) after a global step, O(k log k) after k
+    /// updates, free otherwise.
     func ensureResidualTree() {
-        guard !residualTreeIsCurrent else { return }
-        residualTree.rebuild(squaresOf: r)
+        if !residualTreeIsCurrent {
+            residualTree.rebuild(squaresOf: r)
+            residualTreeIsCurrent = true
+        } else if !pendingTreeLeaves.isEmpty {
+            residualTree.refreshAncestors(ofLeaves: &pendingTreeLeaves, count: pendingTreeLeaves.count)
+            pendingTreeLeaves.removeAll(keepingCapacity: true)
+        } else {
+            return
+        }
         residualNormSquared = residualTree.total
-        residualTreeIsCurrent = true
     }
 
-    /// Sets `r_i` keeping the norm (and the tree, when current) exact. O(log n) with a current tree, else O(1).
+    /// Sets `r_i` in O(1): the norm is updated as a running sum (exact again at the next `ensureResidualTree`), the
+    /// tree leaf is written and its ancestors are refreshed later, together with the other pending ones. Past
+    /// `n / 8` pending leaves a full rebuild is cheaper, so the tree is marked stale instead.
     @inline(__always)
     func setResidual(_ i: Int, _ value: Double) {
         if residualTreeIsCurrent {
-            residualTree.set(i, value * value)
-            residualNormSquared = residualTree.total
-        } else {
-            residualNormSquared += value * value - r[i] * r[i]
+            residualTree.setLeafOnly(i, value * value)
+            pendingTreeLeaves.append(Int32(truncatingIfNeeded: i))
+            if pendingTreeLeaves.count > max(1024, dimension / 8) {
+                residualTreeIsCurrent = false
+                pendingTreeLeaves.removeAll(keepingCapacity: true)
+            }
         }
+        residualNormSquared = max(0, residualNormSquared + value * value - r[i] * r[i])
         r[i] = value
     }
 
@@ -175,7 +202,13 @@ public final class LiveSystem {
         }
         if let position {
             matrix.setValue(at: position, to: newValue)
-            columns.setValue(at: mirror[position], to: newValue)
+            if !columnsStale {
+                pendingColumnPositions.append(position)
+                if pendingColumnPositions.count > max(1024, matrix.nnz / 8) {
+                    columnsStale = true
+                    pendingColumnPositions.removeAll()
+                }
+            }
         } else {
             pendingInsertions[row * n + col] = newValue
         }
@@ -183,6 +216,19 @@ public final class LiveSystem {
         setResidual(row, r[row] - (newValue - old) * x[col])
         noteChanged(row)
         return old
+    }
+
+    /// Copies pending value changes into the column copy. O(changes).
+    private func syncColumns() {
+        if columnsStale {
+            for position in 0..<matrix.nnz { columnStorage.setValue(at: mirror[position], to: matrix.values[position]) }
+            columnsStale = false
+        } else {
+            for position in pendingColumnPositions {
+                columnStorage.setValue(at: mirror[position], to: matrix.values[position])
+            }
+        }
+        pendingColumnPositions.removeAll(keepingCapacity: true)
     }
 
     /// Merges pending new nonzeros into `matrix` and `columns` (O(nnz), amortised over every insertion since the
@@ -200,7 +246,9 @@ public final class LiveSystem {
         for (key, value) in pendingInsertions { triplets.append(row: key / n, col: key % n, value: value) }
         pendingInsertions.removeAll()
         matrix = triplets.toCSR()
-        (columns, mirror) = matrix.transposedWithPositions()
+        (columnStorage, mirror) = matrix.transposedWithPositions()
+        pendingColumnPositions.removeAll()
+        columnsStale = false
         diagonalPositions = matrix.diagonalPositions()
     }
 
