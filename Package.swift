@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // Numerics: formats, kernels, iterative methods, the live residual. No I/O, no Dispatch.
@@ -32,6 +33,7 @@ let package = Package(
                 "SolverCore",
                 "SolverSession",
                 "SolverServer",
+                "SolverMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,5 +51,10 @@ let package = Package(
         // HTTP + WebSocket transport (Sources/SolverServer/LWS) and, later, routes and sessions on top of it.
         .target(name: "SolverServer", dependencies: ["CLibwebsockets", "SolverCore", "SolverSession", "SolverWire"]),
         .testTarget(name: "SolverServerTests", dependencies: ["SolverServer"]),
+        // MCP tools over the sessions: stdio (`solverd mcp`) and streamable HTTP at `/mcp` (a ServiceRoute).
+        .target(name: "SolverMCP", dependencies: [
+            "SolverCore", "SolverSession", "SolverWire", "SolverServer", .product(name: "MCP", package: "swift-sdk"),
+        ]),
+        .testTarget(name: "SolverMCPTests", dependencies: ["SolverMCP"]),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SolverCore
+import SolverMCP
 import SolverServer
 import SolverSession
 
@@ -66,6 +67,7 @@ struct ServeCommand: ParsableCommand {
         service.dashboardDirectory = dashboardDirectory ?? Self.defaultDashboardDirectory()
         service.staticMounts = [("/vendor/", "/usr/share/javascript")]
         service.matrixLimits = limits.matrix
+        service.routes.append(MCPRoute(registry: registry))
         let handler = SolverService(registry: registry, configuration: service)
 
         var transport = TransportConfiguration()

@@ -6,6 +6,8 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence {
         "host", "authorization", "accept", "accept-encoding", "content-type", "content-length", "origin",
         "connection", "upgrade", "user-agent", "last-event-id", "sec-websocket-protocol",
         "access-control-request-method", "access-control-request-headers",
+        // MCP streamable HTTP (`/mcp`).
+        "mcp-session-id", "mcp-protocol-version",
     ]
 
     private var fields: [(name: String, value: String)] = []

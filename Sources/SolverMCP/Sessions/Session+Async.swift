@@ -1,0 +1,29 @@
+import Dispatch
+import SolverCore
+import SolverSession
+
+/// Async forms of the session calls the tools use; the work runs on the session's queue, never on the caller's.
+extension Session {
+    func solution(indices: [Int]?) async throws -> SolutionRead {
+        try await withCheckedThrowingContinuation { continuation in
+            readSolution(indices: indices) { continuation.resume(with: $0) }
+        }
+    }
+
+    func verification(probeCount: Int?, indices: [Int]?) async throws -> VerificationResult {
+        try await withCheckedThrowingContinuation { continuation in
+            verify(probeCount: probeCount, indices: indices) { continuation.resume(with: $0) }
+        }
+    }
+}
+
+/// Runs O(nnz) work (decoding a matrix, building a session) on a Dispatch queue instead of a cooperative thread.
+enum OffloadedWork {
+    private static let queue = DispatchQueue(label: "solverd.mcp.work", attributes: .concurrent)
+
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}
