@@ -11,11 +11,7 @@ struct EstimateCommand: ParsableCommand {
         abstract: "Estimate one coordinate x_i by random walks (diagonally dominant A)."
     )
 
-    @Argument(help: "Matrix Market file with A.")
-    var matrixFile: String
-
-    @Option(name: .long, help: "Right-hand side b (default: all ones).")
-    var rhs: String?
+    @OptionGroup var input: MatrixFileArguments
 
     @Option(name: .long, help: "The coordinate i to estimate (0-based).")
     var index: Int
@@ -28,8 +24,7 @@ struct EstimateCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let matrix = try MatrixFiles.readMatrix(matrixFile)
-            let b = try rhs.map { try MatrixFiles.readVector($0) } ?? [Double](repeating: 1, count: matrix.rows)
+            let (matrix, b) = try input.load()
             let system = try LiveSystem(matrix: matrix, b: b)
             var estimator = RandomWalkEstimator(seed: seed)
             let start = DispatchTime.now()

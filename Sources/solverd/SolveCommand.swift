@@ -11,11 +11,7 @@ struct SolveCommand: ParsableCommand {
         abstract: "Solve A x = b offline from a Matrix Market file and report how it went."
     )
 
-    @Argument(help: "Matrix Market file with A (coordinate real/integer/pattern; general/symmetric/skew-symmetric).")
-    var matrixFile: String
-
-    @Option(name: .long, help: "Right-hand side b: a Matrix Market vector or whitespace-separated numbers (default: all ones).")
-    var rhs: String?
+    @OptionGroup var input: MatrixFileArguments
 
     @Option(name: .long, help: "jacobi | gauss_seidel | cg | bicgstab | neumann | push | hybrid (default).")
     var method: String = "hybrid"
@@ -49,8 +45,7 @@ struct SolveCommand: ParsableCommand {
 
     private func solve() throws {
         let loadStart = DispatchTime.now()
-        let matrix = try MatrixFiles.readMatrix(matrixFile)
-        let b = try rhs.map { try MatrixFiles.readVector($0) } ?? [Double](repeating: 1, count: matrix.rows)
+        let (matrix, b) = try input.load()
         let system = try LiveSystem(matrix: matrix, b: b, loop: ConcurrentLoop())
         let loadSeconds = Self.seconds(since: loadStart)
         let kind = try MethodKind.parse(method, field: "--method")
@@ -75,7 +70,7 @@ struct SolveCommand: ParsableCommand {
             ]
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
-            print("matrix       \(matrixFile): \(matrix.rows) × \(matrix.cols), \(matrix.nnz) nonzeros (loaded in \(Self.format(loadSeconds)))")
+            print("matrix       \(input.matrixFile): \(matrix.rows) × \(matrix.cols), \(matrix.nnz) nonzeros (loaded in \(Self.format(loadSeconds)))")
             print("method       \(report.methodName)" + (report.reason.map { " — \($0)" } ?? ""))
             print("status       \(report.status.rawValue)" + (report.detail.map { " (\($0))" } ?? ""))
             print("iterations   \(report.iterations)")

@@ -11,11 +11,7 @@ public enum MethodKind: String, Sendable, CaseIterable, Codable {
 
     /// Parses a client-supplied name; the error lists the valid ones.
     public static func parse(_ name: String, field: String = "method") throws -> MethodKind {
-        guard let kind = MethodKind(rawValue: name) else {
-            let valid = allCases.map(\.rawValue).joined(separator: ", ")
-            throw SolverError(.unsupportedMethod, "unknown method '\(name)'; valid methods: \(valid)", field: field)
-        }
-        return kind
+        try parseName(name, what: "method", code: .unsupportedMethod, field: field)
     }
 }
 
@@ -27,11 +23,18 @@ public enum PreconditionerKind: String, Sendable, CaseIterable, Codable {
     case ilu
 
     public static func parse(_ name: String, field: String = "options.preconditioner") throws -> PreconditionerKind {
-        guard let kind = PreconditionerKind(rawValue: name) else {
+        try parseName(name, what: "preconditioner", code: .invalidArgument, field: field)
+    }
+}
+
+extension CaseIterable where Self: RawRepresentable, RawValue == String {
+    /// The case named `name`, or an error with `code` listing every valid name.
+    static func parseName(_ name: String, what: String, code: SolverError.Code, field: String) throws -> Self {
+        guard let value = Self(rawValue: name) else {
             let valid = allCases.map(\.rawValue).joined(separator: ", ")
-            throw SolverError(.invalidArgument, "unknown preconditioner '\(name)'; valid: \(valid)", field: field)
+            throw SolverError(code, "unknown \(what) '\(name)'; valid: \(valid)", field: field)
         }
-        return kind
+        return value
     }
 }
 
