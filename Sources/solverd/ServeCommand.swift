@@ -1,21 +1,29 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
+import SolverConfig
 import SolverCore
 import SolverMCP
+import SolverSecurity
 import SolverServer
 import SolverSession
 
 /// `solverd serve`: the service on one port — WebSocket `/ws/solver`, the HTTP API, NDJSON/SSE streams,
 /// `/metrics` and the dashboard.
 struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the solver service.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the solver service.",
+        discussion: "Settings come from --config (YAML), then SOLVERD_* environment variables, then these flags.")
 
-    @Option(name: .long, help: "Address to listen on.")
-    var host: String = "127.0.0.1"
+    @Option(name: .long, help: "YAML configuration file (see Config/solverd.yaml).")
+    var config: String?
 
-    @Option(name: .long, help: "Port to listen on (0 picks a free one and prints it).")
-    var port: Int = 3000
+    @Option(name: .long, help: "Address to listen on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on (0 picks a free one and prints it; default 3000).")
+    var port: Int?
 
     @Option(name: .customLong("dashboard-dir"), help: "Directory served at / (default: clients/dashboard next to the working directory).")
     var dashboardDirectory: String?
@@ -27,66 +35,95 @@ struct ServeCommand: ParsableCommand {
     var tlsKey: String?
 
     @Option(name: .customLong("max-body-bytes"), help: "Largest HTTP request body (413 beyond).")
-    var maxBodyBytes: Int = 50 * 1024 * 1024
+    var maxBodyBytes: Int?
 
     @Option(name: .customLong("max-message-bytes"), help: "Largest WebSocket message (close 1009 beyond).")
-    var maxMessageBytes: Int = 16 * 1024 * 1024
+    var maxMessageBytes: Int?
 
     @Option(name: .customLong("cors-origin"), help: "Allowed CORS origin (repeatable; * for any).")
-    var corsOrigins: [String] = ["*"]
+    var corsOrigins: [String] = []
 
     @Option(name: .customLong("max-sessions"), help: "Most live sessions.")
-    var maxSessions: Int = 10_000
+    var maxSessions: Int?
 
     @Option(name: .customLong("idle-timeout"), help: "Seconds without activity before a session is closed.")
-    var idleTimeout: Double = 600
+    var idleTimeout: Double?
 
     @Option(name: .customLong("max-session-duration"), help: "Seconds a session may live.")
-    var maxSessionDuration: Double = 3600
+    var maxSessionDuration: Double?
 
     @Option(name: .customLong("drain-seconds"), help: "Graceful shutdown deadline.")
-    var drainSeconds: Double = 30
+    var drainSeconds: Double?
 
-    func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard maxBodyBytes > 0, maxMessageBytes > 0, maxSessions > 0, idleTimeout > 0, maxSessionDuration > 0 else {
-            throw ValidationError("limits must be positive")
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line).")
+    var logFormat: String?
+
+    @Flag(name: .long, help: "Allow a non-loopback --host without auth configured.")
+    var insecure = false
+
+
+    /// The file, the environment, then these flags; exit code 2 naming the key when a value is invalid.
+    func resolvedConfig() throws -> SolverdConfig {
+        do {
+            var c = try SolverdConfig.load(path: config)
+            c.server.host = host ?? c.server.host
+            c.server.port = port ?? c.server.port
+            c.server.dashboardDirectory = dashboardDirectory ?? c.server.dashboardDirectory
+            c.server.tlsCertificate = tlsCertificate ?? c.server.tlsCertificate
+            c.server.tlsKey = tlsKey ?? c.server.tlsKey
+            c.server.corsOrigins = corsOrigins.isEmpty ? c.server.corsOrigins : corsOrigins
+            c.server.drainSeconds = drainSeconds ?? c.server.drainSeconds
+            c.server.insecure = insecure || c.server.insecure
+            c.limits.maxBodyBytes = maxBodyBytes ?? c.limits.maxBodyBytes
+            c.limits.maxMessageBytes = maxMessageBytes ?? c.limits.maxMessageBytes
+            c.limits.maxSessions = maxSessions ?? c.limits.maxSessions
+            c.sessions.idleTimeoutSeconds = idleTimeout ?? c.sessions.idleTimeoutSeconds
+            c.sessions.maxDurationSeconds = maxSessionDuration ?? c.sessions.maxDurationSeconds
+            c.logging.level = logLevel ?? c.logging.level
+            c.logging.format = logFormat ?? c.logging.format
+            try FlagChecks.check(c)
+            try c.validate()
+            return c
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("solverd: invalid configuration: \(error)\n".utf8))
+            throw ExitCode(2)
         }
     }
 
     func run() throws {
-        var limits = SessionLimits()
-        limits.maxSessions = maxSessions
-        limits.idleTimeout = idleTimeout
-        limits.maxDuration = maxSessionDuration
-        let registry = SessionRegistry(limits: limits)
-
-        var service = ServiceConfiguration()
-        service.corsOrigins = corsOrigins
-        service.dashboardDirectory = dashboardDirectory ?? Self.defaultDashboardDirectory()
-        service.staticMounts = [("/vendor/", "/usr/share/javascript")]
-        service.matrixLimits = limits.matrix
+        let config = try resolvedConfig()
+        let exposition = Observability.bootstrap(config.logging)
+        let logger = Logger(label: "solverd")
+        let authenticator: Authenticator
+        do {
+            authenticator = try AsyncBridge.wait { try await Authenticator.make(config.auth) }
+        } catch {
+            FileHandle.standardError.write(Data("solverd: invalid configuration: auth: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let registry = SessionRegistry(limits: ServiceSetup.sessionLimits(config), telemetry: SessionTelemetry(
+            logger: Logger(label: "solverd.session"), slowIterationMilliseconds: config.logging.slowIterationMilliseconds))
+        var service = ServiceSetup.service(config, authenticator: authenticator, logger: Logger(label: "solverd.service"))
         service.routes.append(MCPRoute(registry: registry))
+        service.dashboardDirectory = config.server.dashboardDirectory ?? Self.defaultDashboardDirectory()
+        service.metricsExposition = exposition
         let handler = SolverService(registry: registry, configuration: service)
-
-        var transport = TransportConfiguration()
-        transport.host = host
-        transport.port = port
-        transport.maxBodyBytes = maxBodyBytes
-        transport.maxMessageBytes = maxMessageBytes
-        transport.tlsCertificatePath = tlsCertificate
-        transport.tlsPrivateKeyPath = tlsKey
-        let server = TransportServer(configuration: transport, handler: handler)
+        let server = TransportServer(configuration: ServiceSetup.transport(config), handler: handler)
+        let host = config.server.host, port = config.server.port
         do {
             try server.start()
         } catch {
             FileHandle.standardError.write(Data("solverd: cannot listen on \(host):\(port): \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let scheme = tlsCertificate == nil ? "http" : "https"
+        let scheme = config.server.tlsCertificate == nil ? "http" : "https"
+        let mode = authenticator.isOpen ? "open (no auth configured)" : "bearer tokens required"
+        logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(server.port ?? port)", "auth": "\(mode)"])
         announce("solverd listening on \(scheme)://\(host):\(server.port ?? port) (WebSocket /ws/solver)")
-        ShutdownOnSignals.install(server: server, registry: registry, deadlineSeconds: drainSeconds)
+        ShutdownOnSignals.install(server: server, registry: registry, deadlineSeconds: config.server.drainSeconds)
         dispatchMain()
     }
 

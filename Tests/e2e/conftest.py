@@ -5,6 +5,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -24,17 +25,30 @@ def solverd_binary():
 class Server:
     """A running `solverd serve` on 127.0.0.1 with an ephemeral port."""
 
-    def __init__(self, *extra_args, cwd=ROOT):
-        self.proc = subprocess.Popen([solverd_binary(), "serve", "--port", "0", *extra_args], cwd=cwd,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def __init__(self, *extra_args, cwd=ROOT, config=None, env=None):
+        """`config`: YAML text written to a file passed as --config; `env`: extra environment variables.
+        The log (stderr) goes to a file, so a chatty server never blocks on a full pipe; `log()` reads it."""
+        args = list(extra_args)
+        if config is not None:
+            with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+                f.write(config)
+            args = ["--config", f.name, *args]
+        self.stderr = tempfile.TemporaryFile("w+")
+        self.proc = subprocess.Popen([solverd_binary(), "serve", "--port", "0", *args], cwd=cwd,
+                                     stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+                                     env={**os.environ, **(env or {})})
         line = self.proc.stdout.readline()
         match = re.search(r"listening on https?://([\d.]+):(\d+)", line)
         if not match:
             self.proc.kill()
-            raise RuntimeError(f"solverd did not start: {line!r} {self.proc.stderr.read()}")
+            raise RuntimeError(f"solverd did not start: {line!r} {self.log()}")
         self.port = int(match.group(2))
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/solver"
+
+    def log(self):
+        self.stderr.seek(0)
+        return self.stderr.read()
 
     def url(self, path):
         return self.base + path

@@ -56,7 +56,8 @@ extension ServiceLoop {
         let connection = WebSocketConnection(
             id: makeID(), remoteAddress: request.remoteAddress, path: request.path,
             subprotocol: name == LWSContext.httpProtocolName ? nil : name,
-            maxQueuedBytes: configuration.maxQueuedBytesPerConnection, waker: waker)
+            maxQueuedBytes: configuration.maxQueuedBytesPerConnection, waker: waker,
+            upgradeHeaders: request.headers, upgradeQuery: request.query)
         sockets[wsi] = WebSocketState(connection: connection)
         wsiByID[connection.id] = wsi
         handler.webSocketDidOpen(connection)

@@ -14,6 +14,9 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     /// The negotiated subprotocol, if the client offered one the server lists.
     public let subprotocol: String?
     public let maxQueuedBytes: Int
+    /// The upgrade request's headers and query (credentials are read from here by the upper layer).
+    public let upgradeHeaders: HTTPHeaders
+    public let upgradeQuery: [(name: String, value: String)]
 
     /// What the service thread should do next.
     enum WriteStep: Equatable {
@@ -33,8 +36,10 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
 
     init(
         id: UInt64, remoteAddress: String, path: String, subprotocol: String?, maxQueuedBytes: Int,
-        waker: TransportWaker
+        waker: TransportWaker, upgradeHeaders: HTTPHeaders = .init(), upgradeQuery: [(name: String, value: String)] = []
     ) {
+        self.upgradeHeaders = upgradeHeaders
+        self.upgradeQuery = upgradeQuery
         self.id = id
         self.remoteAddress = remoteAddress
         self.path = path

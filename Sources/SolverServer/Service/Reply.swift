@@ -12,17 +12,17 @@ struct Reply: Sendable {
     static let jsonType = ("content-type", "application/json")
 
     func json(_ status: Int, _ body: [UInt8], headers: [(String, String)] = []) {
-        metrics.bytesOut.add(body.count, ordering: .relaxed)
+        metrics.bytesOut.increment(by: body.count)
         responder.respond(status: status, headers: [Self.jsonType] + headers + cors, body: body)
     }
 
     func text(_ status: Int, _ body: String, contentType: String) {
-        metrics.bytesOut.add(body.utf8.count, ordering: .relaxed)
+        metrics.bytesOut.increment(by: body.utf8.count)
         responder.respond(status: status, headers: [("content-type", contentType)] + cors, body: Array(body.utf8))
     }
 
     func error(_ error: SolverError, headers: [(String, String)] = []) {
-        metrics.errors.add(1, ordering: .relaxed)
+        metrics.errors.increment()
         json(error.httpStatus, WireEncoder.errorBody(error), headers: headers)
     }
 
@@ -41,5 +41,12 @@ struct Reply: Sendable {
         let type = framing == .sse ? "text/event-stream" : "application/x-ndjson"
         return responder.startStream(status: 200, headers: [("content-type", type), ("cache-control", "no-cache"),
                                                               ("x-accel-buffering", "no")] + cors)
+    }
+}
+
+extension Reply {
+    /// A gate refusal: its error with its headers (`WWW-Authenticate`, `Retry-After`).
+    func refuse(_ refusal: GateRefusal) {
+        error(refusal.error, headers: refusal.headers)
     }
 }

@@ -1,4 +1,6 @@
+import Logging
 import SolverCore
+import SolverSecurity
 
 /// What the routes layer needs beyond the transport's settings.
 public struct ServiceConfiguration: Sendable {
@@ -14,7 +16,17 @@ public struct ServiceConfiguration: Sendable {
     /// This node's id (reported by status and swarm/join).
     public var nodeID = "solverd-local"
     public var version = "0.1.0"
-    /// Plug-in endpoint families (MCP, cluster), asked before the built-in routes.
+    /// Plug-in endpoint families (MCP, cluster), asked before the built-in routes. They sit behind the same
+    /// authentication and request limits; the principal arrives in the `x-solverd-principal` request header.
     public var routes: [any ServiceRoute] = []
+    /// Credentials; nil (or nothing configured) is open mode, where everyone is `anonymous`.
+    public var authenticator: Authenticator?
+    public var limits = ServiceLimits()
+    /// `options.verification_interval` / `options.probe_count` when a `solve_request` leaves them out.
+    public var verificationInterval = 100
+    public var probeCount = 10
+    /// Renders the metrics backend's text for `/metrics` (nil: 404).
+    public var metricsExposition: (@Sendable () -> String)?
+    public var logger = Logger(label: "solverd.service", factory: { _ in SwiftLogNoOpLogHandler() })
     public init() {}
 }

@@ -1,36 +1,43 @@
+import CoreMetrics
 import Synchronization
 
-/// Counters the routes keep, rendered at `/metrics` in Prometheus text format.
+/// The server's metrics through the swift-metrics API (the process picks the backend; `solverd` renders
+/// Prometheus text at `/metrics`). Handles are made once, so hot paths only add to an atomic counter.
 final class ServiceMetrics: Sendable {
-    let httpRequests = Atomic<Int>(0)
-    let webSocketsOpened = Atomic<Int>(0)
-    let webSocketsClosed = Atomic<Int>(0)
-    let webSocketMessages = Atomic<Int>(0)
-    let updatesAccepted = Atomic<Int>(0)
-    let updatesRejected = Atomic<Int>(0)
-    let sessionsCreated = Atomic<Int>(0)
-    let errors = Atomic<Int>(0)
-    let bytesIn = Atomic<Int>(0)
-    let bytesOut = Atomic<Int>(0)
+    let httpRequests = Counter(label: "solverd_http_requests_total")
+    let webSocketsOpened = Counter(label: "solverd_connections_total", dimensions: [("kind", "websocket")])
+    let streamsOpened = Counter(label: "solverd_connections_total", dimensions: [("kind", "stream")])
+    let webSocketsClosed = Counter(label: "solverd_websocket_connections_closed_total")
+    let webSocketMessages = Counter(label: "solverd_websocket_messages_total")
+    let updatesAccepted = Counter(label: "solverd_updates_total")
+    let sessionsCreated = Counter(label: "solverd_sessions_created_total")
+    let errors = Counter(label: "solverd_errors_total")
+    let bytesIn = Counter(label: "solverd_bytes_received_total")
+    let bytesOut = Counter(label: "solverd_bytes_sent_total")
+    let sessionsActive = Gauge(label: "solverd_sessions_active")
+    let sessionsConverged = Gauge(label: "solverd_sessions_converged")
+    let sessionMemory = Gauge(label: "solverd_session_memory_bytes")
+    let webSocketConnections = Gauge(label: "solverd_websocket_connections")
+    let streamsOpen = Gauge(label: "solverd_streams_open")
+    private let rejects = Mutex<[String: Counter]>([:])
 
-    /// Prometheus text exposition of these counters plus the gauges the caller measures.
-    func render(gauges: [(name: String, help: String, value: Double)]) -> String {
-        var out = ""
-        func counter(_ name: String, _ help: String, _ value: Int) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
+    /// Known refusal reasons, registered up front so the family is present before the first refusal.
+    static let rejectReasons = ["unauthorized", "forbidden", "ip_requests", "principal_requests", "updates",
+                                "ip_connections", "principal_streams", "websocket_abuse"]
+
+    init() {
+        for reason in Self.rejectReasons { _ = counter(reason) }
+    }
+
+    /// Counts one refusal under `solverd_rejects_total{reason=…}`.
+    func reject(_ reason: String) { counter(reason).increment() }
+
+    private func counter(_ reason: String) -> Counter {
+        rejects.withLock { table in
+            if let existing = table[reason] { return existing }
+            let made = Counter(label: "solverd_rejects_total", dimensions: [("reason", reason)])
+            table[reason] = made
+            return made
         }
-        counter("solverd_http_requests_total", "HTTP requests received.", httpRequests.load(ordering: .relaxed))
-        counter("solverd_websocket_connections_opened_total", "WebSocket connections opened.", webSocketsOpened.load(ordering: .relaxed))
-        counter("solverd_websocket_connections_closed_total", "WebSocket connections closed.", webSocketsClosed.load(ordering: .relaxed))
-        counter("solverd_websocket_messages_total", "WebSocket messages received.", webSocketMessages.load(ordering: .relaxed))
-        counter("solverd_updates_total", "Cost updates accepted (acknowledged).", updatesAccepted.load(ordering: .relaxed))
-        counter("solverd_sessions_created_total", "Sessions created.", sessionsCreated.load(ordering: .relaxed))
-        counter("solverd_errors_total", "Requests and messages answered with an error.", errors.load(ordering: .relaxed))
-        counter("solverd_bytes_received_total", "Request and message bytes received.", bytesIn.load(ordering: .relaxed))
-        counter("solverd_bytes_sent_total", "Response and frame bytes sent by the routes.", bytesOut.load(ordering: .relaxed))
-        for gauge in gauges {
-            out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) gauge\n\(gauge.name) \(gauge.value)\n"
-        }
-        return out
     }
 }

@@ -1,13 +1,14 @@
 import Dispatch
 import Foundation
 import SolverCore
+import SolverSecurity
 import SolverSession
 import SolverWire
 
 /// The HTTP API (plan §1.1 plus the session endpoints). Each handler validates, answers errors at once, and moves
 /// O(nnz) work to `work`.
 extension SolverService {
-    func route(_ request: HTTPRequest, _ reply: Reply) throws {
+    func route(_ request: HTTPRequest, _ reply: Reply, _ principal: Principal) throws {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let method = request.method
         switch parts {
@@ -16,33 +17,36 @@ extension SolverService {
             health(reply)
         case ["metrics"]:
             try allow(method, ["GET"])
-            reply.text(200, metricsText(), contentType: "text/plain; version=0.0.4")
+            guard let text = metricsText() else { throw SolverError(.notFound, "no metrics backend", field: nil) }
+            reply.text(200, text, contentType: "text/plain; version=0.0.4")
         case ["api", "v1", "solve-stream"]:
             try allow(method, ["POST"])
-            createSession(request, reply, streaming: true)
+            createSession(request, reply, principal, streaming: true)
         case ["api", "v1", "sessions"]:
             try allow(method, ["GET", "POST"])
-            if method == "POST" { createSession(request, reply, streaming: false) } else { listSessions(reply) }
+            if method == "POST" { createSession(request, reply, principal, streaming: false) } else { listSessions(reply, principal) }
         case let p where p.count == 4 && p[0...2] == ["api", "v1", "sessions"]:
             try allow(method, ["GET", "DELETE"])
-            let id = try SessionID(validating: p[3])
+            let session = try session(try SessionID(validating: p[3]), for: principal)
             if method == "DELETE" {
-                guard registry.close(id) else { throw SolverError(.sessionNotFound, "no session \(id)", field: "session_id") }
-                reply.json(200, WireEncoder.sessionDeleted(sessionID: id))
+                guard registry.close(session.id) else { throw SolverError(.sessionNotFound, "no session \(session.id)", field: "session_id") }
+                access.forget(session.id)
+                reply.json(200, WireEncoder.sessionDeleted(sessionID: session.id))
             } else {
-                reply.json(200, WireEncoder.status(try registry.require(id).status))
+                reply.json(200, WireEncoder.status(session.status))
             }
         case let p where p.count == 5 && p[0...2] == ["api", "v1", "sessions"] && p[4] == "solution":
             try allow(method, ["GET"])
-            try readSolution(try SessionID(validating: p[3]), request, reply)
+            try readSolution(try session(try SessionID(validating: p[3]), for: principal), request, reply)
         case let p where p.count == 5 && p[0...2] == ["api", "v1", "sessions"] && p[4] == "events":
             try allow(method, ["GET"])
-            try streamEvents(try SessionID(validating: p[3]), request, reply)
+            try streamEvents(try session(try SessionID(validating: p[3]), for: principal), request, reply, principal)
         case ["api", "v1", "swarm", "costs"]:
             try allow(method, ["POST"])
+            try gate.admitUpdate(principal, ip: request.remoteAddress, bytes: request.body.count)
             let update = try CostUpdateRequest.decode(try parseBody(request))
-            let seq = try registry.require(update.sessionID).submit(update.update)
-            metrics.updatesAccepted.add(1, ordering: .relaxed)
+            let seq = try session(update.sessionID, for: principal).submit(update.update)
+            metrics.updatesAccepted.increment()
             reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil))
         case ["api", "v1", "swarm", "join"]:
             try allow(method, ["POST"])
@@ -50,7 +54,7 @@ extension SolverService {
         case ["api", "v1", "verify"]:
             try allow(method, ["POST"])
             let verify = try VerifyRequest.decode(try parseBody(request))
-            let session = try registry.require(verify.sessionID)
+            let session = try session(verify.sessionID, for: principal)
             session.verify(probeCount: verify.probeCount, indices: verify.indices) { result in
                 switch result {
                 case .success(let r): reply.json(200, WireEncoder.verificationResult(r, sessionID: verify.sessionID, seq: nil))
@@ -62,7 +66,7 @@ extension SolverService {
             reply.json(200, serviceStatus())
         case let p where p.count == 4 && p[0...2] == ["api", "v1", "status"]:
             try allow(method, ["GET"])
-            reply.json(200, WireEncoder.status(try registry.require(try SessionID(validating: p[3])).status))
+            reply.json(200, WireEncoder.status(try session(try SessionID(validating: p[3]), for: principal).status))
         case let p where p.first == "api":
             throw SolverError(.notFound, "no endpoint \(request.path)", field: nil)
         default:
@@ -94,7 +98,14 @@ extension SolverService {
     }
 
     /// Creates a session off the service thread; answers 201 with `session_created`, or streams its events.
-    private func createSession(_ request: HTTPRequest, _ reply: Reply, streaming: Bool) {
+    /// Looks up a session the principal may use: 404 when there is none, 403 when it is someone else's.
+    func session(_ id: SessionID, for principal: Principal) throws -> Session {
+        let session = try registry.require(id)
+        try access.check(principal, session)
+        return session
+    }
+
+    private func createSession(_ request: HTTPRequest, _ reply: Reply, _ principal: Principal, streaming: Bool) {
         let framing: EventFraming = (request.headers["accept"] ?? "").contains("text/event-stream") ? .sse : .ndjson
         let untilConverged = request.queryValue("until") == "converged"
         if let until = request.queryValue("until"), until != "converged" {
@@ -103,32 +114,30 @@ extension SolverService {
         }
         work.async { [self] in
             do {
-                let solve = try SolveRequest.decode(try parseBody(request), limits: configuration.matrixLimits)
-                let session = try createSession(solve.spec)
+                let json = try parseBody(request)
+                let solve = try SolveRequest.decode(json, limits: configuration.matrixLimits)
+                let session = try createSession(solve.spec, json: json, principal: principal)
                 if streaming {
-                    try openEventStream(session, framing: framing, since: 0, untilConverged: untilConverged, reply: reply,
+                    try openEventStream(session, principal: principal, ip: request.remoteAddress, framing: framing, since: 0,
+                                        untilConverged: untilConverged, reply: reply,
                                         first: framing.frame(json: WireEncoder.sessionCreated(session.status, ref: nil), type: "session_created"))
                 } else {
                     reply.json(201, WireEncoder.sessionCreated(session.status, ref: nil),
                                headers: [("location", "/api/v1/sessions/\(session.id)")])
                 }
+            } catch let refusal as GateRefusal {
+                reply.refuse(refusal)
             } catch let error as SolverError {
                 reply.error(error)
             } catch {
+                logger.error("session creation failed", metadata: ["principal": "\(principal.name)", "error": "\(error)"])
                 reply.error(SolverError(.internal, "internal error"))
             }
         }
     }
 
-    /// Creates and counts a session (every creation path goes through here).
-    func createSession(_ spec: SessionSpec) throws -> Session {
-        let session = try registry.create(spec)
-        metrics.sessionsCreated.add(1, ordering: .relaxed)
-        return session
-    }
-
-    private func streamEvents(_ id: SessionID, _ request: HTTPRequest, _ reply: Reply) throws {
-        let session = try registry.require(id)
+    private func streamEvents(_ session: Session, _ request: HTTPRequest, _ reply: Reply, _ principal: Principal) throws {
+        let id = session.id
         let framing: EventFraming = (request.headers["accept"] ?? "").contains("text/event-stream") ? .sse : .ndjson
         let sinceText = request.headers["last-event-id"] ?? request.queryValue("since")
         let since: UInt64? = try sinceText.map { text in
@@ -138,15 +147,20 @@ extension SolverService {
             return value
         }
         do { try session.hub.checkResumable(since: since) } catch { throw SolverError.fromSubscribe(error, sessionID: id) }
-        try openEventStream(session, framing: framing, since: since, untilConverged: request.queryValue("until") == "converged",
-                            reply: reply, first: nil)
+        try openEventStream(session, principal: principal, ip: request.remoteAddress, framing: framing, since: since,
+                            untilConverged: request.queryValue("until") == "converged", reply: reply, first: nil)
     }
 
     /// Starts the streamed response and subscribes it to the session. The stream ends with the session, at the
     /// first convergence signal when `untilConverged`, or when the client leaves (which unsubscribes it).
-    private func openEventStream(_ session: Session, framing: EventFraming, since: UInt64?, untilConverged: Bool,
-                                 reply: Reply, first: [UInt8]?) throws {
-        guard let stream = reply.startStream(framing) else { return }
+    private func openEventStream(_ session: Session, principal: Principal, ip: String, framing: EventFraming, since: UInt64?,
+                                 untilConverged: Bool, reply: Reply, first: [UInt8]?) throws {
+        let ticket = try gate.openStream(principal, ip: ip)
+        guard let stream = reply.startStream(framing) else {
+            gate.release(ticket)
+            return
+        }
+        metrics.streamsOpened.increment()
         if let first { _ = stream.send(first) }
         let streamID = streams.reserveID()
         let transport = HTTPStreamEventTransport(stream: stream, streams: streams, streamID: streamID)
@@ -159,7 +173,8 @@ extension SolverService {
             }
         }
         let sink = TransportEventSink(transport: transport, framing: framing, hub: session.hub, afterDelivery: afterDelivery)
-        streams.add(streamID, StreamRegistry.Entry(stream: stream, framing: framing, sink: sink))
+        streams.add(streamID, StreamRegistry.Entry(stream: stream, framing: framing, sink: sink,
+                                                   onRemove: { [gate] in gate.release(ticket) }))
         stream.onClose { [streams] in
             sink.detach()
             streams.remove(streamID)
@@ -174,8 +189,8 @@ extension SolverService {
         }
     }
 
-    private func readSolution(_ id: SessionID, _ request: HTTPRequest, _ reply: Reply) throws {
-        let session = try registry.require(id)
+    private func readSolution(_ session: Session, _ request: HTTPRequest, _ reply: Reply) throws {
+        let id = session.id
         let indices: [Int]? = try request.queryValue("indices").map { list in
             try list.split(separator: ",").enumerated().map { k, part in
                 guard let i = Int(part.trimmingCharacters(in: .whitespaces)), i >= 0, i < session.dimension else {
@@ -192,8 +207,8 @@ extension SolverService {
         }
     }
 
-    private func listSessions(_ reply: Reply) {
-        reply.json(200, WireEncoder.sessionList(registry.all.map(\.status)))
+    private func listSessions(_ reply: Reply, _ principal: Principal) {
+        reply.json(200, WireEncoder.sessionList(registry.all.filter { access.mayAccess(principal, $0) }.map(\.status)))
     }
 
     func serviceStatus() -> [UInt8] {
@@ -204,15 +219,15 @@ extension SolverService {
             nodes: [configuration.nodeID]))
     }
 
-    func metricsText() -> String {
+    /// Sets the gauges measured at scrape time, then renders the backend's text.
+    func metricsText() -> String? {
+        guard let render = configuration.metricsExposition else { return nil }
         let statuses = registry.all.map(\.status)
-        return metrics.render(gauges: [
-            ("solverd_sessions_active", "Live sessions.", Double(statuses.count)),
-            ("solverd_sessions_converged", "Sessions idle after converging.", Double(statuses.filter { $0.phase == .converged }.count)),
-            ("solverd_session_memory_bytes", "Bytes held by session state.", Double(statuses.reduce(0) { $0 + $1.memoryBytes })),
-            ("solverd_iterations_total", "Solver iterations across live sessions.", Double(statuses.reduce(0) { $0 + $1.iteration })),
-            ("solverd_websocket_connections", "Open WebSocket connections.", Double(clients.withLock { $0.count })),
-            ("solverd_streams_open", "Open NDJSON/SSE streams.", Double(streams.count)),
-        ])
+        metrics.sessionsActive.record(statuses.count)
+        metrics.sessionsConverged.record(statuses.filter { $0.phase == .converged }.count)
+        metrics.sessionMemory.record(statuses.reduce(0) { $0 + $1.memoryBytes })
+        metrics.webSocketConnections.record(clients.withLock { $0.count })
+        metrics.streamsOpen.record(streams.count)
+        return render()
     }
 }

@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
+import Logging
 import SolverCore
+import SolverSecurity
 import SolverSession
 import SolverWire
 import Synchronization
@@ -15,6 +17,9 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
     public let configuration: ServiceConfiguration
     let streams: StreamRegistry
     let metrics = ServiceMetrics()
+    let gate: RequestGate
+    let access = SessionAccess()
+    var logger: Logger { configuration.logger }
     let startedAt = EventClock.now()
     let clients = Mutex<[UInt64: WebSocketClient]>([:])
     let draining = Atomic<Bool>(false)
@@ -25,31 +30,60 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
         self.registry = registry
         self.configuration = configuration
         self.streams = StreamRegistry(heartbeatInterval: configuration.heartbeatInterval)
+        self.gate = RequestGate(authenticator: configuration.authenticator, limits: configuration.limits, metrics: metrics,
+                                logger: configuration.logger)
     }
 
     // MARK: HTTP
 
     public func handleHTTP(_ request: HTTPRequest, responder: HTTPResponder) {
-        metrics.httpRequests.add(1, ordering: .relaxed)
-        metrics.bytesIn.add(request.body.count, ordering: .relaxed)
+        metrics.httpRequests.increment()
+        metrics.bytesIn.increment(by: request.body.count)
         let reply = Reply(responder: responder, cors: corsHeaders(for: request), metrics: metrics,
                           acceptsGzip: (request.headers["accept-encoding"] ?? "").contains("gzip"))
         if request.method == "OPTIONS" {
             reply.preflight(request)
             return
         }
-        if let plugin = configuration.routes.first(where: { $0.matches(request.path) }) {
-            plugin.handle(request, responder: responder)
+        if Self.isPublic(request.path), !configuration.routes.contains(where: { $0.matches(request.path) }) {
+            dispatch(request, reply, principal: .anonymous)
             return
         }
         do {
-            try route(request, reply)
+            let principal = try gate.authenticate(headers: request.headers, query: request.query, ip: request.remoteAddress)
+            if !Self.isUpdatePath(request.path) { try gate.admitRequest(principal, ip: request.remoteAddress) }
+            if let plugin = configuration.routes.first(where: { $0.matches(request.path) }) {
+                var forwarded = request
+                forwarded.headers.add(name: "x-solverd-principal", value: principal.name)
+                plugin.handle(forwarded, responder: responder)
+                return
+            }
+            dispatch(request, reply, principal: principal)
+        } catch {
+            reply.refuse(error)
+        }
+    }
+
+    private func dispatch(_ request: HTTPRequest, _ reply: Reply, principal: Principal) {
+        do {
+            try route(request, reply, principal)
+        } catch let refusal as GateRefusal {
+            reply.refuse(refusal)
         } catch let error as SolverError {
             reply.error(error)
         } catch {
+            logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
             reply.error(SolverError(.internal, "internal error"))
         }
     }
+
+    /// Health, metrics and the dashboard's static files need no credentials; everything under `/api/` does.
+    static func isPublic(_ path: String) -> Bool {
+        path == "/health" || path == "/api/v1/health" || path == "/metrics" || !(path.hasPrefix("/api/") || path == "/api")
+    }
+
+    /// Cost updates are metered by the update budget, not the request budget (plan errata §5).
+    static func isUpdatePath(_ path: String) -> Bool { path == "/api/v1/swarm/costs" }
 
     /// CORS headers for a request that carries an allowed `Origin`.
     func corsHeaders(for request: HTTPRequest) -> [(String, String)] {
@@ -65,21 +99,38 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
 
     public func webSocketShouldAccept(_ request: WebSocketUpgradeRequest) -> WebSocketUpgradeDecision {
         if draining.load(ordering: .relaxed) {
-            return .reject(status: 503, headers: [("content-type", "application/json")],
+            return .reject(status: 503, headers: [Reply.jsonType],
                            body: WireEncoder.errorBody(SolverError(.draining, "the server is shutting down")))
         }
-        return .accept
+        do {
+            let principal = try gate.authenticate(headers: request.headers, query: request.query, ip: request.remoteAddress)
+            try gate.admitRequest(principal, ip: request.remoteAddress)
+            try gate.checkStreamCapacity(principal, ip: request.remoteAddress)
+            return .accept
+        } catch {
+            return .reject(status: error.error.httpStatus, headers: [Reply.jsonType] + error.headers,
+                           body: WireEncoder.errorBody(error.error))
+        }
     }
 
     public func webSocketDidOpen(_ connection: WebSocketConnection) {
-        metrics.webSocketsOpened.add(1, ordering: .relaxed)
-        let client = WebSocketClient(connection: connection, service: self)
-        clients.withLock { $0[connection.id] = client }
+        metrics.webSocketsOpened.increment()
+        let ip = connection.remoteAddress
+        do {
+            // Checked at the upgrade already; a cache hit now. A token that expired in between is refused here.
+            let principal = try gate.authenticate(headers: connection.upgradeHeaders, query: connection.upgradeQuery, ip: ip)
+            let ticket = try gate.openStream(principal, ip: ip)
+            let client = WebSocketClient(connection: connection, service: self, principal: principal, ticket: ticket)
+            clients.withLock { $0[connection.id] = client }
+        } catch {
+            _ = connection.send(utf8Text: WireEncoder.error(error.error, ref: nil))
+            connection.close(code: .policyViolation, reason: error.error.code.rawValue)
+        }
     }
 
     public func webSocketDidReceive(_ connection: WebSocketConnection, text: String) {
-        metrics.webSocketMessages.add(1, ordering: .relaxed)
-        metrics.bytesIn.add(text.utf8.count, ordering: .relaxed)
+        metrics.webSocketMessages.increment()
+        metrics.bytesIn.increment(by: text.utf8.count)
         guard let client = clients.withLock({ $0[connection.id] }) else { return }
         client.receive(text)
     }
@@ -91,9 +142,10 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
     }
 
     public func webSocketDidClose(_ connection: WebSocketConnection, code: WebSocketCloseCode) {
-        metrics.webSocketsClosed.add(1, ordering: .relaxed)
-        let client = clients.withLock { $0.removeValue(forKey: connection.id) }
-        client?.detachAll()
+        metrics.webSocketsClosed.increment()
+        guard let client = clients.withLock({ $0.removeValue(forKey: connection.id) }) else { return }
+        client.detachAll()
+        gate.release(client.ticket)
     }
 
     public func transportWillShutDown() {

@@ -10,6 +10,8 @@ final class StreamRegistry: Sendable {
         let stream: HTTPStream
         let framing: EventFraming
         let sink: TransportEventSink?
+        /// Runs once when the stream leaves the registry (releases its concurrency ticket).
+        var onRemove: (@Sendable () -> Void)? = nil
     }
 
     private struct State {
@@ -46,13 +48,16 @@ final class StreamRegistry: Sendable {
     }
 
     func remove(_ id: UInt64) {
-        state.withLock { s in
-            s.streams[id] = nil
-            if s.streams.isEmpty {
-                s.timer?.cancel()
-                s.timer = nil
+        let removed = state.withLock { s in
+            defer {
+                if s.streams.isEmpty {
+                    s.timer?.cancel()
+                    s.timer = nil
+                }
             }
+            return s.streams.removeValue(forKey: id)
         }
+        removed?.onRemove?()
     }
 
     var count: Int { state.withLock { $0.streams.count } }
@@ -75,6 +80,7 @@ final class StreamRegistry: Sendable {
             return Array(s.streams.values)
         }
         for entry in entries {
+            entry.onRemove?()
             entry.sink?.detach()
             _ = entry.stream.send(entry.framing.frame(json: WireEncoder.shutdown(reason: reason), type: "shutdown"))
             entry.stream.finish()

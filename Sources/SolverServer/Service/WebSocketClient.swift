@@ -1,5 +1,6 @@
 import Dispatch
 import SolverCore
+import SolverSecurity
 import SolverSession
 import SolverWire
 import Synchronization
@@ -9,21 +10,29 @@ import Synchronization
 final class WebSocketClient: @unchecked Sendable {
     let connection: WebSocketConnection
     unowned let service: SolverService
+    /// Who opened the connection (authenticated at the upgrade).
+    let principal: Principal
+    /// Held against the concurrency limits until the connection closes.
+    let ticket: StreamTicket
     /// Subscriptions of this connection, one per session.
     private let sinks = Mutex<[SessionID: TransportEventSink]>([:])
+    /// Rate-limited messages in a row; at `webSocketStrikes` the connection is closed with 1008.
+    private let strikes = Atomic<Int>(0)
 
-    init(connection: WebSocketConnection, service: SolverService) {
+    init(connection: WebSocketConnection, service: SolverService, principal: Principal, ticket: StreamTicket) {
         self.connection = connection
         self.service = service
+        self.principal = principal
+        self.ticket = ticket
     }
 
     func send(_ json: [UInt8]) {
-        service.metrics.bytesOut.add(json.count, ordering: .relaxed)
+        service.metrics.bytesOut.increment(by: json.count)
         _ = connection.send(utf8Text: json)
     }
 
     func sendError(_ error: SolverError, ref: String?) {
-        service.metrics.errors.add(1, ordering: .relaxed)
+        service.metrics.errors.increment()
         send(WireEncoder.error(error, ref: ref))
     }
 
@@ -36,16 +45,17 @@ final class WebSocketClient: @unchecked Sendable {
             sendError(error.error, ref: error.ref)
             return
         }
+        guard admit(message, bytes: text.utf8.count, ref: ref) else { return }
         do {
             switch message {
             case .ping:
                 send(WireEncoder.pong(ref: ref))
             case .costUpdate(let request):
-                let session = try service.registry.require(request.sessionID)
+                let session = try service.session(request.sessionID, for: principal)
                 _ = try session.submit(request.update) { [self] seq in
                     send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref))
                 }
-                service.metrics.updatesAccepted.add(1, ordering: .relaxed)
+                service.metrics.updatesAccepted.increment()
             case .subscribe(let request):
                 try subscribe(request, ref: ref)
             case .unsubscribe(let request):
@@ -55,7 +65,7 @@ final class WebSocketClient: @unchecked Sendable {
                 sink.detach()
                 send(WireEncoder.unsubscribed(sessionID: request.sessionID, ref: ref))
             case .verify(let request):
-                let session = try service.registry.require(request.sessionID)
+                let session = try service.session(request.sessionID, for: principal)
                 session.verify(probeCount: request.probeCount, indices: request.indices) { [self] result in
                     switch result {
                     case .success(let verification):
@@ -65,8 +75,10 @@ final class WebSocketClient: @unchecked Sendable {
                     }
                 }
             case .solveRequest(let request):
-                createSession(request, ref: ref)
+                createSession(request, text: text, ref: ref)
             }
+        } catch let refusal as GateRefusal {
+            sendError(refusal.error, ref: ref)
         } catch let error as SolverError {
             sendError(error, ref: ref)
         } catch {
@@ -75,7 +87,7 @@ final class WebSocketClient: @unchecked Sendable {
     }
 
     private func subscribe(_ request: SubscribeRequest, ref: String?) throws {
-        let session = try service.registry.require(request.sessionID)
+        let session = try service.session(request.sessionID, for: principal)
         if let limit = request.watchIndices?.firstIndex(where: { $0 < 0 || $0 >= session.dimension }) {
             throw SolverError(.indexOutOfRange, "index \(request.watchIndices![limit]) is outside 0..<\(session.dimension)",
                               field: "watch_indices[\(limit)]")
@@ -97,10 +109,34 @@ final class WebSocketClient: @unchecked Sendable {
         }
     }
 
-    private func createSession(_ request: SolveRequest, ref: String?) {
+    /// Meters a message: cost updates against the update budget, pings free, everything else as a request.
+    /// A refusal answers `rate_limited`; too many in a row close the connection with 1008.
+    private func admit(_ message: ClientMessage, bytes: Int, ref: String?) -> Bool {
+        let ip = connection.remoteAddress
+        do {
+            switch message {
+            case .ping: return true
+            case .costUpdate: try service.gate.admitUpdate(principal, ip: ip, bytes: bytes)
+            default: try service.gate.admitRequest(principal, ip: ip)
+            }
+            if strikes.load(ordering: .relaxed) != 0 { strikes.store(0, ordering: .relaxed) }
+            return true
+        } catch {
+            sendError(error.error, ref: ref)
+            if strikes.add(1, ordering: .relaxed).newValue >= service.configuration.limits.webSocketStrikes {
+                service.metrics.reject("websocket_abuse")
+                service.logger.notice("closing abusive WebSocket", metadata: ["principal": "\(principal.name)", "remote": "\(ip)"])
+                connection.close(code: .policyViolation, reason: "rate limit exceeded repeatedly")
+            }
+            return false
+        }
+    }
+
+    private func createSession(_ request: SolveRequest, text: String, ref: String?) {
         service.work.async { [self] in
             do {
-                let session = try service.createSession(request.spec)
+                let json = try JSONReader.parse(Array(text.utf8))
+                let session = try service.createSession(request.spec, json: json, principal: principal)
                 send(WireEncoder.sessionCreated(session.status, ref: ref))
                 try attach(session, since: 0, watchIndices: nil)
             } catch let error as SolverError {

@@ -37,12 +37,18 @@ extension Session {
         dispatchPrecondition(condition: .onQueue(queue))
         defer { publishStatus() }
         applyInbox()
+        var steps = 0, busy: UInt64 = 0, slowest: UInt64 = 0
+        defer { recordSlice(steps: steps, busy: busy, slowest: slowest) }
         while phase == .solving {
             let start = DispatchTime.now().uptimeNanoseconds
             let step = solver.step(system)
+            let took = DispatchTime.now().uptimeNanoseconds - start
+            steps += 1
+            busy += took
+            slowest = max(slowest, took)
             iteration += 1
             totalFlops += step.flops
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            let elapsed = Double(took) / 1e6
             let norm = system.residualNorm
             recordNorm(norm)
             var status = monitor.record(residualNorm: norm)
@@ -76,6 +82,21 @@ extension Session {
         return phase == .solving || hasQueuedUpdates
     }
 
+    /// One metrics record per slice (the mean step time), and a throttled warning for a slow step.
+    private func recordSlice(steps: Int, busy: UInt64, slowest: UInt64) {
+        guard steps > 0 else { return }
+        telemetry.iterations.increment(by: steps)
+        telemetry.iterationTime.recordNanoseconds(Int64(busy / UInt64(steps)))
+        let now = DispatchTime.now().uptimeNanoseconds
+        if slowest > telemetry.slowIterationNanoseconds, now - lastSlowWarning >= SessionTelemetry.slowWarningInterval {
+            lastSlowWarning = now
+            logger.warning("slow iteration", metadata: [
+                "iteration_ms": "\(Double(slowest) / 1e6)", "threshold_ms": "\(Double(telemetry.slowIterationNanoseconds) / 1e6)",
+                "method": "\(solver.name)", "rows": "\(dimension)", "iteration": "\(iteration)",
+            ])
+        }
+    }
+
     var hasQueuedUpdates: Bool { inbox.withLock { !$0.updates.isEmpty } }
 
     private func recordNorm(_ norm: Double) {
@@ -92,9 +113,12 @@ extension Session {
 
     /// Applies every queued update, in seq order, each exactly once, then re-plans the solve.
     func applyInbox() {
-        let batch: [(seq: UInt64, update: CostUpdate)] = inbox.withLock { box in
-            defer { box.updates.removeAll(keepingCapacity: true) }
-            return box.updates
+        let (batch, queuedAt) = inbox.withLock { box in
+            defer {
+                box.updates.removeAll(keepingCapacity: true)
+                box.firstQueuedAt = nil
+            }
+            return (box.updates, box.firstQueuedAt)
         }
         guard !batch.isEmpty, phase != .closed else { return }
         var applied = false
@@ -114,6 +138,7 @@ extension Session {
             }
         }
         guard applied else { return }
+        if latencyStart == nil { latencyStart = queuedAt }
         do {
             try startSolve(restart: false)
         } catch {
@@ -153,6 +178,10 @@ extension Session {
     func emitFrame(stepTime: Double, flops: Int) {
         pendingFirstFrame = false
         lastFrameTime = EventHub.now()
+        if let start = latencyStart {
+            telemetry.updateLatency.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+            latencyStart = nil
+        }
         let partial = mostChangedEntries(limit: hub.limits.maxPartialEntries)
         let frame = IterationUpdate(
             iteration: iteration, residualNorm: system.residualNorm, relativeResidual: system.relativeResidual,

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import SolverCore
 import Synchronization
 
@@ -40,12 +41,17 @@ public final class Session: @unchecked Sendable {
     public let hub: EventHub
     let queue: DispatchQueue
     let scheduler: SessionScheduler
+    let telemetry: SessionTelemetry
+    /// Carries `session_id`.
+    let logger: Logger
 
     /// Updates accepted but not applied yet, in seq order, plus cross-thread flags.
     struct Inbox {
         var updates: [(seq: UInt64, update: CostUpdate)] = []
         var closed = false
         var lastActivity: Double
+        /// Uptime (ns) when the oldest unapplied update arrived: the start of the update → event latency.
+        var firstQueuedAt: UInt64?
     }
     let inbox: Mutex<Inbox>
     let published: Mutex<SessionStatus>
@@ -70,14 +76,22 @@ public final class Session: @unchecked Sendable {
     var correctionsThisSolve = 0
     var recentNorms: [Double] = []
     var probeRNG: SplitMix64
+    /// Set when updates were applied; the next frame records the latency and clears it.
+    var latencyStart: UInt64?
+    var lastSlowWarning: UInt64 = 0
 
     /// Minimum time between two `iteration_update` frames while iterating (the first frame after an update and the
     /// last before convergence are always sent).
     static let frameInterval = 0.01
 
     /// Builds the live system and resolves the method. O(nnz); throws a `SolverError` naming the bad field.
-    init(spec: SessionSpec, id: SessionID, scheduler: SessionScheduler, subscriberLimits: SubscriberLimits, now: Double) throws {
+    init(spec: SessionSpec, id: SessionID, scheduler: SessionScheduler, subscriberLimits: SubscriberLimits, now: Double,
+         telemetry: SessionTelemetry = SessionTelemetry()) throws {
         try spec.options.validate()
+        self.telemetry = telemetry
+        var logger = telemetry.logger
+        logger[metadataKey: "session_id"] = "\(id)"
+        self.logger = logger
         self.id = id
         self.options = spec.options
         self.owner = spec.owner
@@ -142,6 +156,7 @@ public final class Session: @unchecked Sendable {
             let seq = hub.takeSeq()
             acknowledge?(seq)
             box.updates.append((seq, update))
+            if box.firstQueuedAt == nil { box.firstQueuedAt = DispatchTime.now().uptimeNanoseconds }
             box.lastActivity = EventHub.now()
             return seq
         }

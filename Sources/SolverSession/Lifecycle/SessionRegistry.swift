@@ -24,6 +24,7 @@ public struct SessionLimits: Sendable {
 public final class SessionRegistry: Sendable {
     public let limits: SessionLimits
     public let scheduler: SessionScheduler
+    public let telemetry: SessionTelemetry
 
     private struct State {
         var sessions: [SessionID: Session] = [:]
@@ -33,9 +34,11 @@ public final class SessionRegistry: Sendable {
     private let state = Mutex(State())
     private let timerQueue = DispatchQueue(label: "solverd.registry.expiry")
 
-    public init(limits: SessionLimits = SessionLimits(), scheduler: SessionScheduler = SessionScheduler()) {
+    public init(limits: SessionLimits = SessionLimits(), scheduler: SessionScheduler = SessionScheduler(),
+                telemetry: SessionTelemetry = SessionTelemetry()) {
         self.limits = limits
         self.scheduler = scheduler
+        self.telemetry = telemetry
     }
 
     /// Creates and starts a session. O(nnz) for the live system: callers on latency-critical threads dispatch it.
@@ -45,7 +48,8 @@ public final class SessionRegistry: Sendable {
         }
         try checkCapacity(adding: Self.estimatedBytes(spec))
         let id = spec.id ?? SessionID.generate()
-        let session = try Session(spec: spec, id: id, scheduler: scheduler, subscriberLimits: limits.subscriber, now: EventHub.now())
+        let session = try Session(spec: spec, id: id, scheduler: scheduler, subscriberLimits: limits.subscriber, now: EventHub.now(),
+                                  telemetry: telemetry)
         try state.withLock { s in
             guard s.sessions[id] == nil else {
                 throw SolverError(.duplicateSession, "session id \(id) is already in use", field: "session_id")

@@ -10,6 +10,8 @@ extension Session {
             throw SolverError(.invalidArgument, "must be in 1...100, got \(probeCount)", field: "probe_count")
         }
         let start = DispatchTime.now().uptimeNanoseconds
+        let probeStart = DispatchTime.now().uptimeNanoseconds
+        defer { telemetry.probeTime.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - probeStart)) }
         let probe: ResidualProbe
         if let indices {
             guard !indices.isEmpty, indices.count <= 10_000 else {

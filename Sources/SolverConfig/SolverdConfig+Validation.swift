@@ -1,0 +1,43 @@
+import Foundation
+
+extension SolverdConfig {
+    /// Checks that involve several keys. Run again after command-line flags changed the values.
+    public func validate() throws {
+        guard (server.tlsCertificate == nil) == (server.tlsKey == nil) else {
+            throw ConfigError(key: server.tlsCertificate == nil ? "server.tls.cert" : "server.tls.key", "server.tls.cert and server.tls.key go together")
+        }
+        for (key, path) in [("server.tls.cert", server.tlsCertificate), ("server.tls.key", server.tlsKey)] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) { throw ConfigError(key: key, "cannot read \(path)") }
+        }
+        guard !server.host.isEmpty else { throw ConfigError(key: "server.host", "must not be empty") }
+        if !Self.isLoopback(server.host), !auth.isEnabled, !server.insecure {
+            throw ConfigError(key: "server.host",
+                              "\(server.host) is not a loopback address and no auth is configured; set auth.tokens or auth.jwt, or allow it with server.insecure (--insecure)")
+        }
+        guard sessions.idleTimeoutSeconds <= sessions.maxDurationSeconds else {
+            throw ConfigError(key: "sessions.idle_timeout_seconds", "must not exceed sessions.max_duration_seconds")
+        }
+        try validateCluster()
+    }
+
+    private func validateCluster() throws {
+        if let url = cluster.redisURL {
+            guard let parsed = URL(string: url), ["redis", "rediss"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ConfigError(key: "cluster.redis_url", "must be a redis:// or rediss:// URL with a host")
+            }
+        } else if cluster.enabled {
+            throw ConfigError(key: "cluster.redis_url", "is required when cluster.enabled is true")
+        }
+        if let node = cluster.nodeID {
+            let allowed = node.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+            guard !node.isEmpty, node.count <= 64, allowed else {
+                throw ConfigError(key: "cluster.node_id", "must be 1-64 letters, digits, '-', '_' or '.'")
+            }
+        }
+    }
+
+    /// 127.0.0.0/8, ::1 and localhost.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,25 @@
+import Logging
+import Metrics
+
+/// What sessions report through the swift-log and swift-metrics APIs (the process chooses the backends):
+/// iterations, iteration time, update → event latency, probe time, and a warning for slow iterations (plan §6.4).
+/// Make it after the backends are bootstrapped; hot paths record once per slice, not per step.
+public struct SessionTelemetry: Sendable {
+    public var logger: Logger
+    /// A step slower than this is logged as a warning (at most every `slowWarningInterval` per session).
+    public var slowIterationNanoseconds: UInt64
+    public static let slowWarningInterval: UInt64 = 5_000_000_000
+    let iterations = Counter(label: "solverd_iterations_total")
+    let iterationTime = Metrics.Timer(label: "solverd_iteration_seconds")
+    let updateLatency = Metrics.Timer(label: "solverd_update_event_latency_seconds")
+    let probeTime = Metrics.Timer(label: "solverd_probe_seconds")
+
+    public init(logger: Logger = Logger(label: "solverd.session", factory: { _ in SwiftLogNoOpLogHandler() }),
+                slowIterationMilliseconds: Double = 10) {
+        self.logger = logger
+        self.slowIterationNanoseconds = UInt64(max(0, slowIterationMilliseconds) * 1_000_000)
+    }
+
+    /// The labels `solverd` gives histogram buckets for (they measure microseconds to seconds).
+    public static let timerLabels = ["solverd_iteration_seconds", "solverd_update_event_latency_seconds", "solverd_probe_seconds"]
+}

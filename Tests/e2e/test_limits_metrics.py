@@ -1,0 +1,123 @@
+"""Rate limits (429 + Retry-After, recovery, WebSocket rate_limited then 1008) and /metrics in Prometheus format."""
+import asyncio
+import json
+import time
+
+import pytest
+import websockets
+import websockets.exceptions
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import PLAN_MATRIX_CONSISTENT, Server, wait_for
+from test_security import TOKENS, auth_config, bearer
+
+SOLVE = {"type": "solve_request", "matrix": PLAN_MATRIX_CONSISTENT, "vector": [1, 2, 3]}
+
+LIMITED = """
+rate_limits:
+  ip: {requests: 3, window_seconds: 2, concurrent_connections: 2}
+  principal: {requests: 1000, window_seconds: 60, concurrent_streams: 10}
+  updates: {per_second: 5, bytes_per_second: 1000000}
+  websocket_strikes: 3
+"""
+
+
+@pytest.fixture
+def limited():
+    s = Server(config=auth_config(LIMITED))
+    yield s
+    s.stop()
+
+
+def test_requests_over_the_ip_budget_get_429_with_retry_after_and_recover(limited):
+    headers = bearer(TOKENS["alice"])
+    codes = [limited.get("/api/v1/sessions", headers=headers).status_code for _ in range(3)]
+    assert codes == [200, 200, 200]
+    r = limited.get("/api/v1/sessions", headers=headers)
+    assert r.status_code == 429
+    assert r.json()["error"]["code"] == "rate_limited"
+    retry = int(r.headers["retry-after"])
+    assert 1 <= retry <= 2
+    time.sleep(retry)
+    assert limited.get("/api/v1/sessions", headers=headers).status_code == 200
+    assert metric_value(limited, "solverd_rejects", {"reason": "ip_requests"}) >= 1
+
+
+def test_concurrent_connections_per_ip_are_limited(limited):
+    async def run():
+        async with websockets.connect(limited.ws_url, additional_headers=bearer(TOKENS["alice"])):
+            time.sleep(0.6)  # refill one request token
+            async with websockets.connect(limited.ws_url, additional_headers=bearer(TOKENS["alice"])):
+                time.sleep(0.6)
+                with pytest.raises(websockets.exceptions.InvalidStatus) as info:
+                    async with websockets.connect(limited.ws_url, additional_headers=bearer(TOKENS["alice"])):
+                        pass
+                assert info.value.response.status_code == 429
+    asyncio.run(run())
+
+
+def test_websocket_rate_limited_frames_then_close_1008(limited):
+    sid = limited.post("/api/v1/sessions", SOLVE, headers=bearer(TOKENS["alice"])).json()["session_id"]
+
+    async def run():
+        async with websockets.connect(limited.ws_url, additional_headers=bearer(TOKENS["alice"])) as ws:
+            update = {"type": "cost_update", "session_id": sid, "delta_costs": {"indices": [0], "values": [0.001]}}
+            for k in range(12):
+                await ws.send(json.dumps({**update, "ref": str(k)}))
+            kinds, codes = [], []
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                while True:
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    kinds.append(frame["type"])
+                    codes.append(frame.get("code"))
+            assert "rate_limited" in codes
+            assert kinds.count("ack") == 5
+            assert closed.value.rcvd.code == 1008
+    asyncio.run(run())
+
+
+def families(server, headers=None):
+    text = server.get("/metrics", headers=headers or {}).text
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+def metric_value(server, family, labels=None):
+    fam = families(server)[family]
+    return sum(s.value for s in fam.samples
+               if s.name in (family, family + "_total") and all(s.labels.get(k) == v for k, v in (labels or {}).items()))
+
+
+def test_metrics_are_prometheus_text_with_the_expected_families_moving(fresh_server):
+    before = families(fresh_server)
+    for name in ("solverd_sessions_active", "solverd_iterations", "solverd_updates", "solverd_iteration_seconds",
+                 "solverd_update_event_latency_seconds", "solverd_probe_seconds", "solverd_connections",
+                 "solverd_bytes_received", "solverd_bytes_sent", "solverd_rejects", "solverd_http_requests"):
+        assert name in before or name + "_total" in before, name
+    sid = fresh_server.post("/api/v1/sessions", SOLVE).json()["session_id"]
+    fresh_server.post("/api/v1/swarm/costs", {"session_id": sid, "delta_costs": {"indices": [0], "values": [1]}})
+    fresh_server.post("/api/v1/verify", {"session_id": sid})
+
+    def moved():
+        return (metric_value(fresh_server, "solverd_sessions_active") >= 1
+                and metric_value(fresh_server, "solverd_iterations") > 0
+                and metric_value(fresh_server, "solverd_updates") >= 1
+                and histogram_count(fresh_server, "solverd_iteration_seconds") > 0
+                and histogram_count(fresh_server, "solverd_update_event_latency_seconds") > 0
+                and histogram_count(fresh_server, "solverd_probe_seconds") > 0)
+    assert wait_for(moved, timeout=10)
+    assert metric_value(fresh_server, "solverd_bytes_received") > 0
+
+
+def histogram_count(server, family):
+    fam = families(server)[family]
+    return sum(s.value for s in fam.samples if s.name == family + "_count")
+
+
+def test_json_logs_carry_session_ids():
+    s = Server("--log-format", "json", "--log-level", "debug")
+    try:
+        sid = s.post("/api/v1/sessions", SOLVE).json()["session_id"]
+        lines = wait_for(lambda: [json.loads(l) for l in s.log().splitlines() if sid in l])
+        assert lines and lines[0]["session_id"] == sid and lines[0]["msg"] == "session created"
+    finally:
+        s.stop()
