@@ -105,3 +105,12 @@ import SolverCore
         #expect(back.map(\.bitPattern) == values.map(\.bitPattern))
     }
 }
+
+/// Inputs the fuzzer (fuzz/Targets/client-message.swift) found trapping, minimized; kept as regressions.
+@Suite struct JSONReaderFuzzRegressionTests {
+    /// A numeric array cut after a comma used to index past the end in `parseNumber` (Index out of range).
+    @Test(arguments: ["[5,", "[5, ", "[1,2,", "{\"a\":[0,", "[-1,"])
+    func truncatedNumericArray(_ text: String) {
+        JSONReaderTests().expectInvalid(Array(text.utf8))
+    }
+}

@@ -138,7 +138,8 @@ struct JSONParser {
             while true {
                 numbers.append(try parseNumber())
                 guard try arraySeparator() else { return .numbers(numbers) }
-                if pos < bytes.count, !isNumberStart(bytes[pos]) { break }
+                // At the end of the input, `parseValue` below reports it (`[5,` must not reach `parseNumber`).
+                guard pos < bytes.count, isNumberStart(bytes[pos]) else { break }
             }
             elements = numbers.map(JSONValue.number)
         }
