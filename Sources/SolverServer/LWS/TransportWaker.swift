@@ -21,10 +21,15 @@ final class TransportWaker: Sendable {
     private let state = Mutex(State())
 
     /// Announces that connection `id` has queued output.
+    ///
+    /// Only the first announcement after a drain cancels the service wait: while anything is queued, a cancel is
+    /// already pending and the drain it triggers takes this id too. Fanning one event out to many subscribers thus
+    /// costs one pipe write and one service wake-up, not one per subscriber.
     func wake(_ id: UInt64) {
         state.withLock { state in
+            let wakePending = !state.ready.isEmpty || !state.commands.isEmpty
             state.ready.append(id)
-            if let context = state.context { lws_cancel_service(context.pointer) }
+            if !wakePending, let context = state.context { lws_cancel_service(context.pointer) }
         }
     }
 

@@ -9,14 +9,19 @@ import Synchronization
 public final class EventHub: Sendable {
     public let sessionID: SessionID
     public let limits: SubscriberLimits
-    /// Events kept for resumption (`since_seq`, `Last-Event-ID`).
+    /// Events kept for resumption (`since_seq`, `Last-Event-ID`): at most `retention` events and, beyond the newest
+    /// one, at most `retentionBytes` (estimated by `SessionEvent.estimatedBytes`). The byte bound keeps an idle
+    /// session's footprint small: 512 frames with 64-entry `x_partial` would hold about 650 KB per session.
     public let retention: Int
+    public let retentionBytes: Int
 
     private struct State {
         var nextSeq: UInt64 = 1
         var nextSubscription: UInt64 = 1
+        /// Retained events in seq order from `retainedHead` (the prefix before it is evicted, compacted lazily).
         var retained: [SessionEvent] = []
-        var retainedStart = 0
+        var retainedHead = 0
+        var retainedBytes = 0
         var subscriptions: [SubscriptionID: Subscription] = [:]
         var closed = false
         /// Highest seq of an event evicted from retention (0 when none was).
@@ -25,10 +30,12 @@ public final class EventHub: Sendable {
 
     private let state = Mutex(State())
 
-    public init(sessionID: SessionID, limits: SubscriberLimits = SubscriberLimits(), retention: Int = 512, firstSeq: UInt64 = 1) {
+    public init(sessionID: SessionID, limits: SubscriberLimits = SubscriberLimits(), retention: Int = 512,
+                retentionBytes: Int = 32 * 1024, firstSeq: UInt64 = 1) {
         self.sessionID = sessionID
         self.limits = limits
-        self.retention = retention
+        self.retention = max(1, retention)
+        self.retentionBytes = retentionBytes
         state.withLock { $0.nextSeq = max(1, firstSeq) }
     }
 
@@ -89,18 +96,24 @@ public final class EventHub: Sendable {
     }
 
     private func retain(_ event: SessionEvent, in s: inout State) {
-        if s.retained.count < retention {
-            s.retained.append(event)
-        } else {
-            s.evictedThrough = s.retained[s.retainedStart].seq
-            s.retained[s.retainedStart] = event
-            s.retainedStart = (s.retainedStart + 1) % retention
+        s.retained.append(event)
+        s.retainedBytes += event.estimatedBytes
+        while s.retained.count - s.retainedHead > 1,
+              s.retained.count - s.retainedHead > retention || s.retainedBytes > retentionBytes {
+            let oldest = s.retained[s.retainedHead]
+            s.evictedThrough = oldest.seq
+            s.retainedBytes -= oldest.estimatedBytes
+            s.retainedHead += 1
+        }
+        if s.retainedHead >= 32, s.retainedHead * 2 >= s.retained.count {
+            s.retained.removeFirst(s.retainedHead)
+            s.retainedHead = 0
         }
     }
 
     /// Retained events in order.
     private func retainedInOrder(_ s: State) -> [SessionEvent] {
-        Array(s.retained[s.retainedStart...] + s.retained[..<s.retainedStart])
+        Array(s.retained[s.retainedHead...])
     }
 
     public enum SubscribeError: Error, Equatable {

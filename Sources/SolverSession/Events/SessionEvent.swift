@@ -137,3 +137,15 @@ public struct SessionEvent: Sendable, Equatable {
         self.body = body
     }
 }
+
+extension SessionEvent {
+    /// Approximate bytes the event holds: the inline value plus its arrays (16 bytes per sparse entry or probe).
+    var estimatedBytes: Int {
+        let base = MemoryLayout<SessionEvent>.stride + 64
+        switch body {
+        case .iterationUpdate(let frame): return base + 32 + 16 * frame.xPartial.indices.count
+        case .verificationResult(let result): return base + 64 + 16 * result.probedIndices.count
+        default: return base
+        }
+    }
+}

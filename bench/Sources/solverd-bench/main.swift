@@ -2,7 +2,12 @@ import Foundation
 
 /// `solverd-bench core`: measures the SolverCore kernels and prints one JSON object on stdout (progress on
 /// stderr). `bench/bench_core.py` runs it and measures scipy in the same run.
-let usage = "usage: solverd-bench core [--only spmv|cg|reconvergence|reconvergence_dominant|estimate|updates ...]"
+/// `solverd-bench sessions`: live sessions under update streams (`SessionsBenchmark`); `bench/bench_sessions.py`
+/// runs it and checks the targets.
+let usage = """
+    usage: solverd-bench core [--only spmv|cg|reconvergence|reconvergence_dominant|estimate|updates ...]
+           solverd-bench sessions [--sessions N] [--seconds S]
+    """
 
 func progress(_ message: String) {
     FileHandle.standardError.write(Data("solverd-bench: \(message)\n".utf8))
@@ -34,12 +39,27 @@ func runCore(only: Set<String>) throws -> [String: Any] {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.first == "core" else {
-    FileHandle.standardError.write(Data("\(usage)\n".utf8))
-    exit(2)
+
+/// The number after `--name`, if given.
+func option(_ name: String) -> Double? {
+    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Double(arguments[$0 + 1]) : nil }
 }
+
 do {
-    let json = try JSONSerialization.data(withJSONObject: try runCore(only: Set(arguments.drop(while: { $0 != "--only" }).dropFirst())), options: [.sortedKeys])
+    let result: [String: Any]
+    switch arguments.first {
+    case "core":
+        result = try runCore(only: Set(arguments.drop(while: { $0 != "--only" }).dropFirst()))
+    case "sessions":
+        var benchmark = SessionsBenchmark()
+        if let count = option("--sessions") { benchmark.count = Int(count) }
+        if let seconds = option("--seconds") { benchmark.phaseSeconds = seconds }
+        result = try benchmark.run()
+    default:
+        FileHandle.standardError.write(Data("\(usage)\n".utf8))
+        exit(2)
+    }
+    let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     FileHandle.standardOutput.write(json)
     FileHandle.standardOutput.write(Data("\n".utf8))
 } catch {

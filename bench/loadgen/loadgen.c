@@ -1,0 +1,319 @@
+/*
+ * loadgen: the compiled WebSocket load generator of `make bench-server` (bench/bench_server.py drives it).
+ * All traffic goes to 127.0.0.1. Every mode is bounded in count and in time, and prints one JSON line on stdout.
+ *
+ *   connect    --port P --count N [--concurrency C] [--hold-seconds H]
+ *              Opens N connections, at most C handshaking at once; times each from connect() to the 101.
+ *              With --hold-seconds, keeps them open after the report (answering pings) until stdin closes or H s.
+ *   rtt        --port P --session ID --count N [--n DIM]
+ *              One connection; cost_update → ack, one at a time (20 warm-up round trips are not recorded).
+ *   fanout     --port P --session ID --subscribers S --rounds R [--n DIM]
+ *              S connections subscribe to the session; per round one more connection sends a cost_update and each
+ *              subscriber times its first iteration_update whose last_applied_seq moved past the previous round's.
+ *   throughput --port P --connections N --window W --seconds T --message ping|cost_update [--session ID] [--path /]
+ *              N connections each keep W requests in flight; replies per second over T seconds (after 0.5 s warm-up).
+ *              An echo server answers a ping with the ping itself, so the same run measures the bare lws echo.
+ */
+#define _GNU_SOURCE
+#include "ws_client.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct options {
+    const char *mode, *session, *message, *path;
+    int port, count, concurrency, subscribers, rounds, connections, window, dimension;
+    double seconds, hold_seconds;
+};
+
+/* Latency samples in nanoseconds. */
+struct samples {
+    uint64_t *ns;
+    int count, cap;
+};
+
+static void sample_add(struct samples *s, uint64_t ns) {
+    if (s->count == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 1024;
+        s->ns = realloc(s->ns, (size_t)s->cap * sizeof *s->ns);
+    }
+    s->ns[s->count++] = ns;
+}
+
+static int compare_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Prints "name":{"count","p50_us","p99_us","max_us"} (sorting the samples). */
+static void print_latency(const char *name, struct samples *s) {
+    qsort(s->ns, (size_t)s->count, sizeof *s->ns, compare_u64);
+    double p50 = 0, p99 = 0, max = 0;
+    if (s->count > 0) {
+        p50 = s->ns[s->count / 2] / 1e3;
+        p99 = s->ns[(int)(0.99 * s->count) < s->count ? (int)(0.99 * s->count) : s->count - 1] / 1e3;
+        max = s->ns[s->count - 1] / 1e3;
+    }
+    printf("\"%s\":{\"count\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}", name, s->count, p50, p99, max);
+}
+
+static int format_update(char *buf, size_t size, const struct options *o, long id) {
+    return snprintf(buf, size,
+                    "{\"type\":\"cost_update\",\"id\":\"%ld\",\"session_id\":\"%s\","
+                    "\"delta_costs\":{\"indices\":[%ld],\"values\":[0.001]}}",
+                    id, o->session, id % o->dimension);
+}
+
+static int seconds_passed(uint64_t since, double seconds) { return ws_now_ns() - since > (uint64_t)(seconds * 1e9); }
+
+/* ---- connect ---------------------------------------------------------------------------------------------- */
+
+static struct samples connect_times;
+
+static void connect_opened(struct ws_conn *c, void *ctx) {
+    (void)ctx;
+    sample_add(&connect_times, c->open_ns - c->started_ns);
+}
+
+static void ignore_message(struct ws_conn *c, const char *m, size_t n, void *ctx) { (void)c, (void)m, (void)n, (void)ctx; }
+
+static void run_connect(const struct options *o) {
+    struct ws_loop loop;
+    ws_loop_init(&loop, ignore_message, connect_opened, NULL);
+    struct ws_conn *conns = calloc((size_t)o->count, sizeof *conns);
+    int started = 0, refused = 0;
+    uint64_t t0 = ws_now_ns();
+    while (loop.open_count + loop.closed_count < started || started < o->count) {
+        if (seconds_passed(t0, 120)) break;
+        while (started < o->count && started - loop.open_count - loop.closed_count < o->concurrency) {
+            conns[started].index = started;
+            if (ws_connect(&loop, &conns[started], o->port, o->path) < 0) { refused = 1; break; }
+            started++;
+        }
+        if (refused && started == loop.open_count + loop.closed_count) break;
+        ws_poll(&loop, 10);
+    }
+    double seconds = (ws_now_ns() - t0) / 1e9;
+    printf("{\"mode\":\"connect\",\"attempted\":%d,\"started\":%d,\"open\":%d,\"failed\":%d,\"client_fd_limit_hit\":%s,"
+           "\"seconds\":%.3f,", o->count, started, loop.open_count, loop.closed_count, refused ? "true" : "false", seconds);
+    print_latency("connect", &connect_times);
+    printf("}\n");
+    fflush(stdout);
+    if (o->hold_seconds <= 0) return;
+    /* Hold: keep answering pings until stdin closes (the driver measured what it wanted) or the time is up. */
+    uint64_t hold = ws_now_ns();
+    struct pollfd in = {.fd = 0, .events = POLLIN};
+    while (!seconds_passed(hold, o->hold_seconds)) {
+        ws_poll(&loop, 100);
+        if (poll(&in, 1, 0) > 0) {
+            char scrap[64];
+            if (read(0, scrap, sizeof scrap) <= 0) break;
+        }
+    }
+    printf("{\"still_open\":%d}\n", loop.open_count);
+}
+
+/* ---- rtt ---------------------------------------------------------------------------------------------------- */
+
+struct rtt_state {
+    const struct options *o;
+    struct samples acks;
+    long sent;
+    int errors;
+    uint64_t sent_ns;
+};
+
+static void rtt_send(struct ws_loop *loop, struct ws_conn *c, struct rtt_state *st) {
+    char msg[256];
+    int n = format_update(msg, sizeof msg, st->o, ++st->sent);
+    st->sent_ns = ws_now_ns();
+    ws_send_text(loop, c, msg, (size_t)n);
+}
+
+/* The one event loop of the rtt, fanout and throughput modes (their callbacks send on it). */
+static struct ws_loop shared_loop;
+
+static void rtt_opened(struct ws_conn *c, void *ctx) { rtt_send(&shared_loop, c, ctx); }
+
+static void rtt_message(struct ws_conn *c, const char *m, size_t n, void *ctx) {
+    (void)n;
+    struct rtt_state *st = ctx;
+    int ack = json_type_is(m, "ack");
+    if (!ack && !json_type_is(m, "error")) return;
+    if (json_int(m, "ref") != st->sent) return;
+    if (!ack) st->errors++;
+    else if (st->sent > 20) sample_add(&st->acks, ws_now_ns() - st->sent_ns);
+    if (st->sent < st->o->count + 20) rtt_send(&shared_loop, c, st);
+}
+
+static void run_rtt(const struct options *o) {
+    struct rtt_state st = {.o = o};
+    ws_loop_init(&shared_loop, rtt_message, rtt_opened, &st);
+    struct ws_conn conn = {0};
+    ws_connect(&shared_loop, &conn, o->port, o->path);
+    uint64_t t0 = ws_now_ns();
+    while (st.acks.count + st.errors < o->count && conn.state != WS_CLOSED && !seconds_passed(t0, 60))
+        ws_poll(&shared_loop, 10);
+    printf("{\"mode\":\"rtt\",\"errors\":%d,\"seconds\":%.3f,", st.errors, (ws_now_ns() - t0) / 1e9);
+    print_latency("update_ack", &st.acks);
+    printf("}\n");
+}
+
+/* ---- fanout ------------------------------------------------------------------------------------------------- */
+
+struct fanout_state {
+    const struct options *o;
+    int subscribed;
+    long long previous_seq;   /* last_applied_seq every subscriber had seen before this round */
+    long long round_seq;      /* the seq acked for this round's update (0 until the ack) */
+    uint64_t round_start;
+    uint64_t *first_ns;       /* per subscriber: first frame past previous_seq this round (0: none yet) */
+    int reached, converged;
+    struct samples latency;
+};
+
+static void fanout_opened(struct ws_conn *c, void *ctx) {
+    struct fanout_state *st = ctx;
+    if (c->index == 0) return;  /* connection 0 sends the updates */
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "{\"type\":\"subscribe\",\"id\":\"s%d\",\"session_id\":\"%s\"}", c->index, st->o->session);
+    ws_send_text(&shared_loop, c, msg, (size_t)n);
+}
+
+static void fanout_message(struct ws_conn *c, const char *m, size_t n, void *ctx) {
+    (void)n;
+    struct fanout_state *st = ctx;
+    if (c->index == 0) {
+        if (json_type_is(m, "ack")) st->round_seq = json_int(m, "seq");
+        return;
+    }
+    if (json_type_is(m, "subscribed")) { st->subscribed++; return; }
+    long long applied = json_int(m, "last_applied_seq");
+    if (json_type_is(m, "iteration_update") && st->round_start && applied > st->previous_seq && !st->first_ns[c->index]) {
+        st->first_ns[c->index] = ws_now_ns();
+        st->reached++;
+    }
+    if (c->index == 1 && json_type_is(m, "convergence_signal") && st->round_seq && applied >= st->round_seq)
+        st->converged = 1;
+}
+
+static void run_fanout(const struct options *o) {
+    struct fanout_state st = {.o = o};
+    int total = o->subscribers + 1;
+    st.first_ns = calloc((size_t)total, sizeof *st.first_ns);
+    ws_loop_init(&shared_loop, fanout_message, fanout_opened, &st);
+    struct ws_conn *conns = calloc((size_t)total, sizeof *conns);
+    for (int i = 0; i < total; i++) {
+        conns[i].index = i;
+        ws_connect(&shared_loop, &conns[i], o->port, o->path);
+    }
+    uint64_t t0 = ws_now_ns();
+    while ((st.subscribed < o->subscribers || shared_loop.open_count < total) && !seconds_passed(t0, 20)) ws_poll(&shared_loop, 10);
+    int rounds = 0, incomplete = 0;
+    for (int r = 1; r <= o->rounds && st.subscribed == o->subscribers && !seconds_passed(t0, 120); r++) {
+        /* Quiet period: lets the previous re-solve finish and the per-subscriber frame rate cap expire. */
+        uint64_t quiet = ws_now_ns();
+        while (!seconds_passed(quiet, 0.03)) ws_poll(&shared_loop, 5);
+        memset(st.first_ns, 0, (size_t)total * sizeof *st.first_ns);
+        st.reached = st.converged = 0;
+        st.round_seq = 0;
+        char msg[256];
+        int len = format_update(msg, sizeof msg, o, r);
+        st.round_start = ws_now_ns();
+        ws_send_text(&shared_loop, &conns[0], msg, (size_t)len);
+        while ((st.reached < o->subscribers || !st.converged) && !seconds_passed(st.round_start, 2)) ws_poll(&shared_loop, 5);
+        for (int i = 1; i < total; i++)
+            if (st.first_ns[i]) sample_add(&st.latency, st.first_ns[i] - st.round_start);
+        incomplete += st.reached < o->subscribers;
+        if (st.round_seq) st.previous_seq = st.round_seq;
+        rounds++;
+    }
+    printf("{\"mode\":\"fanout\",\"subscribers\":%d,\"subscribed\":%d,\"rounds\":%d,\"incomplete_rounds\":%d,",
+           o->subscribers, st.subscribed, rounds, incomplete);
+    print_latency("fanout", &st.latency);
+    printf("}\n");
+}
+
+/* ---- throughput --------------------------------------------------------------------------------------------- */
+
+struct throughput_state {
+    const struct options *o;
+    long sent, replies;
+    int measuring;
+    long measured;
+};
+
+static void throughput_send(struct ws_conn *c, struct throughput_state *st) {
+    char msg[256];
+    int n = strcmp(st->o->message, "cost_update") == 0
+                ? format_update(msg, sizeof msg, st->o, ++st->sent)
+                : snprintf(msg, sizeof msg, "{\"type\":\"ping\",\"id\":\"%ld\"}", ++st->sent);
+    ws_send_text(&shared_loop, c, msg, (size_t)n);
+}
+
+static void throughput_opened(struct ws_conn *c, void *ctx) {
+    for (int i = 0; i < ((struct throughput_state *)ctx)->o->window; i++) throughput_send(c, ctx);
+}
+
+static void throughput_message(struct ws_conn *c, const char *m, size_t n, void *ctx) {
+    (void)m, (void)n;
+    struct throughput_state *st = ctx;
+    st->replies++;
+    st->measured += st->measuring;
+    throughput_send(c, st);
+}
+
+static void run_throughput(const struct options *o) {
+    struct throughput_state st = {.o = o};
+    ws_loop_init(&shared_loop, throughput_message, throughput_opened, &st);
+    struct ws_conn *conns = calloc((size_t)o->connections, sizeof *conns);
+    for (int i = 0; i < o->connections; i++) {
+        conns[i].index = i;
+        ws_connect(&shared_loop, &conns[i], o->port, o->path);
+    }
+    uint64_t t0 = ws_now_ns();
+    while (!seconds_passed(t0, 0.5)) ws_poll(&shared_loop, 5);
+    st.measuring = 1;
+    uint64_t start = ws_now_ns();
+    while (!seconds_passed(start, o->seconds) && shared_loop.open_count > 0) ws_poll(&shared_loop, 5);
+    double seconds = (ws_now_ns() - start) / 1e9;
+    printf("{\"mode\":\"throughput\",\"message\":\"%s\",\"connections\":%d,\"open_at_end\":%d,\"window\":%d,"
+           "\"seconds\":%.3f,\"replies\":%ld,\"replies_per_second\":%.1f}\n",
+           o->message, o->connections, shared_loop.open_count, o->window, seconds, st.measured, st.measured / seconds);
+}
+
+/* ---- main --------------------------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv) {
+    struct options o = {.path = "/ws/solver", .message = "ping", .session = "", .count = 1000, .concurrency = 1,
+                        .subscribers = 100, .rounds = 50, .connections = 4, .window = 32, .dimension = 100, .seconds = 3};
+    if (argc < 2) { fprintf(stderr, "usage: loadgen connect|rtt|fanout|throughput --port P [...]\n"); return 2; }
+    o.mode = argv[1];
+    for (int i = 2; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        if (!strcmp(k, "--port")) o.port = atoi(v);
+        else if (!strcmp(k, "--path")) o.path = v;
+        else if (!strcmp(k, "--session")) o.session = v;
+        else if (!strcmp(k, "--message")) o.message = v;
+        else if (!strcmp(k, "--count")) o.count = atoi(v);
+        else if (!strcmp(k, "--concurrency")) o.concurrency = atoi(v);
+        else if (!strcmp(k, "--subscribers")) o.subscribers = atoi(v);
+        else if (!strcmp(k, "--rounds")) o.rounds = atoi(v);
+        else if (!strcmp(k, "--connections")) o.connections = atoi(v);
+        else if (!strcmp(k, "--window")) o.window = atoi(v);
+        else if (!strcmp(k, "--n")) o.dimension = atoi(v);
+        else if (!strcmp(k, "--seconds")) o.seconds = atof(v);
+        else if (!strcmp(k, "--hold-seconds")) o.hold_seconds = atof(v);
+        else { fprintf(stderr, "loadgen: unknown option %s\n", k); return 2; }
+    }
+    if (o.port <= 0 || o.dimension <= 0) { fprintf(stderr, "loadgen: --port and --n must be positive\n"); return 2; }
+    if (!strcmp(o.mode, "connect")) run_connect(&o);
+    else if (!strcmp(o.mode, "rtt")) run_rtt(&o);
+    else if (!strcmp(o.mode, "fanout")) run_fanout(&o);
+    else if (!strcmp(o.mode, "throughput")) run_throughput(&o);
+    else { fprintf(stderr, "loadgen: unknown mode %s\n", o.mode); return 2; }
+    return 0;
+}
