@@ -60,7 +60,7 @@ struct UpdateDriver {
             let thread = Thread {
                 var random = SplitMix64(seed: 0x5E55 &+ UInt64(p))
                 var sent = 0, entries = 0, cursor = 0
-                while sent < budget {
+                while sent < budget, !mine.isEmpty {
                     let now = DispatchTime.now().uptimeNanoseconds
                     if now >= deadline { break }
                     if Double(now - start) < Double(sent) * interval {
