@@ -92,6 +92,8 @@ public final class ForwardPush: IterativeMethod {
                 kernel.run(threshold: threshold, workBudget: budget, normSquared: system.residualNormSquared,
                            stopNormSquared: stopNorm * stopNorm, head: &head, count: &count)
             }
+            // Every pushed row's leaf is among the dirty ones, so they cover every row whose x changed.
+            system.noteSolutionChanged(rows: dirtyLeaves[..<outcome.dirtyCount])
             system.residualTree.refreshAncestors(ofLeaves: &dirtyLeaves, count: outcome.dirtyCount)
             system.residualNormSquared = system.residualTree.total
             stepWork += outcome.work

@@ -46,6 +46,10 @@ public final class LiveSystem {
     private(set) var changedRows: [Int] = []
     /// Set when more rows changed than are worth tracking one by one: the change is global.
     private(set) var changedRowsOverflowed = false
+    /// Rows whose `x` may have changed since the last `takeChangedSolutionRows()` (duplicates allowed), so readers
+    /// that diff `x` (event frames) look at those rows only; `solutionChangedEverywhere` after a global step.
+    private var changedSolutionRows: [Int32] = []
+    private var solutionChangedEverywhere = true
 
     public var dimension: Int { matrix.rows }
     public var residualNorm: Double { residualNormSquared.squareRoot() }
@@ -98,6 +102,7 @@ public final class LiveSystem {
 
     /// Called by methods that rewrote all of `r`: records the new norm; the sum tree is rebuilt lazily.
     func residualChangedEverywhere(normSquared: Double) {
+        noteSolutionChangedEverywhere()
         residualNormSquared = normSquared
         residualTreeIsCurrent = false
         pendingTreeLeaves.removeAll(keepingCapacity: true)
@@ -108,7 +113,12 @@ public final class LiveSystem {
     public func prepareForLocalUpdates() {
         compact()
         ensureResidualTree()
+        restingResidualNormSquared = residualNormSquared
     }
+
+    /// ‖r‖₂² when the system was last made ready for local updates (after a solve converged): the residual a
+    /// later local re-convergence starts from, before the updates added theirs.
+    public private(set) var restingResidualNormSquared = 0.0
 
     /// Makes the sum tree current and `residualNormSquared` exact: O(n) after a global step, O(k log k) after k
     /// updates, free otherwise.
@@ -155,6 +165,31 @@ public final class LiveSystem {
 
     /// Beyond this many changed rows the change counts as global (the list is not worth keeping).
     static func changedRowsLimit(_ n: Int) -> Int { max(64, n / 32) }
+
+    /// Records rows whose `x` a local method changed. Past `n / 8` rows the list gives way to "everywhere".
+    func noteSolutionChanged(rows: ArraySlice<Int32>) {
+        guard !solutionChangedEverywhere else { return }
+        if changedSolutionRows.count + rows.count > max(256, dimension / 8) {
+            noteSolutionChangedEverywhere()
+        } else {
+            changedSolutionRows.append(contentsOf: rows)
+        }
+    }
+
+    func noteSolutionChangedEverywhere() {
+        solutionChangedEverywhere = true
+        changedSolutionRows.removeAll(keepingCapacity: true)
+    }
+
+    /// Rows whose `x` may have changed since the last call (duplicates possible), or nil when it may have changed
+    /// anywhere.
+    public func takeChangedSolutionRows() -> [Int32]? {
+        defer {
+            changedSolutionRows.removeAll(keepingCapacity: true)
+            solutionChangedEverywhere = false
+        }
+        return solutionChangedEverywhere ? nil : changedSolutionRows
+    }
 
     /// Hands over the rows changed since the last call; nil when too many changed to track (a global change).
     func takeChangedRows() -> [Int]? {
@@ -259,6 +294,7 @@ public final class LiveSystem {
         }
         if let k = newX.firstIndex(where: { !$0.isFinite }) { throw SolverError.nonFinite(field: "x[\(k)]") }
         x = newX
+        noteSolutionChangedEverywhere()
         recomputeResidual()
     }
 

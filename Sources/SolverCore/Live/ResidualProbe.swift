@@ -94,5 +94,6 @@ extension LiveSystem {
     /// Test hook: overwrites one entry of `x` without updating `r` (the maintained residual becomes wrong).
     public func corruptSolution(row: Int, to value: Double) {
         x[row] = value
+        noteSolutionChanged(rows: [Int32(truncatingIfNeeded: row)])
     }
 }

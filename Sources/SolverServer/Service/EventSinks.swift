@@ -14,7 +14,7 @@ enum EventFraming: Sendable {
     case sse
 
     func frame(_ event: SessionEvent) -> [UInt8] {
-        let json = WireEncoder.event(event)
+        let json = event.encodingCache.bytes { WireEncoder.event(event) }
         switch self {
         case .webSocket: return json
         case .ndjson: return StreamFraming.ndjson(json)

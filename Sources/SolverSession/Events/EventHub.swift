@@ -12,8 +12,13 @@ public final class EventHub: Sendable {
     /// Events kept for resumption (`since_seq`, `Last-Event-ID`): at most `retention` events and, beyond the newest
     /// one, at most `retentionBytes` (estimated by `SessionEvent.estimatedBytes`). The byte bound keeps an idle
     /// session's footprint small: 512 frames with 64-entry `x_partial` would hold about 650 KB per session.
+    ///
+    /// `iteration_update` frames are kept apart, only the newest `retainedFrames` of them: frames coalesce anyway
+    /// (a slow subscriber gets the newest), so a resume replays every other event after its seq plus the recent
+    /// frames, and only evicting a non-frame event makes a resume point too old.
     public let retention: Int
     public let retentionBytes: Int
+    public static let retainedFrames = 8
 
     private struct State {
         var nextSeq: UInt64 = 1
@@ -22,6 +27,8 @@ public final class EventHub: Sendable {
         var retained: [SessionEvent] = []
         var retainedHead = 0
         var retainedBytes = 0
+        /// The newest frames, oldest first.
+        var frames: [SessionEvent] = []
         var subscriptions: [SubscriptionID: Subscription] = [:]
         var closed = false
         /// Highest seq of an event evicted from retention (0 when none was).
@@ -66,12 +73,18 @@ public final class EventHub: Sendable {
             let seq = s.nextSeq
             s.nextSeq += 1
             let event = SessionEvent(sessionID: sessionID, seq: seq, timestamp: Self.now(), body: body)
-            retain(event, in: &s)
+            // The retained copy gets its own (empty) cache: encoded bytes live only while being fanned out.
+            var retained = event
+            retained.encodingCache = EventEncodingCache()
+            retain(retained, in: &s)
             if case .sessionClosed = body { s.closed = true }
             for id in s.subscriptions.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
                 guard var sub = s.subscriptions[id] else { continue }
                 var personal = event
-                if let watch = sub.watchIndices, let customise { personal.body = customise(body, watch) }
+                if let watch = sub.watchIndices, let customise {
+                    personal.body = customise(body, watch)
+                    personal.encodingCache = EventEncodingCache()
+                }
                 switch sub.offer(personal, now: event.timestamp, limits: limits) {
                 case .ok: s.subscriptions[id] = sub
                 case .dropped(let why):
@@ -96,6 +109,11 @@ public final class EventHub: Sendable {
     }
 
     private func retain(_ event: SessionEvent, in s: inout State) {
+        if case .iterationUpdate = event.body {
+            if s.frames.count >= Self.retainedFrames { s.frames.removeFirst() }
+            s.frames.append(event)
+            return
+        }
         s.retained.append(event)
         s.retainedBytes += event.estimatedBytes
         while s.retained.count - s.retainedHead > 1,
@@ -111,9 +129,21 @@ public final class EventHub: Sendable {
         }
     }
 
-    /// Retained events in order.
+    /// Retained events and frames, merged in seq order.
     private func retainedInOrder(_ s: State) -> [SessionEvent] {
-        Array(s.retained[s.retainedHead...])
+        var merged: [SessionEvent] = []
+        merged.reserveCapacity(s.retained.count - s.retainedHead + s.frames.count)
+        var e = s.retainedHead, f = 0
+        while e < s.retained.count || f < s.frames.count {
+            if f == s.frames.count || (e < s.retained.count && s.retained[e].seq < s.frames[f].seq) {
+                merged.append(s.retained[e])
+                e += 1
+            } else {
+                merged.append(s.frames[f])
+                f += 1
+            }
+        }
+        return merged
     }
 
     public enum SubscribeError: Error, Equatable {

@@ -1,3 +1,4 @@
+import Synchronization
 import SolverCore
 
 /// Sparse view of `x`: the entries a frame carries (plan §2.3 `x_partial`).
@@ -122,6 +123,25 @@ public enum SessionEventBody: Sendable, Equatable {
     }
 }
 
+/// Bytes a transport made from one event, shared by every subscriber that receives the very same event, so an
+/// event fanned out to 100 subscribers is encoded once. SolverSession never looks inside: the encoding is the
+/// transport's business.
+public final class EventEncodingCache: Sendable {
+    private let bytes = Mutex<[UInt8]?>(nil)
+
+    public init() {}
+
+    /// The cached bytes, made by `encode` on first use.
+    public func bytes(_ encode: () -> [UInt8]) -> [UInt8] {
+        bytes.withLock { cached in
+            if let cached { return cached }
+            let made = encode()
+            cached = made
+            return made
+        }
+    }
+}
+
 public struct SessionEvent: Sendable, Equatable {
     public var sessionID: SessionID
     /// Orders every event and every accepted update of the session.
@@ -130,11 +150,19 @@ public struct SessionEvent: Sendable, Equatable {
     public var timestamp: Double
     public var body: SessionEventBody
 
+    /// Shared by the copies offered to subscribers in one publication; a per-subscriber body gets its own.
+    public var encodingCache = EventEncodingCache()
+
     public init(sessionID: SessionID, seq: UInt64, timestamp: Double, body: SessionEventBody) {
         self.sessionID = sessionID
         self.seq = seq
         self.timestamp = timestamp
         self.body = body
+    }
+
+    /// Equal when id, seq, time and body are; the encoding cache is not part of the value.
+    public static func == (a: SessionEvent, b: SessionEvent) -> Bool {
+        a.sessionID == b.sessionID && a.seq == b.seq && a.timestamp == b.timestamp && a.body == b.body
     }
 }
 

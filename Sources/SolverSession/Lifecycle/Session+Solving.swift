@@ -20,9 +20,12 @@ extension Session {
         correctionsThisSolve = 0
         recentNorms.removeAll(keepingCapacity: true)
         verification.resetIterationBase(iteration)
-        // Push stops at the target itself: steps that only confirm convergence then cost nothing, and the budget
-        // goes to the change, not to the residual the previous solve left everywhere.
-        solver.localStopNorm = targetNorm
+        // Local push stops a quarter of the way from the residual left at rest to the target: a stream of updates
+        // then keeps re-converging locally, each leaving headroom for the next, instead of one update spending it
+        // all and the next needing a global solve.
+        let target = targetNorm
+        let rest = min(system.restingResidualNormSquared, target * target)
+        solver.localStopNorm = restart ? target : (rest + (target * target - rest) / 4).squareRoot()
         phase = .solving
         stopReason = nil
         pendingFirstFrame = true
@@ -198,25 +201,38 @@ extension Session {
         }
     }
 
-    /// The `limit` entries of `x` whose change since the last frame is largest (a bounded selection, O(n)).
+    /// The `limit` entries of `x` whose change since the last frame is largest. After local push only the rows it
+    /// touched are compared (and the baseline updated there); after global steps every row is, O(n).
     private func mostChangedEntries(limit: Int) -> SparseEntries {
         let x = system.x
-        if xAtLastFrame.count != x.count { xAtLastFrame = [Double](repeating: 0, count: x.count) }
+        let touched = system.takeChangedSolutionRows()
         var top = TopK(capacity: min(limit, x.count))
-        xAtLastFrame.withUnsafeBufferPointer { old in
-            for i in 0..<x.count {
-                let change = abs(x[i] - old[i])
+        if let touched, xAtLastFrame.count == x.count {
+            for row in touched {
+                let i = Int(row)
+                let change = abs(x[i] - xAtLastFrame[i])
                 if change > 0 { top.offer(i, change) }
+                xAtLastFrame[i] = x[i]
             }
+        } else {
+            if xAtLastFrame.count != x.count { xAtLastFrame = [Double](repeating: 0, count: x.count) }
+            xAtLastFrame.withUnsafeBufferPointer { old in
+                for i in 0..<x.count {
+                    let change = abs(x[i] - old[i])
+                    if change > 0 { top.offer(i, change) }
+                }
+            }
+            xAtLastFrame = x
         }
-        xAtLastFrame = x
         let indices = top.indicesByDecreasingScore()
         return SparseEntries(indices: indices, values: indices.map { x[$0] })
     }
 
-    /// Bytes held for this session: the live system plus the frame baseline and method work vectors.
+    /// Estimated: the live system, the frame baseline, the methods' work vectors (up to six), push's four
+    /// per-row index arrays, and an incomplete factorisation's copy of the matrix when one is used.
     var memoryBytes: Int {
-        system.memoryBytes + xAtLastFrame.count * 8 + 6 * dimension * 8
+        let factorisation = choice.preconditioner == .ilu ? system.matrix.nnz * 12 + dimension * 16 : 0
+        return system.memoryBytes + xAtLastFrame.count * 8 + 6 * dimension * 8 + 16 * dimension + factorisation
     }
 
     func publishStatus() {
