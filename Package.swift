@@ -63,9 +63,11 @@ let package = Package(
         .testTarget(name: "SolverWireTests", dependencies: ["SolverWire", "SolverTestSupport"]),
         // libwebsockets 4.1.6 from the system (Debian libwebsockets-dev); the shim re-exports macros Swift cannot see.
         .systemLibrary(name: "CLibwebsockets", pkgConfig: "libwebsockets", providers: [.apt(["libwebsockets-dev"])]),
+        // zlib from the system (Debian zlib1g-dev), for gzip response bodies.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // HTTP + WebSocket transport (Sources/SolverServer/LWS) and, later, routes and sessions on top of it.
         .target(name: "SolverServer", dependencies: [
-            "CLibwebsockets", "SolverCore", "SolverSession", "SolverWire", "SolverSecurity",
+            "CLibwebsockets", "CZlib", "SolverCore", "SolverSession", "SolverWire", "SolverSecurity",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),

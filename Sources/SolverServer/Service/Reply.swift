@@ -12,13 +12,23 @@ struct Reply: Sendable {
     static let jsonType = ("content-type", "application/json")
 
     func json(_ status: Int, _ body: [UInt8], headers: [(String, String)] = []) {
-        metrics.bytesOut.increment(by: body.count)
-        responder.respond(status: status, headers: [Self.jsonType] + headers + cors, body: body)
+        send(status, body, headers: [Self.jsonType] + headers)
     }
 
     func text(_ status: Int, _ body: String, contentType: String) {
-        metrics.bytesOut.increment(by: body.utf8.count)
-        responder.respond(status: status, headers: [("content-type", contentType)] + cors, body: Array(body.utf8))
+        send(status, Array(body.utf8), headers: [("content-type", contentType)])
+    }
+
+    /// Sends a complete response, gzip-compressed when the client accepts it and the body is worth compressing.
+    func send(_ status: Int, _ body: [UInt8], headers: [(String, String)]) {
+        var headers = headers + cors
+        var body = body
+        if acceptsGzip, body.count >= Gzip.minimumBytes, let compressed = Gzip.compress(body) {
+            body = compressed
+            headers += [("content-encoding", "gzip"), ("vary", "Accept-Encoding")]
+        }
+        metrics.bytesOut.increment(by: body.count)
+        responder.respond(status: status, headers: headers, body: body)
     }
 
     func error(_ error: SolverError, headers: [(String, String)] = []) {

@@ -28,10 +28,10 @@ extension SolverService {
                     return
                 }
                 let ext = (file as NSString).pathExtension.lowercased()
-                reply.responder.respond(status: 200, headers: [
+                reply.send(200, request.method == "HEAD" ? [] : [UInt8](data), headers: [
                     ("content-type", Self.contentTypes[ext] ?? "application/octet-stream"),
                     ("cache-control", "no-cache"),
-                ] + reply.cors, body: request.method == "HEAD" ? [] : [UInt8](data))
+                ])
             }
             return
         }
