@@ -64,6 +64,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Allow a non-loopback --host without auth configured.")
     var insecure = false
 
+    @Flag(name: .customLong("echo-endpoint"), help: "Test only: also serve a WebSocket echo at /ws/echo (conformance runs).")
+    var echoEndpoint = false
+
 
     /// The file, the environment, then these flags; exit code 2 naming the key when a value is invalid.
     func resolvedConfig() throws -> SolverdConfig {
@@ -111,7 +114,10 @@ struct ServeCommand: ParsableCommand {
         service.dashboardDirectory = config.server.dashboardDirectory ?? Self.defaultDashboardDirectory()
         service.metricsExposition = exposition
         let handler = SolverService(registry: registry, configuration: service)
-        let server = TransportServer(configuration: ServiceSetup.transport(config), handler: handler)
+        var transport = ServiceSetup.transport(config)
+        let echo = echoEndpoint ? EchoEndpoint(base: handler) : nil
+        echo?.configure(&transport)
+        let server = TransportServer(configuration: transport, handler: echo.map { $0 as any TransportHandler } ?? handler)
         let host = config.server.host, port = config.server.port
         do {
             try server.start()

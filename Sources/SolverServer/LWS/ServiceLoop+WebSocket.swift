@@ -68,6 +68,10 @@ extension ServiceLoop {
     /// Reassembles fragments (lws may also split one frame over several callbacks) into one message.
     func webSocketReceived(_ wsi: OpaquePointer, _ bytes: UnsafeRawBufferPointer) -> Int32 {
         guard let state = sockets[wsi] else { return -1 }
+        // Data proves the peer alive. lws counts only pongs, and a peer's pong waits behind whatever it is still
+        // sending: a client uploading faster than we read (Autobahn 12.3.9: 64 MB compressed) was hung up after two
+        // ping intervals although it was busy talking to us.
+        lws_validity_confirmed(wsi)
         if !state.inMessage {
             state.inMessage = true
             state.isBinary = lws_frame_is_binary(wsi) != 0
