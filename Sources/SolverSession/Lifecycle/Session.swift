@@ -117,8 +117,9 @@ public final class Session: @unchecked Sendable {
             pendingUpdates: 0, subscribers: 0, memoryBytes: 0, totalFlops: 0, createdAt: now, lastActivity: now,
             stopReason: nil, owner: spec.owner))
         self.published.withLock { $0.createdAt = createdAt }
+        // startSolve publishes the status itself, before it schedules the first slice: publishing again here
+        // would read the solver state while that slice already runs on a scheduler worker (a TSan-reported race).
         try startSolve(restart: true)
-        publishStatus()
     }
 
     /// `hybrid` asks `MethodSelector`; other methods run as asked with the plan's default preconditioner (jacobi).
