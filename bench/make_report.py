@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import matplotlib
@@ -164,8 +165,9 @@ def section_conformance(d):
 PLOTTERS = {"core": plot_core, "server": plot_server, "slow": plot_slow, "soak": plot_soak}
 
 
-def section(name, d):
-    lines = [f"## {TITLES.get(name, name)}", "", f"Run: {d.get('started', '?')}; file: bench/results/{name}-latest.json", ""]
+def section(name, d, path):
+    started = d.get("started") or datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
+    lines = [f"## {TITLES.get(name, name)}", "", f"Run: {started}; file: bench/results/{name}-latest.json", ""]
     if name == "conformance":
         return lines + section_conformance(d) + [""]
     if d.get("comparison"):
@@ -189,7 +191,7 @@ def main():
         d = json.loads(found[name].read_text())
         failed += [f"{name}: {r['measurement']}" for r in d.get("targets", []) + d.get("comparison", [])
                    if r.get("passed") is False]
-        lines += section(name, d)
+        lines += section(name, d, found[name])
     lines += ["## Targets missed", ""] + ([f"- {f}" for f in failed] or ["none"]) + [""]
     (ROOT / "bench" / "REPORT.md").write_text("\n".join(lines))
     print(f"wrote bench/REPORT.md ({len(names)} benchmarks, {len(failed)} targets missed)")

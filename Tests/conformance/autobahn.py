@@ -73,6 +73,7 @@ def main():
             proc.kill()
     index = json.loads((WORK / "report" / "index.json").read_text())
     summary = {"benchmark": "conformance", "suite": "autobahntestsuite fuzzingclient", "case_patterns": spec["cases"],
+               "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
                "binary": args.binary, "seconds": round(time.time() - started, 1), **summarize(index, agent),
                "server_exit_code": proc.returncode,
                "server_log_errors": [l for l in (WORK / "solverd.log").read_text().splitlines()
