@@ -11,6 +11,9 @@ struct Subscription {
     var pendingEvents: [SessionEvent] = []
     var blockedSince: Double?
     var lastFrameTime = -Double.infinity
+    /// `last_applied_seq` of the newest frame delivered: a frame reflecting a newer update skips the rate cap, so
+    /// the first frame after an update is never held back (its latency is the update's).
+    var lastDeliveredAppliedSeq: UInt64 = 0
 
     init(id: SubscriptionID, sink: any SessionEventSink, watchIndices: [Int]?) {
         self.id = id
@@ -22,9 +25,10 @@ struct Subscription {
 
     /// Offers `event`; frames may be coalesced. Returns `.dropped` when the subscriber must be removed.
     mutating func offer(_ event: SessionEvent, now: Double, limits: SubscriberLimits) -> Outcome {
-        if case .iterationUpdate = event.body {
+        if case .iterationUpdate(let frame) = event.body {
             coalesce(event, limits: limits)
-            if blockedSince == nil, now - lastFrameTime < limits.minimumFrameInterval { return .ok }
+            let reflectsNewUpdate = frame.lastAppliedSeq > lastDeliveredAppliedSeq
+            if blockedSince == nil, !reflectsNewUpdate, now - lastFrameTime < limits.minimumFrameInterval { return .ok }
         } else {
             pendingEvents.append(event)
         }
@@ -38,6 +42,9 @@ struct Subscription {
             guard sink.offer(frame) else { return blocked(now: now, limits: limits) }
             pendingFrame = nil
             lastFrameTime = now
+            if case .iterationUpdate(let update) = frame.body {
+                lastDeliveredAppliedSeq = max(lastDeliveredAppliedSeq, update.lastAppliedSeq)
+            }
         }
         while !pendingEvents.isEmpty {
             guard sink.offer(pendingEvents[0]) else { return blocked(now: now, limits: limits) }

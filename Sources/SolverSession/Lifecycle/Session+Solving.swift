@@ -144,6 +144,8 @@ extension Session {
         if latencyStart == nil { latencyStart = queuedAt }
         do {
             try startSolve(restart: false)
+            // The first frame reflecting the updates goes out now, before any step: its latency is the update's.
+            emitFrame(stepTime: 0, flops: 0)
         } catch {
             let message = (error as? SolverError)?.message ?? "\(error)"
             stopReason = message
