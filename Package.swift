@@ -46,6 +46,7 @@ let package = Package(
                 "SolverConfig",
                 "SolverSecurity",
                 "SolverMCP",
+                "SolverCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -90,5 +91,19 @@ let package = Package(
             "SolverCore", "SolverSession", "SolverWire", "SolverServer", .product(name: "MCP", package: "swift-sdk"),
         ]),
         .testTarget(name: "SolverMCPTests", dependencies: ["SolverMCP"]),
+        // hiredis 0.14 from the system (Debian libhiredis-dev), used only by SolverCluster/Redis.
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // Cluster mode on Redis: leases with fencing, the durable update journal, snapshots, event fan-out, failover.
+        .target(name: "SolverCluster", dependencies: [
+            "CHiredis", "SolverCore", "SolverSession", "SolverWire", "SolverServer",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SolverClusterTests", dependencies: ["SolverCluster"]),
+        .executableTarget(
+            name: "solverd-bench-cluster",
+            dependencies: ["SolverCluster", "SolverCore", "SolverSession", "SolverTestSupport"],
+            path: "bench/Sources/solverd-bench-cluster"
+        ),
     ]
 )

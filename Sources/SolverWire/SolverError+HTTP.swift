@@ -22,6 +22,8 @@ extension SolverError {
         .tooLarge: 413, "payload_too_large": 413, "rate_limited": 429, .capacityExceeded: 503, "draining": 503,
         // Replay from a `since_seq` older than the retained events is no longer possible.
         "events_expired": 410,
+        // Cluster mode: the update was not made durable / the cluster store is unreachable; retrying may succeed.
+        .updateNotDurable: 503, "cluster_unavailable": 503,
         // Transport and access (declared by the server module).
         "unauthorized": 401, "forbidden": 403, "not_found": 404, "method_not_allowed": 405,
         .internal: 500,

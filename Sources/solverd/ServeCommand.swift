@@ -64,9 +64,17 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Allow a non-loopback --host without auth configured.")
     var insecure = false
 
+    @Option(name: .long, help: "Join a cluster on Redis: redis://HOST:PORT (sessions persist, fail over, serve from any node).")
+    var cluster: String?
+
+    @Option(name: .customLong("node-id"), help: "This node's id in the cluster (default: hostname-pid).")
+    var nodeID: String?
+
+    @Option(name: .customLong("lease-ms"), help: "Cluster session lease in milliseconds (default 3000).")
+    var leaseMilliseconds: Int?
+
     @Flag(name: .customLong("echo-endpoint"), help: "Test only: also serve a WebSocket echo at /ws/echo (conformance runs).")
     var echoEndpoint = false
-
 
     /// The file, the environment, then these flags; exit code 2 naming the key when a value is invalid.
     func resolvedConfig() throws -> SolverdConfig {
@@ -107,10 +115,16 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("solverd: invalid configuration: auth: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        let clusterNode = try cluster.map {
+            try ClusterSetup.node(.init(url: $0, nodeID: nodeID, leaseMilliseconds: leaseMilliseconds),
+                                  maxSessionDuration: config.sessions.maxDurationSeconds)
+        }
         let registry = SessionRegistry(limits: ServiceSetup.sessionLimits(config), telemetry: SessionTelemetry(
-            logger: Logger(label: "solverd.session"), slowIterationMilliseconds: config.logging.slowIterationMilliseconds))
+            logger: Logger(label: "solverd.session"), slowIterationMilliseconds: config.logging.slowIterationMilliseconds),
+            journal: clusterNode)
         var service = ServiceSetup.service(config, authenticator: authenticator, logger: Logger(label: "solverd.service"))
         service.routes.append(MCPRoute(registry: registry))
+        if let clusterNode { ClusterSetup.configure(&service, node: clusterNode) }
         service.dashboardDirectory = config.server.dashboardDirectory ?? Self.defaultDashboardDirectory()
         service.metricsExposition = exposition
         let handler = SolverService(registry: registry, configuration: service)
@@ -128,6 +142,7 @@ struct ServeCommand: ParsableCommand {
         let scheme = config.server.tlsCertificate == nil ? "http" : "https"
         let mode = authenticator.isOpen ? "open (no auth configured)" : "bearer tokens required"
         logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(server.port ?? port)", "auth": "\(mode)"])
+        clusterNode?.start(registry: registry, address: "\(host):\(server.port ?? port)")
         announce("solverd listening on \(scheme)://\(host):\(server.port ?? port) (WebSocket /ws/solver)")
         ShutdownOnSignals.install(server: server, registry: registry, deadlineSeconds: config.server.drainSeconds)
         dispatchMain()

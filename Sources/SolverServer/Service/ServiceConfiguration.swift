@@ -28,5 +28,7 @@ public struct ServiceConfiguration: Sendable {
     /// Renders the metrics backend's text for `/metrics` (nil: 404).
     public var metricsExposition: (@Sendable () -> String)?
     public var logger = Logger(label: "solverd.service", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// Sessions on other nodes (cluster mode): updates for them are forwarded to their owner.
+    public var remoteSessions: (any RemoteSessions)?
     public init() {}
 }

@@ -45,6 +45,17 @@ extension SolverService {
             try allow(method, ["POST"])
             try gate.admitUpdate(principal, ip: request.remoteAddress, bytes: request.body.count)
             let update = try CostUpdateRequest.decode(try parseBody(request))
+            if registry.session(update.sessionID) == nil, let remote = configuration.remoteSessions {
+                remote.forward(update.sessionID, update.update, principal: principal.name) { [metrics] result in
+                    switch result {
+                    case .success(let seq):
+                        metrics.updatesAccepted.increment()
+                        reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil))
+                    case .failure(let error): reply.error(error)
+                    }
+                }
+                return
+            }
             let seq = try session(update.sessionID, for: principal).submit(update.update)
             metrics.updatesAccepted.increment()
             reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil))

@@ -51,6 +51,15 @@ final class WebSocketClient: @unchecked Sendable {
             case .ping:
                 send(WireEncoder.pong(ref: ref))
             case .costUpdate(let request):
+                if service.registry.session(request.sessionID) == nil, let remote = service.configuration.remoteSessions {
+                    remote.forward(request.sessionID, request.update, principal: principal.name) { [self] result in
+                        switch result {
+                        case .success(let seq): send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref))
+                        case .failure(let error): sendError(error, ref: ref)
+                        }
+                    }
+                    return
+                }
                 let session = try service.session(request.sessionID, for: principal)
                 _ = try session.submit(request.update) { [self] seq in
                     send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref))

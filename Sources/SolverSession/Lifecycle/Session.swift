@@ -42,6 +42,8 @@ public final class Session: @unchecked Sendable {
     let queue: DispatchQueue
     let scheduler: SessionScheduler
     let telemetry: SessionTelemetry
+    /// Makes accepted updates durable before their ack (cluster mode); nil in the embedded default.
+    let journal: (any SessionJournal)?
     /// Carries `session_id`.
     let logger: Logger
 
@@ -86,9 +88,10 @@ public final class Session: @unchecked Sendable {
 
     /// Builds the live system and resolves the method. O(nnz); throws a `SolverError` naming the bad field.
     init(spec: SessionSpec, id: SessionID, scheduler: SessionScheduler, subscriberLimits: SubscriberLimits, now: Double,
-         telemetry: SessionTelemetry = SessionTelemetry()) throws {
+         telemetry: SessionTelemetry = SessionTelemetry(), journal: (any SessionJournal)? = nil) throws {
         try spec.options.validate()
         self.telemetry = telemetry
+        self.journal = journal
         var logger = telemetry.logger
         logger[metadataKey: "session_id"] = "\(id)"
         self.logger = logger
@@ -155,6 +158,7 @@ public final class Session: @unchecked Sendable {
         let seq: UInt64 = try inbox.withLock { box in
             guard !box.closed else { throw SolverError(.sessionClosed, "session \(id) has ended", field: "session_id") }
             let seq = hub.takeSeq()
+            if let journal { try Self.journal(update, seq: seq, session: id, to: journal) }
             acknowledge?(seq)
             box.updates.append((seq, update))
             if box.firstQueuedAt == nil { box.firstQueuedAt = DispatchTime.now().uptimeNanoseconds }

@@ -25,6 +25,8 @@ public final class SessionRegistry: Sendable {
     public let limits: SessionLimits
     public let scheduler: SessionScheduler
     public let telemetry: SessionTelemetry
+    /// Durability and ownership of sessions in cluster mode; nil in the embedded default.
+    public let journal: (any SessionJournal)?
 
     private struct State {
         var sessions: [SessionID: Session] = [:]
@@ -35,7 +37,8 @@ public final class SessionRegistry: Sendable {
     private let timerQueue = DispatchQueue(label: "solverd.registry.expiry")
 
     public init(limits: SessionLimits = SessionLimits(), scheduler: SessionScheduler = SessionScheduler(),
-                telemetry: SessionTelemetry = SessionTelemetry()) {
+                telemetry: SessionTelemetry = SessionTelemetry(), journal: (any SessionJournal)? = nil) {
+        self.journal = journal
         self.limits = limits
         self.scheduler = scheduler
         self.telemetry = telemetry
@@ -49,7 +52,11 @@ public final class SessionRegistry: Sendable {
         try checkCapacity(adding: Self.estimatedBytes(spec))
         let id = spec.id ?? SessionID.generate()
         let session = try Session(spec: spec, id: id, scheduler: scheduler, subscriberLimits: limits.subscriber, now: EventHub.now(),
-                                  telemetry: telemetry)
+                                  telemetry: telemetry, journal: journal)
+        do { try journal?.open(session) } catch {
+            session.close(reason: "refused", message: "\(error)")
+            throw error
+        }
         try state.withLock { s in
             guard s.sessions[id] == nil else {
                 throw SolverError(.duplicateSession, "session id \(id) is already in use", field: "session_id")
@@ -100,6 +107,7 @@ public final class SessionRegistry: Sendable {
     @discardableResult
     public func close(_ id: SessionID, reason: String = "closed_by_client", message: String = "closed on request") -> Bool {
         guard let session = state.withLock({ $0.sessions.removeValue(forKey: id) }) else { return false }
+        journal?.close(id, reason: reason, session: session)
         session.close(reason: reason, message: message)
         return true
     }
@@ -110,7 +118,10 @@ public final class SessionRegistry: Sendable {
             defer { s.sessions.removeAll() }
             return Array(s.sessions.values)
         }
-        for session in sessions { session.close(reason: reason, message: message) }
+        for session in sessions {
+            journal?.close(session.id, reason: reason, session: session)
+            session.close(reason: reason, message: message)
+        }
     }
 
     /// Closes sessions past their idle timeout or maximum duration; returns what it closed. Runs from the expiry

@@ -1,0 +1,24 @@
+/// How a node joins the cluster (`solverd serve --cluster redis://HOST:PORT --node-id ID`).
+public struct ClusterConfiguration: Sendable {
+    public var endpoint: RedisEndpoint
+    public var nodeID: String
+    /// Session lease; an owner that stops renewing loses its sessions after this long.
+    public var leaseMilliseconds = 3000
+    /// Snapshot of each owned session at most this often while it changes (and at every convergence).
+    public var snapshotInterval = 2.0
+    /// Snapshot TTL (plan §4.4): the sessions' maximum duration.
+    public var maxSessionDuration = 3600.0
+    /// Heartbeat period; a node missing three is reported unhealthy.
+    public var heartbeatInterval = 1.0
+    /// Events kept per session in Redis for resuming on another node.
+    public var eventLogLength = 1024
+    public var keys = ClusterKeys()
+
+    public init(endpoint: RedisEndpoint, nodeID: String) {
+        self.endpoint = endpoint
+        self.nodeID = nodeID
+    }
+
+    /// Timer period of the lease keeper: a third of the lease, so two renewals may fail before it runs out.
+    var tickInterval: Double { max(0.05, Double(leaseMilliseconds) / 3000) }
+}

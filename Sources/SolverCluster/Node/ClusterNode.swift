@@ -1,0 +1,201 @@
+import Dispatch
+import Foundation
+import Logging
+import SolverCore
+import SolverSession
+import SolverServer
+import Synchronization
+
+/// One solverd node in cluster mode. It is the registry's `SessionJournal`: sessions created or restored here take
+/// a lease (fenced by an epoch) and relay their events to Redis; every accepted update is journaled before its ack;
+/// a timer renews leases, heartbeats, snapshots changed sessions and adopts sessions whose owner died.
+///
+/// Threads: journal appends run on the callers' threads (group commit); the timer on `tickQueue`; pub/sub on the
+/// subscriber's thread; forwarded requests on the forwarder's queue. Redis being away never throws past this type:
+/// appends fail with `update_not_durable`, timers retry on their next tick.
+public final class ClusterNode: SessionJournal, @unchecked Sendable {
+    public let configuration: ClusterConfiguration
+    public let leaseTable = LeaseTable()
+    let logger: Logger
+    let journal: RedisJournal
+    let leases: LeaseStore
+    let store: SessionStore
+    let directory: NodeDirectory
+    let relay: EventRelay
+    public let feeds: RemoteFeeds
+    let forwarder: UpdateForwarder
+    private var subscriber: RedisSubscriber?
+    private let tickQueue = DispatchQueue(label: "solverd.cluster.tick")
+    private var timer: DispatchSourceTimer?
+    /// Set once by `start`; read by hooks that run later.
+    private let registryBox = Mutex<SessionRegistry?>(nil)
+    private let addressBox = Mutex("")
+    var address: String { addressBox.withLock { $0 } }
+
+    struct Bookkeeping {
+        /// lastAppliedSeq at the last snapshot, per owned session.
+        var snapshotSeq: [SessionID: UInt64] = [:]
+        var lastSnapshot: [SessionID: Double] = [:]
+        /// Sessions that converged since their last snapshot.
+        var convergedDirty: Set<SessionID> = []
+        /// Uptime (s) of the last successful lease renewal.
+        var lastRenewal = 0.0
+        var takeovers: [(SessionID, Double)] = []
+    }
+    let book = Mutex(Bookkeeping())
+
+    public init(configuration: ClusterConfiguration, logger: Logger = Logger(label: "solverd.cluster")) {
+        self.configuration = configuration
+        self.logger = logger
+        let keys = configuration.keys, node = configuration.nodeID
+        func client(_ timeout: Double = 2) -> RedisClient {
+            var options = RedisClient.Options()
+            options.commandTimeout = timeout
+            return RedisClient(endpoint: configuration.endpoint, options: options)
+        }
+        journal = RedisJournal(client: client(1), keys: keys, leases: leaseTable)
+        let control = client()
+        leases = LeaseStore(client: control, keys: keys, node: node, leaseMilliseconds: configuration.leaseMilliseconds)
+        store = SessionStore(client: client(10), keys: keys, snapshotTTLMilliseconds: Int(configuration.maxSessionDuration * 1000))
+        directory = NodeDirectory(client: control, keys: keys, heartbeatInterval: configuration.heartbeatInterval)
+        relay = EventRelay(client: client(), keys: keys, leases: leaseTable, logLength: configuration.eventLogLength)
+        feeds = RemoteFeeds(store: SessionStore(client: client(), keys: keys, snapshotTTLMilliseconds: 0))
+        forwarder = UpdateForwarder(node: node, keys: keys, client: client(), leases: LeaseStore(
+            client: client(), keys: keys, node: node, leaseMilliseconds: configuration.leaseMilliseconds))
+    }
+
+    var registry: SessionRegistry? { registryBox.withLock { $0 } }
+    public var nodeID: String { configuration.nodeID }
+    static func uptime() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// Starts the relay, pub/sub and the timer. `registry` must have been created with this node as its journal;
+    /// `address` (`host:port` of the service) is what the node list shows.
+    public func start(registry: SessionRegistry, address: String) {
+        registryBox.withLock { $0 = registry }
+        addressBox.withLock { $0 = address }
+        book.withLock { $0.lastRenewal = Self.uptime() }
+        relay.start()
+        let keys = configuration.keys
+        let subscriber = RedisSubscriber(
+            endpoint: configuration.endpoint, channels: [keys.rpc(nodeID)], patterns: [keys.eventPattern],
+            onReconnect: { [feeds] in feeds.resynchronise() },
+            handler: { [self] channel, payload in
+                if let id = keys.sessionID(fromEventChannel: channel) {
+                    feeds.received(id, payload: payload)
+                } else {
+                    forwarder.received(payload, registry: registry)
+                }
+            })
+        subscriber.start()
+        self.subscriber = subscriber
+        let timer = DispatchSource.makeTimerSource(queue: tickQueue)
+        timer.schedule(deadline: .now(), repeating: configuration.tickInterval, leeway: .milliseconds(10))
+        timer.setEventHandler { [self] in tick() }
+        timer.resume()
+        self.timer = timer
+    }
+
+    // MARK: SessionJournal
+
+    public func open(_ session: Session) throws {
+        if leaseTable.epoch(session.id) == nil {
+            let result: LeaseStore.Acquisition
+            do { result = try leases.acquire(session.id) } catch {
+                throw SolverError(.clusterUnavailable, "the cluster store is unreachable (\(error)); try again shortly", field: nil)
+            }
+            guard case .acquired(let epoch) = result else {
+                throw SolverError(.duplicateSession, "session id \(session.id) is already in use in the cluster", field: "session_id")
+            }
+            leaseTable.set(session.id, epoch: epoch)
+            // The first snapshot makes the session recoverable from its first update on.
+            do {
+                try store.register(session.id)
+                guard try store.save(session.snapshot(), epoch: epoch) else { throw SolverError(.updateNotDurable, "fenced", field: nil) }
+            } catch {
+                leaseTable.remove(session.id)
+                try? leases.release(session.id, epoch: epoch)
+                throw SolverError(.clusterUnavailable, "the session could not be persisted (\(error)); try again shortly", field: nil)
+            }
+        }
+        book.withLock { $0.snapshotSeq[session.id] = session.status.lastAppliedSeq; $0.lastSnapshot[session.id] = Self.uptime() }
+        relay.attach(session)
+        _ = try? session.hub.subscribe(ConvergenceWatcher(node: self, sessionID: session.id))
+    }
+
+    public func append(sessionID: SessionID, seq: UInt64, update: CostUpdate) throws {
+        try journal.append(sessionID: sessionID, seq: seq, update: update)
+    }
+
+    /// `shutdown`: hand the session over (snapshot, release the lease; another node adopts it). `migrated`: it is
+    /// already someone else's. Anything else ends it for good.
+    public func close(_ id: SessionID, reason: String, session: Session?) {
+        book.withLock { $0.snapshotSeq[id] = nil; $0.lastSnapshot[id] = nil; $0.convergedDirty.remove(id) }
+        switch reason {
+        case "migrated":
+            leaseTable.remove(id)
+        case "shutdown":
+            guard let epoch = leaseTable.epoch(id) else { return }
+            if let session { _ = try? store.save(session.snapshot(), epoch: epoch) }
+            leaseTable.remove(id)
+            try? leases.release(id, epoch: epoch)
+            logger.info("session handed over", metadata: ["session_id": "\(id)"])
+        default:
+            guard leaseTable.remove(id) != nil else { return }
+            try? store.forget(id)
+        }
+    }
+
+    // MARK: Remote sessions
+
+    /// Whether the cluster knows `id` (owned anywhere).
+    public func knows(_ id: SessionID) -> Bool { (try? leases.holder(id)) != nil || ((try? store.loadSnapshot(id)) ?? nil) != nil }
+
+    /// Forwards an update to the owner of a session not held here.
+    public func forward(_ id: SessionID, _ update: CostUpdate, principal: String,
+                        completion: @escaping @Sendable (Result<UInt64, SolverError>) -> Void) {
+        forwarder.forward(id, update, principal: principal, completion: completion)
+    }
+
+    /// The cluster's nodes with health.
+    public func nodes() throws -> [NodeInfo] { try directory.list() }
+
+    /// Registers an external swarm node (`POST /api/v1/swarm/join`); it stays healthy while it re-joins.
+    public func join(nodeID: String, address: String) throws { try directory.beat(id: nodeID, address: address, kind: "external") }
+
+    /// Current owner of a session.
+    public func owner(of id: SessionID) throws -> String? { try leases.holder(id)?.node }
+
+    /// (session, seconds since start) of each takeover, for tests and logs.
+    public var takeovers: [(SessionID, Double)] { book.withLock { $0.takeovers } }
+
+    /// Stops the timer and pub/sub and leaves the directory (after the sessions were handed over).
+    public func shutdown() {
+        timer?.cancel()
+        subscriber?.stop()
+        directory.leave(id: nodeID)
+    }
+}
+
+extension SolverError.Code {
+    /// Cluster mode cannot reach Redis right now.
+    public static let clusterUnavailable: Self = "cluster_unavailable"
+}
+
+/// Notes convergence of an owned session so the next tick snapshots it (plan §4.4: persist on convergence).
+final class ConvergenceWatcher: SessionEventSink {
+    weak let node: ClusterNode?
+    let sessionID: SessionID
+    init(node: ClusterNode, sessionID: SessionID) {
+        self.node = node
+        self.sessionID = sessionID
+    }
+    func offer(_ event: SessionEvent) -> Bool {
+        if case .convergenceSignal(let signal) = event.body, signal.converged {
+            node?.book.withLock { _ = $0.convergedDirty.insert(sessionID) }
+        }
+        return true
+    }
+    func subscriptionEnded(_ id: SubscriptionID, reason: String, message: String) {}
+}
+
+extension ClusterNode: RemoteSessions {}

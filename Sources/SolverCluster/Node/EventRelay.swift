@@ -1,0 +1,98 @@
+import Foundation
+import SolverSession
+import SolverWire
+import Synchronization
+
+/// Carries owned sessions' events to Redis: each event goes to the session's capped event log and its pub/sub
+/// channel in one fenced script call, so every node's subscribers see it and a client can resume elsewhere.
+/// Sinks only enqueue (they run under the session's event lock); one writer thread pipelines what is queued.
+final class EventRelay: Sendable {
+    struct Item: Sendable {
+        let sessionID: SessionID
+        let seq: UInt64
+        let type: String
+        let json: [UInt8]
+    }
+
+    private let client: RedisClient
+    private let keys: ClusterKeys
+    private let leases: LeaseTable
+    private let logLength: Int
+    private let queue = Mutex<[Item]>([])
+    private let wake = DispatchSemaphore(value: 0)
+
+    init(client: RedisClient, keys: ClusterKeys, leases: LeaseTable, logLength: Int) {
+        self.client = client
+        self.keys = keys
+        self.leases = leases
+        self.logLength = logLength
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "solverd.cluster.relay"
+        thread.start()
+    }
+
+    func enqueue(_ item: Item) {
+        queue.withLock { $0.append(item) }
+        wake.signal()
+    }
+
+    /// Subscribes a relay sink to a session this node owns.
+    func attach(_ session: Session) {
+        _ = try? session.hub.subscribe(RelaySink(relay: self, sessionID: session.id))
+    }
+
+    private func run() {
+        while true {
+            wake.wait()
+            var batch = queue.withLock { q in
+                defer { q.removeAll(keepingCapacity: true) }
+                return q
+            }
+            while !batch.isEmpty {
+                let commands = batch.compactMap { item -> [RedisArgument]? in
+                    guard let epoch = leases.epoch(item.sessionID) else { return nil }
+                    let id = item.sessionID
+                    return ClusterScripts.event.evalSHA(
+                        keys: [RedisArgument(keys.epoch(id)), RedisArgument(keys.events(id)), RedisArgument(keys.eventChannel(id))],
+                        args: [RedisArgument(epoch), RedisArgument(item.seq), RedisArgument(item.type), RedisArgument(item.json),
+                               RedisArgument(logLength)])
+                }
+                do {
+                    let replies = try client.pipeline(commands)
+                    if replies.contains(where: \.isNoScript) {
+                        try client.command(ClusterScripts.event.load).checked()
+                        continue // resend the batch: refused entries had no effect, the rest are ignored duplicates
+                    }
+                    batch.removeAll()
+                } catch {
+                    // Redis is away: keep the newest events and retry shortly (subscribers resume from the log).
+                    if batch.count > 4096 { batch.removeFirst(batch.count - 4096) }
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+            }
+        }
+    }
+}
+
+/// The relay's subscriber on an owned session: encodes each event as its wire JSON and queues it.
+final class RelaySink: SessionEventSink {
+    let relay: EventRelay
+    let sessionID: SessionID
+    init(relay: EventRelay, sessionID: SessionID) {
+        self.relay = relay
+        self.sessionID = sessionID
+    }
+
+    func offer(_ event: SessionEvent) -> Bool {
+        if case .sessionClosed(let closed) = event.body, closed.reason == "shutdown" || closed.reason == "migrated" {
+            return true // a handover, not the end of the session: other nodes carry on
+        }
+        relay.enqueue(.init(sessionID: sessionID, seq: event.seq, type: event.body.typeName, json: WireEncoder.event(event)))
+        return true
+    }
+
+    func subscriptionEnded(_ id: SubscriptionID, reason: String, message: String) {}
+}

@@ -1,0 +1,52 @@
+import SolverCore
+
+/// A compact little-endian binary form of `CostUpdate`, for journals: `u8(version=1)`, the delta indices and
+/// values, then per matrix entry `row col hasOld old new`, then `source_node`, `propagation_depth` (−1 when absent)
+/// and `timestamp`. About 16 bytes per delta entry, against ~40 for JSON.
+extension CostUpdate {
+    static let binaryVersion: UInt8 = 1
+
+    public func encodeBinary() -> [UInt8] {
+        var w = SnapshotWriter()
+        w.write(Self.binaryVersion)
+        w.write(deltaIndices)
+        w.write(deltaValues)
+        w.write(UInt64(matrixUpdates.count))
+        for u in matrixUpdates {
+            w.write(Int64(u.row))
+            w.write(Int64(u.col))
+            w.write(u.oldValue != nil)
+            w.write(u.oldValue ?? 0)
+            w.write(u.newValue)
+        }
+        w.write(sourceNode ?? "")
+        w.write(Int64(propagationDepth ?? -1))
+        w.write(timestamp ?? "")
+        return w.bytes
+    }
+
+    /// Decodes `encodeBinary` output; throws `invalid_snapshot`-coded errors on a corrupt record.
+    public static func decodeBinary(_ bytes: [UInt8]) throws -> CostUpdate {
+        var r = SnapshotReader(bytes)
+        guard try r.read(UInt8.self) == binaryVersion else {
+            throw SolverError(.invalidSnapshot, "unknown cost_update record version", field: "journal")
+        }
+        var update = CostUpdate(deltaIndices: try r.readInts(), deltaValues: try r.readDoubles())
+        let count = Int(try r.read(UInt64.self))
+        guard count <= bytes.count / 33 else { throw SolverError(.invalidSnapshot, "matrix update count is corrupt", field: "journal") }
+        for _ in 0..<count {
+            let row = Int(try r.read(Int64.self)), col = Int(try r.read(Int64.self))
+            let hasOld = try r.readBool()
+            let old = try r.readDouble()
+            update.matrixUpdates.append(.init(row: row, col: col, oldValue: hasOld ? old : nil, newValue: try r.readDouble()))
+        }
+        let source = try r.readString()
+        update.sourceNode = source.isEmpty ? nil : source
+        let depth = Int(try r.read(Int64.self))
+        update.propagationDepth = depth < 0 ? nil : depth
+        let stamp = try r.readString()
+        update.timestamp = stamp.isEmpty ? nil : stamp
+        guard r.isAtEnd else { throw SolverError(.invalidSnapshot, "trailing bytes in a cost_update record", field: "journal") }
+        return update
+    }
+}

@@ -1,0 +1,84 @@
+"""make bench-cluster: durable acknowledged updates/s per node, failover time after kill -9, restore time for
+n = 1e6, against a throwaway redis-server (append-only file, fsync on every write). Saves
+bench/results/cluster-latest.json."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "e2e"))
+os.environ.setdefault("SOLVERD_BIN", os.path.join(ROOT, ".build/release/solverd"))
+
+from cluster_support import RedisServer, owner_of, start_node  # noqa: E402
+from conftest import laplacian_csr, wait_for  # noqa: E402
+
+LEASE_MS = 1000
+
+
+def journal_bench(redis):
+    binary = os.path.join(os.path.dirname(os.environ["SOLVERD_BIN"]), "solverd-bench-cluster")
+    out = subprocess.run([binary, redis.url], capture_output=True, text=True, timeout=600, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def failover_bench(redis, rounds=3):
+    times, lost = [], 0
+    for _ in range(rounds):
+        nodes = [start_node(redis, f"f{k}-{time.time_ns()}", LEASE_MS) for k in range(2)]
+        try:
+            matrix = laplacian_csr(20)
+            sid = nodes[0].post("/api/v1/sessions", {"type": "solve_request", "matrix": matrix,
+                                                     "vector": [1.0] * matrix["rows"]}).json()["session_id"]
+            acked = 0
+            for k in range(200):
+                r = nodes[0].post("/api/v1/swarm/costs", {"type": "cost_update", "session_id": sid,
+                                                          "delta_costs": {"indices": [k % matrix["rows"]], "values": [0.01]}})
+                acked += r.status_code == 202
+            nodes[0].proc.send_signal(signal.SIGKILL)
+            t0 = time.time()
+            new = wait_for(lambda: owner_of(nodes[1:], sid), timeout=10, interval=0.01)
+            times.append(time.time() - t0)
+            status = wait_for(lambda: (r := new.get(f"/api/v1/sessions/{sid}")).status_code == 200 and
+                              r.json().get("updates_applied", 0) >= acked and r.json(), timeout=10)
+            lost += 0 if status else acked
+        finally:
+            for n in nodes:
+                n.stop(signal.SIGKILL, timeout=5)
+    return times, lost
+
+
+def main():
+    redis = RedisServer()
+    try:
+        journal = journal_bench(redis)
+        failovers, lost = failover_bench(redis)
+    finally:
+        redis.stop()
+    worst = max(failovers)
+    result = {
+        "durable_updates_per_second_per_node": journal["durable_updates_per_second"],
+        "failover_seconds": failovers, "lease_seconds": LEASE_MS / 1000,
+        "restore_n": journal["restore_n"], "restore_seconds": journal["restore_seconds"],
+        "snapshot_bytes": journal["snapshot_bytes"], "acknowledged_updates_lost": lost, "journal": journal,
+        "redis": "appendonly yes, appendfsync always",
+    }
+    rows = [
+        ("durable acked updates/s per node", f"{journal['durable_updates_per_second']:,}", ">= 20,000",
+         journal["durable_updates_per_second"] >= 20000),
+        ("failover (worst of 3, kill -9)", f"{worst:.2f} s", f"< lease + 1 s = {LEASE_MS / 1000 + 1:.1f} s",
+         worst < LEASE_MS / 1000 + 1),
+        ("acknowledged updates lost", str(lost), "0", lost == 0),
+        (f"restore n = {journal['restore_n']:,} (+{journal['replayed']} replayed)", f"{journal['restore_seconds']:.2f} s", "(reported)", True),
+    ]
+    for name, value, target, ok in rows:
+        print(f"{name:<44} {value:>14}   target {target:<22} {'ok' if ok else 'MISSED'}")
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results", "cluster-latest.json"), "w") as f:
+        json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
