@@ -10,9 +10,10 @@ import SolverSession
         .duplicateEntry, .tooLarge, .invalidArgument, .unsupportedMethod, .parseError, .oldValueMismatch,
         .preconditionerBreakdown, .notDiagonallyDominant, .invalidSnapshot, .sessionClosed, .duplicateSession,
         .sessionNotFound, .capacityExceeded, .internal, .invalidJSON, .unknownType, .invalidType, .missingField,
-        // Declared by the server module.
+        .updateNotDurable,
+        // Declared by the server and cluster modules.
         "unauthorized", "forbidden", "rate_limited", "method_not_allowed", "not_found", "payload_too_large",
-        "draining", "events_expired",
+        "draining", "events_expired", "cluster_unavailable",
     ]
 
     @Test func everyCodeIsMapped() {

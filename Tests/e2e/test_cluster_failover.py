@@ -145,9 +145,14 @@ def test_paused_owner_is_fenced(cluster):
         nodes[0].proc.send_signal(signal.SIGCONT)
     # The old owner wakes up still believing it owns the session: its writes must be refused, never acknowledged.
     r = update(nodes[0], sid, 8, 0.5)
-    assert r.status_code != 202, r.text
-    if r.status_code == 503:
-        assert r.json()["error"]["code"] == "update_not_durable"
+    current_epoch = int(redis.command("GET", f"solverd:s:{sid}:epoch"))
+    if r.status_code == 202:
+        # The old owner had already stepped down and forwarded the update: the new owner wrote it, under its epoch.
+        seq = r.json()["seq"]
+        entry = redis.command("XRANGE", f"solverd:s:{sid}:journal", f"{seq}-0", f"{seq}-0")[0]
+        assert int(dict(zip(entry[1][::2], entry[1][1::2]))[b"e"]) == current_epoch
+    else:
+        assert r.status_code == 503 and r.json()["error"]["code"] == "update_not_durable", r.text
     # The journal holds one writer per epoch, epochs only grow, and no entry of the old epoch follows a newer one.
     entries = redis.command("XRANGE", f"solverd:s:{sid}:journal", "-", "+")
     epochs = [int(dict(zip(e[1][::2], e[1][1::2]))[b"e"]) for e in entries]

@@ -198,4 +198,10 @@ final class ConvergenceWatcher: SessionEventSink {
     func subscriptionEnded(_ id: SubscriptionID, reason: String, message: String) {}
 }
 
-extension ClusterNode: RemoteSessions {}
+extension ClusterNode: RemoteSessions {
+    public func subscribe(_ id: SessionID, since: UInt64?,
+                          deliver: @escaping @Sendable (UInt64, String, [UInt8]) -> Void) -> @Sendable () -> Void {
+        let token = feeds.add(id, since: since, deliver: deliver)
+        return { [feeds] in feeds.remove(id, token) }
+    }
+}

@@ -33,7 +33,7 @@ public final class RedisJournal: Sendable {
                               field: nil)
         }
         if reply.isFenced {
-            leases.remove(sessionID)
+            // The lease keeper notices the lost lease at its next renewal and closes the local copy.
             throw SolverError(.updateNotDurable, "this node lost the lease of session \(sessionID); the update was not accepted — retry",
                               field: "session_id")
         }

@@ -8,4 +8,13 @@ public protocol RemoteSessions: Sendable {
     /// error (`update_not_durable` when the outcome is unknown or refused).
     func forward(_ id: SessionID, _ update: CostUpdate, principal: String,
                  completion: @escaping @Sendable (Result<UInt64, SolverError>) -> Void)
+
+    /// Whether the cluster knows the session (held by some node). Blocks for one store round trip.
+    func knows(_ id: SessionID) -> Bool
+
+    /// Subscribes to a session's events wherever it runs: first those after `since` still retained, then live ones,
+    /// each seq once and in order. `deliver` gets (seq, type, wire JSON) on any thread and must only enqueue.
+    /// Returns the cancellation.
+    func subscribe(_ id: SessionID, since: UInt64?,
+                   deliver: @escaping @Sendable (UInt64, String, [UInt8]) -> Void) -> @Sendable () -> Void
 }

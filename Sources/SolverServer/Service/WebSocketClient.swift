@@ -16,6 +16,8 @@ final class WebSocketClient: @unchecked Sendable {
     let ticket: StreamTicket
     /// Subscriptions of this connection, one per session.
     private let sinks = Mutex<[SessionID: TransportEventSink]>([:])
+    /// Subscriptions to sessions held by other nodes (cluster mode): their cancellations.
+    private let remote = Mutex<[SessionID: @Sendable () -> Void]>([:])
     /// Rate-limited messages in a row; at `webSocketStrikes` the connection is closed with 1008.
     private let strikes = Atomic<Int>(0)
 
@@ -68,6 +70,11 @@ final class WebSocketClient: @unchecked Sendable {
             case .subscribe(let request):
                 try subscribe(request, ref: ref)
             case .unsubscribe(let request):
+                if let cancel = remote.withLock({ $0.removeValue(forKey: request.sessionID) }) {
+                    cancel()
+                    send(WireEncoder.unsubscribed(sessionID: request.sessionID, ref: ref))
+                    return
+                }
                 guard let sink = sinks.withLock({ $0.removeValue(forKey: request.sessionID) }) else {
                     throw SolverError(.sessionNotFound, "this connection is not subscribed to \(request.sessionID)", field: "session_id")
                 }
@@ -96,6 +103,16 @@ final class WebSocketClient: @unchecked Sendable {
     }
 
     private func subscribe(_ request: SubscribeRequest, ref: String?) throws {
+        if service.registry.session(request.sessionID) == nil, let cluster = service.configuration.remoteSessions {
+            guard cluster.knows(request.sessionID) else {
+                throw SolverError(.sessionNotFound, "no session \(request.sessionID)", field: "session_id")
+            }
+            remote.withLock { $0.removeValue(forKey: request.sessionID) }?()
+            send(WireEncoder.subscribed(sessionID: request.sessionID, nextSeq: (request.sinceSeq ?? 0) + 1, ref: ref))
+            let cancel = cluster.subscribe(request.sessionID, since: request.sinceSeq) { [self] _, _, json in send(json) }
+            remote.withLock { $0[request.sessionID] = cancel }
+            return
+        }
         let session = try service.session(request.sessionID, for: principal)
         if let limit = request.watchIndices?.firstIndex(where: { $0 < 0 || $0 >= session.dimension }) {
             throw SolverError(.indexOutOfRange, "index \(request.watchIndices![limit]) is outside 0..<\(session.dimension)",
@@ -158,6 +175,7 @@ final class WebSocketClient: @unchecked Sendable {
 
     /// The connection closed or the server drains: end every subscription.
     func detachAll() {
+        for cancel in remote.withLock({ r in defer { r.removeAll() }; return Array(r.values) }) { cancel() }
         let all = sinks.withLock { s in
             defer { s.removeAll() }
             return Array(s.values)

@@ -1,0 +1,53 @@
+/// # SolverCluster — cluster mode on Redis (issue 6)
+///
+/// `solverd serve --cluster redis://HOST:PORT --node-id ID [--lease-ms 3000]`. Without `--cluster` nothing here
+/// runs: the registry has no journal and solverd stays one process with no Redis.
+///
+/// ## Layout
+/// - `Redis/`: a small synchronous client over hiredis 0.14 (`CHiredis`). `RedisConnection` holds every pointer
+///   (each with its invariant); `RedisClient` is one lock-guarded connection per use with command timeouts and
+///   reconnect backoff (50 ms → 2 s), replies as `RESPValue`, pipelining; `RedisSubscriber` is pub/sub on its own
+///   connection and thread, re-subscribing after a reconnect. Redis going away throws `RedisError.unavailable`.
+/// - `Store/`: key names (`ClusterKeys`), the Lua scripts (`ClusterScripts`), leases (`LeaseStore`), the journal
+///   (`RedisJournal` with `GroupCommit`), snapshots/journal/event-log reads (`SessionStore`).
+/// - `Node/`: `ClusterNode` (the registry's `SessionJournal`), its timer (`ClusterNode+Tick`), `EventRelay`,
+///   `RemoteFeeds`, `UpdateForwarder`, `NodeDirectory`, and `ClusterRoute` (`/api/v1/swarm/join`,
+///   `/api/v1/swarm/nodes`, `/api/v1/cluster/sessions/{id}`).
+///
+/// ## Ownership and fencing
+/// A session's owner holds `solverd:s:{id}:lease` = `"node epoch"` (`SET NX PX` inside a script that also
+/// `INCR`s `solverd:s:{id}:epoch`). The node timer renews every lease a third of the lease time (one pipelined
+/// round trip). Every owner write — journal append, event, snapshot — is a script that refuses (`FENCED`) unless
+/// the epoch it carries is still current, so an owner paused past its lease (SIGSTOP) cannot write after waking:
+/// its appends fail with `update_not_durable`, its next renewal finds the lease gone and it closes its copy
+/// (reason `migrated`). A node that cannot renew for a whole lease (Redis away) drops its sessions the same way.
+///
+/// ## Durability
+/// `Session.submit` calls `SessionJournal.append` under the inbox lock after taking the seq and before the ack
+/// callback; the cluster appends entry `<seq>-0` (fields `e` epoch, `u` = `CostUpdate.encodeBinary()`) to the
+/// stream `solverd:s:{id}:journal`. Concurrent appends from all sessions share one connection by group commit.
+/// A failed append refuses the update with `update_not_durable` (HTTP 503): nothing is applied, nothing acked.
+/// An ack is as durable as Redis is configured to be (`appendonly yes`, `appendfsync always` for fsync-before-ack;
+/// the tests and the benchmark run that way). Snapshots (`SessionSnapshot.encode`) go to `solverd:s:{id}:snap`
+/// with TTL = max session duration (plan §4.4) when the session is created, every `snapshotInterval` (2 s) while
+/// it changes, at convergence, and on drain; each snapshot trims the journal up to its `lastAppliedSeq`.
+///
+/// ## Failover (plan §7.3)
+/// Every node's timer looks for sessions in `solverd:sessions` without a lease and adopts them: acquire the lease,
+/// load the snapshot, read the journal after its `lastAppliedSeq`, restore with `nextSeq` beyond both the journal
+/// and the event log, and `Session.replay` the entries under their original seqs (not journaled or acked again).
+/// Takeover therefore happens within lease + one tick. SIGTERM drains: `closeAll("shutdown")` snapshots each
+/// session and releases its lease, so another node adopts it within a tick instead of after the lease.
+///
+/// ## Any node serves any client
+/// Updates (HTTP `/api/v1/swarm/costs`, WebSocket `cost_update`) for a session not held locally go to the owner
+/// over its pub/sub RPC channel; the owner journals and answers with the seq, which becomes the client's ack.
+/// Owners relay every event (wire JSON with its seq) through a fenced script to the capped stream
+/// `solverd:s:{id}:events` and the channel `solverd:ev:{id}`; `RemoteFeeds` delivers them to subscribers on any
+/// node, catching up from the stream after `since_seq` first, each seq at most once and in order.
+///
+/// ## Not done yet
+/// Remote subscriptions are not yet wired into the WebSocket/SSE handlers (`RemoteFeeds` exists, the server hook
+/// does not); swarm `cost_report` aggregation (§3.1–3.2) and distributed 2f+1 verification (§3.4–3.5) are not
+/// implemented; the journal append blocks the lws thread for one Redis round trip.
+public enum SolverCluster {}
