@@ -47,7 +47,7 @@
 /// node, catching up from the stream after `since_seq` first, each seq at most once and in order.
 ///
 /// ## Not done yet
-/// Remote subscriptions are not yet wired into the WebSocket/SSE handlers (`RemoteFeeds` exists, the server hook
-/// does not); swarm `cost_report` aggregation (§3.1–3.2) and distributed 2f+1 verification (§3.4–3.5) are not
-/// implemented; the journal append blocks the lws thread for one Redis round trip.
+/// Remote subscriptions are wired into the WebSocket protocol only (HTTP NDJSON/SSE event streams and REST reads
+/// still need the session on the node asked); swarm `cost_report` aggregation (§3.1–3.2) and distributed 2f+1
+/// verification (§3.4–3.5) are not implemented; the journal append blocks the lws thread for one Redis round trip.
 public enum SolverCluster {}
