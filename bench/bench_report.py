@@ -56,3 +56,22 @@ def save(name, started, report):
     for file in (f"{name}-{started:%Y%m%d-%H%M%S}.json", f"{name}-latest.json"):
         (RESULTS / file).write_text(text)
     print(f"saved bench/results/{name}-latest.json", file=sys.stderr)
+
+
+def finish(name, started, rows, **fields):
+    """Prints the table and saves the run (start time, machine, `fields`, targets); True when no target failed."""
+    print_table(rows)
+    save(name, started, {"started": started.isoformat(timespec="seconds"), "machine": machine_info(), **fields,
+                         "targets": rows})
+    return all(r["passed"] is not False for r in rows)
+
+
+def stop(*procs, timeout=35):
+    """SIGTERM to every process, then waits (killing what is still running after `timeout` seconds)."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()

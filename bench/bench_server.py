@@ -17,7 +17,7 @@ import time
 import urllib.request
 from datetime import datetime
 
-from bench_report import ROOT, machine_info, print_table, row, save
+from bench_report import ROOT, finish, row, stop
 
 sys.path.insert(0, str(ROOT / "Tests" / "e2e"))
 from conftest import laplacian_csr  # noqa: E402  (the e2e tests' matrix builder, reused)
@@ -196,17 +196,8 @@ def main():
         procs.append(echo)
         result = measure(solverd, port, echo, echo_port)
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=35)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    rows = rows_for(result)
-    print_table(rows)
-    save("server", started, {"started": started.isoformat(timespec="seconds"), "solverd": SOLVERD,
-                             "machine": machine_info(), "results": result, "targets": rows})
+        stop(*procs)
+    finish("server", started, rows_for(result), solverd=SOLVERD, results=result)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from datetime import datetime
 
-from bench_report import ROOT, machine_info, print_table, row, save
+from bench_report import ROOT, finish, row
 
 
 def rows_for(r):
@@ -57,9 +57,7 @@ def main():
     out = subprocess.run([binary, "sessions", *sys.argv[1:]], stdout=subprocess.PIPE, check=True, timeout=1800).stdout
     result = json.loads(out)
     rows = rows_for(result)
-    print_table(rows)
-    save("sessions", started, {"started": started.isoformat(timespec="seconds"), "binary": binary,
-                               "machine": machine_info(), "solverd": result, "targets": rows})
+    finish("sessions", started, rows, binary=binary, solverd=result)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,13 @@ Targets: RSS growth over the run < 100 MB; fast p99 within 2× of the baseline; 
 import json
 import os
 import selectors
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from datetime import datetime
 
-from bench_report import machine_info, print_table, row, save
+from bench_report import finish, row, stop
 from bench_server import LOADGEN, SOLVERD, create_session, loadgen, raise_fd_limit, rss, start
 from ws_raw import RawSubscriber
 
@@ -208,16 +207,8 @@ def main():
     try:
         result = measure(solverd, port)
     finally:
-        solverd.terminate()
-        try:
-            solverd.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            solverd.kill()
-    rows = rows_for(result)
-    print_table(rows)
-    save("slow", started, {"started": started.isoformat(timespec="seconds"), "solverd": SOLVERD,
-                           "machine": machine_info(), "results": result, "targets": rows})
-    sys.exit(0 if all(x["passed"] is not False for x in rows) else 1)
+        stop(solverd)
+    sys.exit(0 if finish("slow", started, rows_for(result), solverd=SOLVERD, results=result) else 1)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from datetime import datetime
 
 import websockets
 
-from bench_report import machine_info, print_table, row, save
+from bench_report import finish, row, stop
 from bench_server import SOLVERD, create_session, raise_fd_limit, rss
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
@@ -130,11 +130,7 @@ def main():
         fds_after, rss_after = fd_count(proc.pid), rss(proc.pid)
         alive = proc.poll() is None
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     log.seek(0)
     errors = [line for line in log.read().splitlines() if re.search(r"\b(error|critical|fatal)\b", line, re.I)]
     first, last, rss_drift = drift(soak.samples)
@@ -155,10 +151,7 @@ def main():
         row("error replies", soak.stats["errors"], "", "0", soak.stats["errors"] == 0),
         row("solverd still running", alive, "", "yes", alive),
     ]
-    print_table(rows)
-    save("soak", started, {"started": started.isoformat(timespec="seconds"), "solverd": SOLVERD,
-                           "machine": machine_info(), "results": result, "targets": rows})
-    sys.exit(0 if all(x["passed"] is not False for x in rows) else 1)
+    sys.exit(0 if finish("soak", started, rows, solverd=SOLVERD, results=result) else 1)
 
 
 if __name__ == "__main__":
