@@ -1,6 +1,6 @@
 """make bench-cluster: durable acknowledged updates/s per node, failover time after kill -9, restore time for
-n = 1e6, against a throwaway redis-server (append-only file, fsync on every write). Saves
-bench/results/cluster-latest.json."""
+n = 1e6, and the time of a distributed verification round on four nodes (one answering wrongly), against a
+throwaway redis-server (append-only file, fsync on every write). Saves bench/results/cluster-latest.json."""
 import json
 import os
 import signal
@@ -52,11 +52,40 @@ def failover_bench(redis, rounds=3):
     return times, lost
 
 
+def swarm_bench(redis, rounds=200):
+    """Distributed verification rounds (10 probe rows, 4 voters, n4 faulty): the owner's round time (task cut →
+    votes tallied) and the HTTP round trip of POST /api/v1/verify; plan §8 targets swarm consensus < 10 ms."""
+    nodes = [start_node(redis, f"v{k}", LEASE_MS) for k in range(1, 4)]
+    nodes.append(start_node(redis, "v4", LEASE_MS, "--fault-inject-wrong-residuals"))
+    try:
+        matrix = laplacian_csr(100)
+        sid = nodes[0].post("/api/v1/sessions", {"matrix": matrix, "vector": [1.0] * matrix["rows"],
+                                                 "options": {"swarm_enabled": True}}).json()["session_id"]
+        verify = lambda: nodes[0].post("/api/v1/verify", {"session_id": sid, "probe_count": 10}).json()  # noqa: E731
+        assert wait_for(lambda: verify()["swarm"]["participating_nodes"] == 4, timeout=15), "four voters never answered"
+        round_ms, http_ms, outvoted = [], [], 0
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            result = verify()
+            http_ms.append((time.perf_counter() - t0) * 1000)
+            round_ms.append(result["verification_time_ms"])
+            outvoted += result["swarm"]["consensus_reached"] and result["swarm"]["dissenting_nodes"] == ["v4"]
+        return sorted(round_ms), sorted(http_ms), outvoted
+    finally:
+        for n in nodes:
+            n.stop(signal.SIGKILL, timeout=5)
+
+
+def percentile(sorted_values, q):
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
 def main():
     redis = RedisServer()
     try:
         journal = journal_bench(redis)
         failovers, lost = failover_bench(redis)
+        swarm_round, swarm_http, outvoted = swarm_bench(redis)
     finally:
         redis.stop()
     worst = max(failovers)
@@ -66,6 +95,9 @@ def main():
         "restore_n": journal["restore_n"], "restore_seconds": journal["restore_seconds"],
         "snapshot_bytes": journal["snapshot_bytes"], "failovers_missing_acknowledged_updates": lost, "journal": journal,
         "redis": "appendonly yes, appendfsync always",
+        "swarm_round_ms": {"p50": percentile(swarm_round, 0.5), "p99": percentile(swarm_round, 0.99)},
+        "swarm_verify_http_ms": {"p50": percentile(swarm_http, 0.5), "p99": percentile(swarm_http, 0.99)},
+        "swarm_rounds": len(swarm_round), "swarm_rounds_faulty_node_outvoted": outvoted,
     }
     rows = [
         ("durable acked updates/s per node", f"{journal['durable_updates_per_second']:,}", ">= 20,000",
@@ -74,6 +106,11 @@ def main():
          worst < LEASE_MS / 1000 + 1),
         ("failovers missing an acknowledged update", str(lost), "0", lost == 0),
         (f"restore n = {journal['restore_n']:,} (+{journal['replayed']} replayed)", f"{journal['restore_seconds']:.2f} s", "(reported)", True),
+        ("swarm round, 4 voters: p50 / p99", f"{percentile(swarm_round, 0.5):.2f} / {percentile(swarm_round, 0.99):.2f} ms",
+         "< 10 ms (plan §8)", percentile(swarm_round, 0.99) < 10),
+        ("POST /verify with the round: p50 / p99", f"{percentile(swarm_http, 0.5):.2f} / {percentile(swarm_http, 0.99):.2f} ms",
+         "(reported)", True),
+        ("rounds outvoting the faulty node", f"{outvoted} / {len(swarm_round)}", "all", outvoted == len(swarm_round)),
     ]
     for name, value, target, ok in rows:
         print(f"{name:<44} {value:>14}   target {target:<22} {'ok' if ok else 'MISSED'}")

@@ -46,8 +46,14 @@
 /// `solverd:s:{id}:events` and the channel `solverd:ev:{id}`; `RemoteFeeds` delivers them to subscribers on any
 /// node, catching up from the stream after `since_seq` first, each seq at most once and in order.
 ///
+/// ## Swarm (plan §3)
+/// `cost_report`s travel as updates carrying a `CostReport`, so forwarding, journaling and replay need nothing
+/// new; the owner's session combines them (`CostAggregator`, in SolverSession). Forwarding counts as a hop of
+/// `propagation_depth`. Distributed verification: `ClusterNode` is the registry's `SwarmVerifier`; `SwarmVoting`
+/// sends a session's `ProbeTask` to every healthy solverd node (the list refreshed each tick) on
+/// `solverd:vote:{node}` and gathers their residuals for `SwarmTally` (⌊2N/3⌋ + 1 matching votes).
+///
 /// ## Not done yet
 /// Remote subscriptions are wired into the WebSocket protocol only (HTTP NDJSON/SSE event streams and REST reads
-/// still need the session on the node asked); swarm `cost_report` aggregation (§3.1–3.2) and distributed 2f+1
-/// verification (§3.4–3.5) are not implemented; the journal append blocks the lws thread for one Redis round trip.
+/// still need the session on the node asked); the journal append blocks the lws thread for one Redis round trip.
 public enum SolverCluster {}

@@ -12,6 +12,7 @@ enum ClusterSetup {
         var url: String
         var nodeID: String?
         var leaseMilliseconds: Int?
+        var faultInjectWrongResiduals = false
     }
 
     /// Validates the flags and makes the node (not started). Exit code 2 with a message on a bad value.
@@ -29,6 +30,7 @@ enum ClusterSetup {
             config.leaseMilliseconds = lease
         }
         config.maxSessionDuration = maxSessionDuration
+        config.faultInjectWrongResiduals = options.faultInjectWrongResiduals
         return ClusterNode(configuration: config, logger: Logger(label: "solverd.cluster"))
     }
 

@@ -73,6 +73,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("lease-ms"), help: "Cluster session lease in milliseconds (default 3000).")
     var leaseMilliseconds: Int?
 
+    @Flag(name: .customLong("fault-inject-wrong-residuals"),
+          help: "Test only (cluster): answer distributed verification rounds with wrong residuals, to be outvoted.")
+    var faultInjectWrongResiduals = false
+
     @Flag(name: .customLong("echo-endpoint"), help: "Test only: also serve a WebSocket echo at /ws/echo (conformance runs).")
     var echoEndpoint = false
 
@@ -116,12 +120,13 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let clusterNode = try cluster.map {
-            try ClusterSetup.node(.init(url: $0, nodeID: nodeID, leaseMilliseconds: leaseMilliseconds),
+            try ClusterSetup.node(.init(url: $0, nodeID: nodeID, leaseMilliseconds: leaseMilliseconds,
+                                        faultInjectWrongResiduals: faultInjectWrongResiduals),
                                   maxSessionDuration: config.sessions.maxDurationSeconds)
         }
         let registry = SessionRegistry(limits: ServiceSetup.sessionLimits(config), telemetry: SessionTelemetry(
             logger: Logger(label: "solverd.session"), slowIterationMilliseconds: config.logging.slowIterationMilliseconds),
-            journal: clusterNode)
+            journal: clusterNode, swarm: clusterNode)
         var service = ServiceSetup.service(config, authenticator: authenticator, logger: Logger(label: "solverd.service"))
         service.routes.append(MCPRoute(registry: registry))
         if let clusterNode { ClusterSetup.configure(&service, node: clusterNode) }

@@ -196,3 +196,20 @@ def test_events_end_with_session_closed(server, http):
                 async for _ in client.events(sid):
                     pass
     run(scenario())
+
+
+def test_swarm_cost_reports_from_both_clients(server, http):
+    """Two nodes report entry 0 (the default weighted_average: weights 1 and 0.5); the combined value replaces b[0]."""
+    sid = http.create(PLAN_DENSE, [1, 2, 3])["session_id"]
+    http.wait_converged(sid)
+    http.report(sid, "node-a", [0], [4.0], confidence=1.0)
+
+    async def second_report():
+        async with AsyncSolverClient(server.ws_url) as client:
+            return await client.report(sid, "node-b", np.array([0]), np.array([7.0]), confidence=0.5, propagation_depth=1)
+    seq = run(second_report())
+    http.wait_converged(sid, after_seq=seq)
+    np.testing.assert_allclose(http.solution_array(sid), np.linalg.solve(PLAN_DENSE, [5, 2, 3]), rtol=1e-7)
+    with pytest.raises(InvalidRequest) as bad:
+        http.report(sid, "node-a", [0], [1.0], confidence=2)
+    assert bad.value.field == "computation_confidence"

@@ -13,6 +13,10 @@ public struct ClusterConfiguration: Sendable {
     /// Events kept per session in Redis for resuming on another node.
     public var eventLogLength = 1024
     public var keys = ClusterKeys()
+    /// How long a distributed verification round waits for votes; silent nodes count against consensus.
+    public var voteTimeout = 1.0
+    /// Test-only fault injection: this node answers verification rounds with wrong residuals.
+    public var faultInjectWrongResiduals = false
 
     public init(endpoint: RedisEndpoint, nodeID: String) {
         self.endpoint = endpoint

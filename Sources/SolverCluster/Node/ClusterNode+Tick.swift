@@ -15,6 +15,13 @@ extension ClusterNode {
         renewLeases()
         snapshotChangedSessions()
         adoptOrphans()
+        refreshVoters()
+    }
+
+    /// The healthy solverd nodes vote in distributed verification rounds (external swarm nodes do not evaluate).
+    private func refreshVoters() {
+        guard let nodes = try? directory.list() else { return }
+        voting.setPeers(nodes.filter { $0.healthy && $0.kind == "solverd" }.map(\.id))
     }
 
     /// Renews every lease in one round trip; a lost lease closes the local copy (reason `migrated`).

@@ -24,6 +24,7 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
     let relay: EventRelay
     public let feeds: RemoteFeeds
     let forwarder: UpdateForwarder
+    let voting: SwarmVoting
     private var subscriber: RedisSubscriber?
     private let tickQueue = DispatchQueue(label: "solverd.cluster.tick")
     private var timer: DispatchSourceTimer?
@@ -62,6 +63,11 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         feeds = RemoteFeeds(store: SessionStore(client: client(), keys: keys, snapshotTTLMilliseconds: 0))
         forwarder = UpdateForwarder(node: node, keys: keys, client: client(), leases: LeaseStore(
             client: client(), keys: keys, node: node, leaseMilliseconds: configuration.leaseMilliseconds))
+        voting = SwarmVoting(node: node, keys: keys, client: client(), faulty: configuration.faultInjectWrongResiduals,
+                             timeout: configuration.voteTimeout)
+        if configuration.faultInjectWrongResiduals {
+            logger.warning("fault injection: this node answers verification rounds with wrong residuals")
+        }
     }
 
     var registry: SessionRegistry? { registryBox.withLock { $0 } }
@@ -77,11 +83,13 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         relay.start()
         let keys = configuration.keys
         let subscriber = RedisSubscriber(
-            endpoint: configuration.endpoint, channels: [keys.rpc(nodeID)], patterns: [keys.eventPattern],
+            endpoint: configuration.endpoint, channels: [keys.rpc(nodeID), keys.votes(nodeID)], patterns: [keys.eventPattern],
             onReconnect: { [feeds] in feeds.resynchronise() },
             handler: { [self] channel, payload in
                 if let id = keys.sessionID(fromEventChannel: channel) {
                     feeds.received(id, payload: payload)
+                } else if channel == keys.votes(nodeID) {
+                    voting.received(payload)
                 } else {
                     forwarder.received(payload, registry: registry)
                 }
@@ -151,8 +159,19 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
     public func knows(_ id: SessionID) -> Bool { (try? leases.holder(id)) != nil || ((try? store.loadSnapshot(id)) ?? nil) != nil }
 
     /// Forwards an update to the owner of a session not held here.
+    /// Forwarding is a hop: an update with `propagation_depth` 0 may not take it (it was meant for the node it
+    /// reached), and one with depth d reaches the owner with d − 1.
     public func forward(_ id: SessionID, _ update: CostUpdate, principal: String,
                         completion: @escaping @Sendable (Result<UInt64, SolverError>) -> Void) {
+        var update = update
+        if let depth = update.propagationDepth {
+            guard depth > 0 else {
+                return completion(.failure(SolverError(.propagationExhausted,
+                    "propagation_depth 0 allows no further hop, and session \(id) is owned by another node; send it there or allow a hop",
+                    field: "propagation_depth")))
+            }
+            update.propagationDepth = depth - 1
+        }
         forwarder.forward(id, update, principal: principal, completion: completion)
     }
 
@@ -179,6 +198,14 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
 extension SolverError.Code {
     /// Cluster mode cannot reach Redis right now.
     public static let clusterUnavailable: Self = "cluster_unavailable"
+    /// A `propagation_depth` of 0 met a session owned by another node.
+    public static let propagationExhausted: Self = "propagation_exhausted"
+}
+
+extension ClusterNode: SwarmVerifier {
+    public func collectVotes(_ task: ProbeTask, session: SessionID, completion: @escaping @Sendable ([SwarmVote]) -> Void) {
+        voting.collect(task, completion: completion)
+    }
 }
 
 /// Notes convergence of an owned session so the next tick snapshots it (plan §4.4: persist on convergence).

@@ -26,6 +26,8 @@ public struct ClusterKeys: Sendable {
     public var eventPattern: String { "\(prefix):ev:*" }
     /// Pub/sub channel of requests and replies addressed to one node.
     public func rpc(_ node: String) -> String { "\(prefix):rpc:\(node)" }
+    /// Pub/sub channel of distributed-verification tasks and votes addressed to one node.
+    public func votes(_ node: String) -> String { "\(prefix):vote:\(node)" }
 
     /// The session id of an event channel name.
     public func sessionID(fromEventChannel channel: String) -> SessionID? {

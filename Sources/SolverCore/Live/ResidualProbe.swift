@@ -8,6 +8,12 @@ public struct ResidualProbe: Sendable, Equatable {
     /// The maintained `r_i` for the same rows.
     public var maintainedResiduals: [Double]
 
+    public init(rows: [Int], exactResiduals: [Double], maintainedResiduals: [Double]) {
+        self.rows = rows
+        self.exactResiduals = exactResiduals
+        self.maintainedResiduals = maintainedResiduals
+    }
+
     /// Largest |exact − maintained| over the probed rows.
     public var maxAbsoluteError: Double {
         zip(exactResiduals, maintainedResiduals).map { abs($0 - $1) }.max() ?? 0

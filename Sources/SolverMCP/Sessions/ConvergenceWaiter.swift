@@ -112,7 +112,7 @@ final class ConvergenceWaiter: SessionEventSink, @unchecked Sendable {
             if awaited { finish(.rejected(rejection.error)) }
         case .sessionClosed(let closed):
             finish(.closed(reason: closed.reason, message: closed.message))
-        case .verificationResult, .correctionApplied:
+        case .verificationResult, .correctionApplied, .costsAggregated:
             break
         }
         return true

@@ -44,13 +44,13 @@ extension SolverService {
         case ["api", "v1", "swarm", "costs"]:
             try allow(method, ["POST"])
             try gate.admitUpdate(principal, ip: request.remoteAddress, bytes: request.body.count)
-            let update = try CostUpdateRequest.decode(try parseBody(request))
+            let update = try CostUpdateRequest.decodeUpdateOrReport(try parseBody(request)).sourcedAt(configuration.nodeID)
             if registry.session(update.sessionID) == nil, let remote = configuration.remoteSessions {
                 remote.forward(update.sessionID, update.update, principal: principal.name) { [metrics] result in
                     switch result {
                     case .success(let seq):
                         metrics.updatesAccepted.increment()
-                        reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil))
+                        reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil, echoing: update.update))
                     case .failure(let error): reply.error(error)
                     }
                 }
@@ -58,7 +58,7 @@ extension SolverService {
             }
             let seq = try session(update.sessionID, for: principal).submit(update.update)
             metrics.updatesAccepted.increment()
-            reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil))
+            reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil, echoing: update.update))
         case ["api", "v1", "swarm", "join"]:
             try allow(method, ["POST"])
             reply.json(200, WireEncoder.swarmNodes([configuration.nodeID], selfID: configuration.nodeID))

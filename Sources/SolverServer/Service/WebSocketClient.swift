@@ -52,11 +52,12 @@ final class WebSocketClient: @unchecked Sendable {
             switch message {
             case .ping:
                 send(WireEncoder.pong(ref: ref))
-            case .costUpdate(let request):
+            case .costUpdate(let incoming):
+                let request = incoming.sourcedAt(service.configuration.nodeID)
                 if service.registry.session(request.sessionID) == nil, let remote = service.configuration.remoteSessions {
                     remote.forward(request.sessionID, request.update, principal: principal.name) { [self] result in
                         switch result {
-                        case .success(let seq): send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref))
+                        case .success(let seq): send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref, echoing: request.update))
                         case .failure(let error): sendError(error, ref: ref)
                         }
                     }
@@ -64,7 +65,7 @@ final class WebSocketClient: @unchecked Sendable {
                 }
                 let session = try service.session(request.sessionID, for: principal)
                 _ = try session.submit(request.update) { [self] seq in
-                    send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref))
+                    send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref, echoing: request.update))
                 }
                 service.metrics.updatesAccepted.increment()
             case .subscribe(let request):

@@ -61,6 +61,57 @@ public struct VerificationResult: Sendable, Equatable {
     public var verificationTimeMs: Double
     public var intervalMultiplier: Double
     public var trigger: String
+    /// Present for a swarm round (trigger `swarm`): who voted and how (plan §3.4–§3.5).
+    public var swarm: SwarmVerification?
+}
+
+/// The votes of a distributed verification round. `N` nodes were asked; consensus needs ⌊2N/3⌋ + 1 of them to
+/// return matching residuals. Nodes whose answer differs from the consensus are named as dissenting.
+public struct SwarmVerification: Sendable, Equatable {
+    /// Nodes asked (N), this one included.
+    public var askedNodes: Int
+    /// Nodes that answered in time.
+    public var participatingNodes: Int
+    /// ⌊2N/3⌋ + 1.
+    public var threshold: Int
+    public var consensusReached: Bool
+    /// Agreeing nodes / nodes asked.
+    public var agreementLevel: Double
+    /// The largest group of matching answers (the consensus when it reaches the threshold).
+    public var agreeingNodes: [String]
+    /// Answered, but differently from that group: outvoted.
+    public var dissentingNodes: [String]
+    /// Did not answer in time.
+    public var silentNodes: [String]
+
+    public init(askedNodes: Int, participatingNodes: Int, threshold: Int, consensusReached: Bool, agreementLevel: Double,
+                agreeingNodes: [String], dissentingNodes: [String], silentNodes: [String]) {
+        self.askedNodes = askedNodes
+        self.participatingNodes = participatingNodes
+        self.threshold = threshold
+        self.consensusReached = consensusReached
+        self.agreementLevel = agreementLevel
+        self.agreeingNodes = agreeingNodes
+        self.dissentingNodes = dissentingNodes
+        self.silentNodes = silentNodes
+    }
+}
+
+/// A swarm `cost_report` was combined with the other nodes' reports and the results replaced entries of `b`.
+public struct CostsAggregated: Sendable, Equatable {
+    /// The seq of the report (its ack).
+    public var updateSeq: UInt64
+    /// The reporting node.
+    public var nodeID: String
+    public var sourceNode: String?
+    /// Hops left when the report reached the owner.
+    public var propagationDepth: Int?
+    public var aggregation: String
+    public var indices: [Int]
+    /// The combined values, now in `b`.
+    public var values: [Double]
+    /// How many nodes' reports each combined value draws on.
+    public var contributingNodes: [Int]
 }
 
 /// `convergence_signal` (plan §3.3; plan errata §4: the threshold is relative to ‖b‖₂).
@@ -108,6 +159,7 @@ public enum SessionEventBody: Sendable, Equatable {
     case convergenceSignal(ConvergenceSignal)
     case correctionApplied(CorrectionApplied)
     case updateRejected(UpdateRejected)
+    case costsAggregated(CostsAggregated)
     case sessionClosed(SessionClosed)
 
     /// The wire `type` of the event.
@@ -118,6 +170,7 @@ public enum SessionEventBody: Sendable, Equatable {
         case .convergenceSignal: "convergence_signal"
         case .correctionApplied: "correction_applied"
         case .updateRejected: "update_rejected"
+        case .costsAggregated: "costs_aggregated"
         case .sessionClosed: "session_closed"
         }
     }
@@ -173,6 +226,7 @@ extension SessionEvent {
         switch body {
         case .iterationUpdate(let frame): return base + 32 + 16 * frame.xPartial.indices.count
         case .verificationResult(let result): return base + 64 + 16 * result.probedIndices.count
+        case .costsAggregated(let report): return base + 64 + 24 * report.indices.count
         default: return base
         }
     }

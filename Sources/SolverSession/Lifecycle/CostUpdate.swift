@@ -23,9 +23,12 @@ public struct CostUpdate: Sendable, Equatable {
     public var sourceNode: String?
     public var propagationDepth: Int?
     public var timestamp: String?
+    /// A swarm `cost_report` (plan §3.1): absolute values combined with other nodes' before they replace `b[i]`.
+    public var report: CostReport?
 
     public init(deltaIndices: [Int] = [], deltaValues: [Double] = [], matrixUpdates: [MatrixEntryUpdate] = [],
-                sourceNode: String? = nil, propagationDepth: Int? = nil, timestamp: String? = nil) {
+                sourceNode: String? = nil, propagationDepth: Int? = nil, timestamp: String? = nil, report: CostReport? = nil) {
+        self.report = report
         self.deltaIndices = deltaIndices
         self.deltaValues = deltaValues
         self.matrixUpdates = matrixUpdates
@@ -35,7 +38,7 @@ public struct CostUpdate: Sendable, Equatable {
     }
 
     /// Number of entries it changes.
-    public var entryCount: Int { deltaIndices.count + matrixUpdates.count }
+    public var entryCount: Int { deltaIndices.count + matrixUpdates.count + (report?.indices.count ?? 0) }
 
     /// Checks everything that does not depend on the live values: lengths, ranges, finiteness. `old_value` is checked
     /// when the update is applied, against the values then current.
@@ -45,6 +48,7 @@ public struct CostUpdate: Sendable, Equatable {
                               "delta_costs.indices has \(deltaIndices.count) entries but delta_costs.values has \(deltaValues.count)",
                               field: "delta_costs.values")
         }
+        try report?.validate(dimension: n)
         guard entryCount > 0 else {
             throw SolverError(.invalidArgument, "a cost_update needs delta_costs or matrix_updates", field: "delta_costs")
         }
@@ -70,8 +74,10 @@ public struct CostUpdate: Sendable, Equatable {
     }
 
     /// Applies the update to `system`, all or nothing: every `old_value` is checked first (against the values as
-    /// they will be when the earlier entries of this same update are applied), then every change is made.
-    func apply(to system: LiveSystem) throws {
+    /// they will be when the earlier entries of this same update are applied), then every change is made. A report
+    /// is combined with the earlier ones in `aggregator` and each combined value replaces its `b[i]`; the combined
+    /// entries are returned.
+    func apply(to system: LiveSystem, aggregator: inout CostAggregator, mode: CostAggregation) throws -> [CostAggregator.Combined] {
         var staged: [Int: Double] = [:]
         for (k, u) in matrixUpdates.enumerated() {
             let key = u.row * system.dimension + u.col
@@ -85,5 +91,9 @@ public struct CostUpdate: Sendable, Equatable {
         }
         for (i, v) in zip(deltaIndices, deltaValues) { try system.addToRightHandSide(i, v) }
         for u in matrixUpdates { try system.setEntry(row: u.row, col: u.col, to: u.newValue) }
+        guard let report else { return [] }
+        let combined = aggregator.ingest(report, as: mode)
+        for c in combined { try system.addToRightHandSide(c.index, c.value - system.b[c.index], field: "local_costs") }
+        return combined
     }
 }

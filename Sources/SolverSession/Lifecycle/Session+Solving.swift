@@ -125,9 +125,11 @@ extension Session {
         }
         guard !batch.isEmpty, phase != .closed else { return }
         var applied = false
+        let mode = options.flowNexus?.aggregation ?? .weightedAverage
         for (seq, update) in batch {
             do {
-                try update.apply(to: system)
+                let combined = try update.apply(to: system, aggregator: &aggregator, mode: mode)
+                if let report = update.report { publishAggregation(report, combined, of: update, seq: seq, mode: mode) }
                 lastAppliedSeq = seq
                 updatesApplied += 1
                 verification.noteUpdateApplied()
@@ -153,6 +155,14 @@ extension Session {
         }
     }
 
+    private func publishAggregation(_ report: CostReport, _ combined: [CostAggregator.Combined], of update: CostUpdate,
+                                    seq: UInt64, mode: CostAggregation) {
+        hub.publish(.costsAggregated(CostsAggregated(
+            updateSeq: seq, nodeID: report.nodeID, sourceNode: update.sourceNode, propagationDepth: update.propagationDepth,
+            aggregation: mode.rawValue, indices: combined.map(\.index), values: combined.map(\.value),
+            contributingNodes: combined.map(\.nodes))))
+    }
+
     private func finishConverged(stepTime: Double, flops: Int) {
         emitFrame(stepTime: stepTime, flops: flops)
         phase = .converged
@@ -175,7 +185,7 @@ extension Session {
             residualThreshold: options.tolerance, consecutiveIterations: options.convergenceIterations,
             residualNorm: system.residualNorm, relativeResidual: system.relativeResidual,
             iterationsBelowThreshold: belowThreshold, iteration: iteration, converged: converged, reason: reason,
-            swarmConsensus: 1, lastAppliedSeq: lastAppliedSeq, reconvergenceMode: solver.mode.rawValue)))
+            swarmConsensus: swarmRounds.consensus.agreementLevel, lastAppliedSeq: lastAppliedSeq, reconvergenceMode: solver.mode.rawValue)))
     }
 
     /// Publishes an `iteration_update`: `x_partial` holds the entries that changed most since the previous frame
@@ -191,7 +201,7 @@ extension Session {
         let frame = IterationUpdate(
             iteration: iteration, residualNorm: system.residualNorm, relativeResidual: system.relativeResidual,
             convergenceRate: convergenceRate, verified: verification.lastVerified,
-            verificationScore: verification.lastScore, xPartial: partial, swarmConsensus: .singleNode,
+            verificationScore: verification.lastScore, xPartial: partial, swarmConsensus: swarmRounds.consensus,
             performance: .init(iterationTimeMs: stepTime, memoryUsageMB: Double(memoryBytes) / 1_048_576, flops: flops),
             lastAppliedSeq: lastAppliedSeq, method: solver.name, mode: solver.mode.rawValue)
         let x = system.x

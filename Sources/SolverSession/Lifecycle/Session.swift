@@ -44,6 +44,8 @@ public final class Session: @unchecked Sendable {
     let telemetry: SessionTelemetry
     /// Makes accepted updates durable before their ack (cluster mode); nil in the embedded default.
     let journal: (any SessionJournal)?
+    /// Votes on probe tasks when `options.swarmEnabled` (cluster mode); nil otherwise.
+    let swarm: (any SwarmVerifier)?
     /// Carries `session_id`.
     let logger: Logger
 
@@ -78,6 +80,9 @@ public final class Session: @unchecked Sendable {
     var correctionsThisSolve = 0
     var recentNorms: [Double] = []
     var probeRNG: SplitMix64
+    /// Every node's latest swarm `cost_report` per entry of `b`.
+    var aggregator: CostAggregator
+    var swarmRounds = SwarmRounds()
     /// Set when updates were applied; the next frame records the latency and clears it.
     var latencyStart: UInt64?
     var lastSlowWarning: UInt64 = 0
@@ -88,10 +93,13 @@ public final class Session: @unchecked Sendable {
 
     /// Builds the live system and resolves the method. O(nnz); throws a `SolverError` naming the bad field.
     init(spec: SessionSpec, id: SessionID, scheduler: SessionScheduler, subscriberLimits: SubscriberLimits, now: Double,
-         telemetry: SessionTelemetry = SessionTelemetry(), journal: (any SessionJournal)? = nil) throws {
+         telemetry: SessionTelemetry = SessionTelemetry(), journal: (any SessionJournal)? = nil,
+         swarm: (any SwarmVerifier)? = nil) throws {
         try spec.options.validate()
         self.telemetry = telemetry
         self.journal = journal
+        self.swarm = spec.options.swarmEnabled ? swarm : nil
+        self.aggregator = spec.restoredState?.aggregator ?? CostAggregator()
         var logger = telemetry.logger
         logger[metadataKey: "session_id"] = "\(id)"
         self.logger = logger
@@ -213,13 +221,18 @@ public final class Session: @unchecked Sendable {
                             residualNorm: system.residualNorm, relativeResidual: system.relativeResidual, phase: phase)
     }
 
-    /// Runs a verification now (`POST /verify`): probes `indices` or `probeCount` random rows.
+    /// Runs a verification now (`POST /verify`): probes `indices` or `probeCount` random rows. A swarm-enabled
+    /// session in cluster mode answers with the swarm round's result (its votes) instead of its own.
     public func verify(probeCount: Int? = nil, indices: [Int]? = nil,
                        completion: @escaping @Sendable (Result<VerificationResult, SolverError>) -> Void) {
         touch()
         queue.async { [self] in
-            completion(Result { try runVerification(trigger: "request", probeCount: probeCount, indices: indices) }
-                .mapError { $0 as? SolverError ?? SolverError(.internal, "\($0)") })
+            do {
+                _ = try runVerification(trigger: "request", probeCount: probeCount, indices: indices,
+                                        answer: { completion(.success($0)) })
+            } catch {
+                completion(.failure(error as? SolverError ?? SolverError(.internal, "\(error)")))
+            }
         }
     }
 

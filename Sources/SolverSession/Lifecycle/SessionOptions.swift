@@ -3,12 +3,14 @@ import SolverCore
 /// The plan's `flow_nexus` block (§2.1), validated and kept with the session.
 public struct FlowNexusOptions: Sendable, Equatable {
     public static let topologies = ["mesh", "star", "ring", "hierarchical"]
-    public static let aggregations = ["weighted_average", "sum", "latest", "mean", "max", "min"]
+    public static let aggregations = CostAggregation.allCases.map(\.rawValue)
     public static let strategies = ["random_probe", "full_residual", "none"]
 
     public var swarmTopology: String = "mesh"
     public var costAggregation: String = "weighted_average"
     public var verificationStrategy: String = "random_probe"
+    /// `costAggregation` as the aggregator's mode (validated by `init`).
+    public var aggregation: CostAggregation { CostAggregation(rawValue: costAggregation) ?? .weightedAverage }
 
     public init(swarmTopology: String = "mesh", costAggregation: String = "weighted_average",
                 verificationStrategy: String = "random_probe") throws {

@@ -27,6 +27,8 @@ public final class SessionRegistry: Sendable {
     public let telemetry: SessionTelemetry
     /// Durability and ownership of sessions in cluster mode; nil in the embedded default.
     public let journal: (any SessionJournal)?
+    /// Distributed verification for swarm-enabled sessions (cluster mode); nil in the embedded default.
+    public let swarm: (any SwarmVerifier)?
 
     private struct State {
         var sessions: [SessionID: Session] = [:]
@@ -37,8 +39,10 @@ public final class SessionRegistry: Sendable {
     private let timerQueue = DispatchQueue(label: "solverd.registry.expiry")
 
     public init(limits: SessionLimits = SessionLimits(), scheduler: SessionScheduler = SessionScheduler(),
-                telemetry: SessionTelemetry = SessionTelemetry(), journal: (any SessionJournal)? = nil) {
+                telemetry: SessionTelemetry = SessionTelemetry(), journal: (any SessionJournal)? = nil,
+                swarm: (any SwarmVerifier)? = nil) {
         self.journal = journal
+        self.swarm = swarm
         self.limits = limits
         self.scheduler = scheduler
         self.telemetry = telemetry
@@ -52,7 +56,7 @@ public final class SessionRegistry: Sendable {
         try checkCapacity(adding: Self.estimatedBytes(spec))
         let id = spec.id ?? SessionID.generate()
         let session = try Session(spec: spec, id: id, scheduler: scheduler, subscriberLimits: limits.subscriber, now: EventHub.now(),
-                                  telemetry: telemetry, journal: journal)
+                                  telemetry: telemetry, journal: journal, swarm: swarm)
         do { try journal?.open(session) } catch {
             session.close(reason: "refused", message: "\(error)")
             throw error

@@ -1,11 +1,12 @@
 import SolverCore
 
 /// A session's state as a versioned binary blob (matrix, `b`, `x`, `r`, sequence numbers, options), for
-/// persistence and migration between nodes. Format version 1, little-endian:
-/// `"SLVS" u32(version)` then the fields in the order `encode` writes them.
+/// persistence and migration between nodes. Format version 2, little-endian:
+/// `"SLVS" u32(version)` then the fields in the order `encode` writes them; version 2 appends the swarm cost
+/// reports (`CostAggregator`), and version 1 blobs still decode (with none).
 public struct SessionSnapshot: Sendable, Equatable {
     public static let magic: [UInt8] = Array("SLVS".utf8)
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
 
     public var id: SessionID
     public var owner: String?
@@ -19,6 +20,8 @@ public struct SessionSnapshot: Sendable, Equatable {
     public var b: [Double]
     public var x: [Double]
     public var r: [Double]
+    /// The nodes' latest cost reports, so a restored session combines new ones exactly as this one would.
+    var aggregator = CostAggregator()
 
     public func encode() -> [UInt8] {
         var w = SnapshotWriter()
@@ -51,6 +54,7 @@ public struct SessionSnapshot: Sendable, Equatable {
         w.write(b)
         w.write(x)
         w.write(r)
+        aggregator.encode(into: &w)
         return w.bytes
     }
 
@@ -62,7 +66,7 @@ public struct SessionSnapshot: Sendable, Equatable {
             throw SolverError(.invalidSnapshot, "not a solverd session snapshot", field: "snapshot")
         }
         let version: UInt32 = try rd.read()
-        guard version == Self.version else {
+        guard version == 1 || version == Self.version else {
             throw SolverError(.invalidSnapshot, "snapshot version \(version) is not supported (expected \(Self.version))", field: "snapshot")
         }
         let id = try SessionID(validating: try rd.readString())
@@ -92,12 +96,13 @@ public struct SessionSnapshot: Sendable, Equatable {
         let matrix = try CSRMatrix(rows: rows, cols: cols, rowPointers: try rd.readInts(), colIndices: try rd.readInt32s(),
                                    values: try rd.readDoubles(), fieldPrefix: "snapshot.matrix")
         let (b, x, r) = (try rd.readDoubles(), try rd.readDoubles(), try rd.readDoubles())
+        let aggregator = version >= 2 ? try CostAggregator.decode(from: &rd, dimension: rows) : CostAggregator()
         guard rd.isAtEnd, b.count == rows, x.count == rows, r.count == rows else {
             throw SolverError(.invalidSnapshot, "vector lengths do not match the matrix or trailing bytes remain", field: "snapshot")
         }
         return SessionSnapshot(id: id, owner: owner.isEmpty ? nil : owner, createdAt: createdAt, options: options,
                                nextSeq: nextSeq, lastAppliedSeq: lastAppliedSeq, iteration: iteration, matrix: matrix,
-                               b: b, x: x, r: r)
+                               b: b, x: x, r: r, aggregator: aggregator)
     }
 }
 
@@ -109,7 +114,7 @@ extension Session {
             system.compact()
             return SessionSnapshot(id: id, owner: owner, createdAt: createdAt, options: options, nextSeq: hub.nextSeq,
                                    lastAppliedSeq: lastAppliedSeq, iteration: iteration, matrix: system.matrix,
-                                   b: system.b, x: system.x, r: system.r)
+                                   b: system.b, x: system.x, r: system.r, aggregator: aggregator)
         }
     }
 }
@@ -121,7 +126,8 @@ extension SessionRegistry {
         var spec = SessionSpec(id: snapshot.id, matrix: snapshot.matrix, rightHandSide: snapshot.b,
                                initialGuess: snapshot.x, options: snapshot.options, owner: snapshot.owner)
         spec.restoredState = RestoredState(createdAt: snapshot.createdAt, nextSeq: snapshot.nextSeq,
-                                           lastAppliedSeq: snapshot.lastAppliedSeq, iteration: snapshot.iteration)
+                                           lastAppliedSeq: snapshot.lastAppliedSeq, iteration: snapshot.iteration,
+                                           aggregator: snapshot.aggregator)
         return try create(spec)
     }
 }
@@ -132,4 +138,5 @@ public struct RestoredState: Sendable, Equatable {
     public var nextSeq: UInt64
     public var lastAppliedSeq: UInt64
     public var iteration: Int
+    var aggregator = CostAggregator()
 }

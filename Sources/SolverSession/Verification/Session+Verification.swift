@@ -3,8 +3,12 @@ import SolverCore
 
 /// Verification and auto-correction (plan §5). Runs on the session's queue.
 extension Session {
-    /// Probes rows, compares exact and maintained residuals, corrects drift, publishes `verification_result`.
-    func runVerification(trigger: String, probeCount: Int?, indices: [Int]?) throws -> VerificationResult {
+    /// Probes rows, compares exact and maintained residuals, corrects drift, publishes `verification_result`; a
+    /// swarm-enabled session then puts the same rows to the swarm's vote (`Session+Swarm`). `answer`, when given,
+    /// gets the swarm round's result, or this one's when no round starts.
+    @discardableResult
+    func runVerification(trigger: String, probeCount: Int?, indices: [Int]?,
+                         answer: (@Sendable (VerificationResult) -> Void)? = nil) throws -> VerificationResult {
         dispatchPrecondition(condition: .onQueue(queue))
         if let probeCount, !(1...100).contains(probeCount) {
             throw SolverError(.invalidArgument, "must be in 1...100, got \(probeCount)", field: "probe_count")
@@ -21,10 +25,7 @@ extension Session {
         } else {
             probe = try system.probeRandomRows(count: probeCount ?? verification.probeCount, using: &probeRNG)
         }
-        // Differences below the residual expected at tolerance on this many rows are rounding noise.
-        let share = (Double(probe.rows.count) / Double(dimension)).squareRoot()
-        let floor = max(targetNorm * share, 1e-14 * system.rightHandSideNorm * share, .leastNormalMagnitude)
-        let assessment = verification.assess(probe, floor: floor, iteration: iteration)
+        let assessment = verification.assess(probe, floor: noiseFloor(rows: probe.rows.count), iteration: iteration)
         var corrected = false
         if assessment.driftDetected {
             correctDrift(disagreement: assessment.disagreement)
@@ -39,11 +40,18 @@ extension Session {
             verificationTimeMs: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6,
             intervalMultiplier: verification.multiplier, trigger: trigger)
         hub.publish(.verificationResult(result))
+        if !startSwarmRound(rows: probe.rows, probeID: result.probeID, answer: answer) { answer?(result) }
         return result
     }
 
+    /// Differences below the residual expected at tolerance on this many rows are rounding noise.
+    func noiseFloor(rows: Int) -> Double {
+        let share = (Double(rows) / Double(dimension)).squareRoot()
+        return max(targetNorm * share, 1e-14 * system.rightHandSideNorm * share, .leastNormalMagnitude)
+    }
+
     /// Drift: the maintained residual no longer matches `b − A x`. Recompute it exactly and re-converge from there.
-    private func correctDrift(disagreement: Double) {
+    func correctDrift(disagreement: Double) {
         let (maintained, exact, _) = system.recomputeResidualMeasuringDrift(floor: targetNorm)
         verification.correctionApplied()
         publishCorrection(trigger: "drift", action: "residual_recomputed",

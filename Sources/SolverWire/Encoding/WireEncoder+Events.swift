@@ -3,8 +3,8 @@ import SolverSession
 
 /// Session events (plan §2.3, §2.4, §3.3, §5.4): `type`, `session_id`, `seq`, `timestamp`, then the body.
 extension WireEncoder {
-    /// The plan's `criteria.swarm_agreement` (§3.3). Sessions run on one node, whose consensus is always 1, so
-    /// this is reported for plan clients and never holds a solve back.
+    /// The plan's `criteria.swarm_agreement` (§3.3), reported for plan clients. It never holds a solve back:
+    /// convergence is the owner's residual test; `current_state.swarm_consensus` is the last round's agreement.
     public static let requiredSwarmAgreement = 0.95
 
     public static func event(_ event: SessionEvent) -> [UInt8] {
@@ -23,6 +23,7 @@ extension WireEncoder {
                 w.field("trigger", c.trigger)
                 w.field("action", c.action)
                 w.field("detail", c.detail)
+            case .costsAggregated(let c): writeMembers(&w, c)
             case .updateRejected(let r):
                 w.field("update_seq", r.updateSeq)
                 w.field("error") { w in writeErrorMembers(&w, r.error) }
@@ -72,6 +73,29 @@ extension WireEncoder {
         w.field("estimated_residual_norm", r.estimatedResidualNorm)
         w.field("interval_multiplier", r.intervalMultiplier)
         w.field("trigger", r.trigger)
+        if let s = r.swarm {
+            w.field("swarm") { w in
+                w.field("asked_nodes", s.askedNodes)
+                w.field("participating_nodes", s.participatingNodes)
+                w.field("threshold", s.threshold)
+                w.field("consensus_reached", s.consensusReached)
+                w.field("agreement_level", s.agreementLevel)
+                w.field("agreeing_nodes", s.agreeingNodes)
+                w.field("dissenting_nodes", s.dissentingNodes)
+                w.field("silent_nodes", s.silentNodes)
+            }
+        }
+    }
+
+    static func writeMembers(_ w: inout JSONWriter, _ c: CostsAggregated) {
+        w.field("update_seq", c.updateSeq)
+        w.field("node_id", c.nodeID)
+        w.field("source_node", c.sourceNode)
+        w.field("propagation_depth", c.propagationDepth)
+        w.field("aggregation", c.aggregation)
+        w.field("indices", c.indices)
+        w.field("values", c.values)
+        w.field("contributing_nodes", c.contributingNodes)
     }
 
     static func writeMembers(_ w: inout JSONWriter, _ s: ConvergenceSignal) {

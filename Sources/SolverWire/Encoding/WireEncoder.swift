@@ -52,12 +52,15 @@ public enum WireEncoder {
         }
     }
 
-    /// An accepted `cost_update`: `seq` orders it against the session's events (`last_applied_seq`).
-    public static func ack(sessionID: SessionID, seq: UInt64, ref: String?) -> [UInt8] {
+    /// An accepted `cost_update` or `cost_report`: `seq` orders it against the session's events
+    /// (`last_applied_seq`); `source_node` and the `propagation_depth` left are echoed when known.
+    public static func ack(sessionID: SessionID, seq: UInt64, ref: String?, echoing update: CostUpdate? = nil) -> [UInt8] {
         encode { w in
             head(&w, type: "ack", ref: ref)
             w.field("session_id", sessionID.rawValue)
             w.field("seq", seq)
+            w.field("source_node", update?.sourceNode)
+            w.field("propagation_depth", update?.propagationDepth)
         }
     }
 

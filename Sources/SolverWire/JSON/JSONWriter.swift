@@ -138,9 +138,14 @@ public struct JSONWriter {
     public mutating func field(_ name: String, _ v: Double) { key(name); value(v) }
     public mutating func field(_ name: String, _ v: [Double]) { key(name); value(v) }
     public mutating func field(_ name: String, _ v: [Int]) { key(name); value(v) }
+    public mutating func field(_ name: String, _ v: [String]) {
+        key(name)
+        array { w in for s in v { w.value(s) } }
+    }
 
     public mutating func field(_ name: String, _ v: String?) { if let v { field(name, v) } }
     public mutating func field(_ name: String, _ v: UInt64?) { if let v { field(name, v) } }
+    public mutating func field(_ name: String, _ v: Int?) { if let v { field(name, v) } }
 
     public mutating func field(_ name: String, object body: (inout JSONWriter) -> Void) {
         key(name)

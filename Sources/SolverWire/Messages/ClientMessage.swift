@@ -7,13 +7,15 @@ public enum ClientMessage: Sendable {
     case solveRequest(SolveRequest)
     case subscribe(SubscribeRequest)
     case unsubscribe(UnsubscribeRequest)
+    /// A `cost_update`, or a `cost_report` (whose update carries the report): both are accepted, journaled and
+    /// acknowledged the same way.
     case costUpdate(CostUpdateRequest)
     case verify(VerifyRequest)
     case ping
 
     public static let typeNames = [
         SolveRequest.typeName, SubscribeRequest.typeName, UnsubscribeRequest.typeName, CostUpdateRequest.typeName,
-        VerifyRequest.typeName, "ping",
+        CostReportRequest.typeName, VerifyRequest.typeName, "ping",
     ]
 
     /// Decodes one WebSocket text message. Returns the message and the client's `id` (echoed as `ref`), which is
@@ -36,6 +38,7 @@ public enum ClientMessage: Sendable {
             case SubscribeRequest.typeName: message = .subscribe(try SubscribeRequest.decode(json))
             case UnsubscribeRequest.typeName: message = .unsubscribe(try UnsubscribeRequest.decode(json))
             case CostUpdateRequest.typeName: message = .costUpdate(try CostUpdateRequest.decode(json))
+            case CostReportRequest.typeName: message = .costUpdate(try CostReportRequest.decode(json))
             case VerifyRequest.typeName: message = .verify(try VerifyRequest.decode(json))
             case "ping": message = .ping
             default:

@@ -52,7 +52,7 @@ extension CostUpdateRequest {
 
     /// The plan sends an ISO-8601 string (§2.2) but its reporter code sends `Date.now()` milliseconds (§3.1);
     /// both are kept as text, since the timestamp is informational.
-    private static func timestamp(_ fields: JSONFields) throws -> String? {
+    static func timestamp(_ fields: JSONFields) throws -> String? {
         switch fields["timestamp"] {
         case nil: return nil
         case .string(let s): return s

@@ -5,7 +5,7 @@ import time
 import requests
 
 from .errors import SolverdError, error_from
-from .inputs import cost_update_payload, index_payload, solve_request_payload
+from .inputs import cost_report_payload, cost_update_payload, index_payload, solve_request_payload
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 
@@ -86,6 +86,11 @@ class SolverdHTTP:
     def push(self, session_id, delta_indices=None, delta_values=None, matrix_updates=None, source_node=None):
         """Posts a cost update to `/api/v1/swarm/costs`; returns its `seq` (it is applied in seq order)."""
         body = cost_update_payload(session_id, delta_indices, delta_values, matrix_updates, source_node)
+        return self._request("POST", "/api/v1/swarm/costs", body)["seq"]
+
+    def report(self, session_id, node_id, indices, values, confidence=None, propagation_depth=None):
+        """Posts a swarm `cost_report`; returns its `seq` (a `costs_aggregated` event follows when it is applied)."""
+        body = cost_report_payload(session_id, node_id, indices, values, confidence, propagation_depth)
         return self._request("POST", "/api/v1/swarm/costs", body)["seq"]
 
     def wait_converged(self, session_id, after_seq=0, timeout=30.0, interval=0.02):

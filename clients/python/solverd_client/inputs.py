@@ -83,6 +83,18 @@ def cost_update_payload(session_id, delta_indices=None, delta_values=None, matri
     return body
 
 
+def cost_report_payload(session_id, node_id, indices, values, confidence=None, propagation_depth=None):
+    """The body of a swarm `cost_report`: node `node_id`'s absolute values for entries of `b`, combined with other
+    nodes' reports by the session's `cost_aggregation` before they replace `b[i]`."""
+    body = {"type": "cost_report", "session_id": session_id, "node_id": str(node_id),
+            "local_costs": {"indices": index_payload(indices), "values": vector_payload(values, "local_costs.values")}}
+    if confidence is not None:
+        body["computation_confidence"] = float(confidence)
+    if propagation_depth is not None:
+        body["propagation_depth"] = int(propagation_depth)
+    return body
+
+
 def _matrix_update(update):
     """`{"row", "col", "new_value", "old_value"?}` or a tuple `(row, col, new_value[, old_value])`."""
     if isinstance(update, dict):

@@ -12,13 +12,13 @@ import websockets
 
 from .errors import ConnectionLost, SolverdError, error_from
 from .http import SolverdHTTP, auth_headers
-from .inputs import cost_update_payload, index_payload, solve_request_payload
+from .inputs import cost_report_payload, cost_update_payload, index_payload, solve_request_payload
 
 log = logging.getLogger("solverd_client")
 
 DEFAULT_WS_URL = "ws://127.0.0.1:3000/ws/solver"
 EVENT_TYPES = frozenset({"iteration_update", "verification_result", "convergence_signal", "correction_applied",
-                         "update_rejected", "session_closed"})
+                         "update_rejected", "costs_aggregated", "session_closed"})
 
 
 class _Subscription:
@@ -284,6 +284,11 @@ class AsyncSolverClient:
         so it is not re-sent automatically: deltas are additive)."""
         body = cost_update_payload(session_id, delta_indices, delta_values, matrix_updates, source_node)
         return (await self._request({"type": "cost_update", **body}))["seq"]
+
+    async def report(self, session_id, node_id, indices, values, confidence=None, propagation_depth=None):
+        """Sends a swarm `cost_report` and waits for its `ack`; returns its `seq`."""
+        body = cost_report_payload(session_id, node_id, indices, values, confidence, propagation_depth)
+        return (await self._request(body))["seq"]
 
     async def verify(self, session_id, probe_count=None, indices=None):
         message = {"type": "verify", "session_id": session_id}
