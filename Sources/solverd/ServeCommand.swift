@@ -64,13 +64,13 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Allow a non-loopback --host without auth configured.")
     var insecure = false
 
-    @Option(name: .long, help: "Join a cluster on Redis: redis://HOST:PORT (sessions persist, fail over, serve from any node).")
+    @Option(name: .long, help: "Join a cluster on Redis: redis://HOST:PORT (sessions persist, fail over, serve from any node); \"\" runs embedded (cluster.redis_url).")
     var cluster: String?
 
-    @Option(name: .customLong("node-id"), help: "This node's id in the cluster (default: hostname-pid).")
+    @Option(name: .customLong("node-id"), help: "This node's id in the cluster (default: hostname-pid; cluster.node_id).")
     var nodeID: String?
 
-    @Option(name: .customLong("lease-ms"), help: "Cluster session lease in milliseconds (default 3000).")
+    @Option(name: .customLong("lease-ms"), help: "Cluster session lease in milliseconds (default 3000; cluster.lease_ms).")
     var leaseMilliseconds: Int?
 
     @Flag(name: .customLong("echo-endpoint"), help: "Test only: also serve a WebSocket echo at /ws/echo (conformance runs).")
@@ -95,6 +95,13 @@ struct ServeCommand: ParsableCommand {
             c.sessions.maxDurationSeconds = maxSessionDuration ?? c.sessions.maxDurationSeconds
             c.logging.level = logLevel ?? c.logging.level
             c.logging.format = logFormat ?? c.logging.format
+            if let cluster {
+                // The flag decides on its own: a URL joins even if the file says enabled: false; "" runs embedded.
+                c.cluster.redisURL = cluster.isEmpty ? nil : cluster
+                c.cluster.enabled = nil
+            }
+            c.cluster.nodeID = nodeID ?? c.cluster.nodeID
+            c.cluster.leaseMilliseconds = leaseMilliseconds ?? c.cluster.leaseMilliseconds
             try FlagChecks.check(c)
             try c.validate()
             return c
@@ -115,10 +122,7 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("solverd: invalid configuration: auth: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let clusterNode = try cluster.map {
-            try ClusterSetup.node(.init(url: $0, nodeID: nodeID, leaseMilliseconds: leaseMilliseconds),
-                                  maxSessionDuration: config.sessions.maxDurationSeconds)
-        }
+        let clusterNode = try ClusterSetup.node(config)
         let registry = SessionRegistry(limits: ServiceSetup.sessionLimits(config), telemetry: SessionTelemetry(
             logger: Logger(label: "solverd.session"), slowIterationMilliseconds: config.logging.slowIterationMilliseconds),
             journal: clusterNode)

@@ -156,7 +156,7 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         forwarder.forward(id, update, principal: principal, completion: completion)
     }
 
-    /// The cluster's nodes with health.
+    /// The cluster's nodes with health (`ClusterMembership`: `GET /api/v1/status` and `/api/v1/swarm/nodes`).
     public func nodes() throws -> [NodeInfo] { try directory.list() }
 
     /// Registers an external swarm node (`POST /api/v1/swarm/join`); it stays healthy while it re-joins.
@@ -205,3 +205,6 @@ extension ClusterNode: RemoteSessions {
         return { [feeds] in feeds.remove(id, token) }
     }
 }
+
+/// `nodes()` above is the whole requirement: the status route lists the cluster through it.
+extension ClusterNode: ClusterMembership {}
