@@ -38,8 +38,9 @@
 /// Every node's timer looks for sessions in `solverd:sessions` without a lease and adopts them: acquire the lease,
 /// load the snapshot, read the journal after its `lastAppliedSeq`, restore with `nextSeq` beyond both the journal
 /// and the event log, and `Session.replay` the entries under their original seqs (not journaled or acked again).
-/// Takeover therefore happens within lease + one tick. SIGTERM drains: `closeAll("shutdown")` snapshots each
-/// session and releases its lease, so another node adopts it within a tick instead of after the lease.
+/// Takeover therefore happens within lease + one tick. SIGTERM drains: the node stops adopting (`beginHandover`),
+/// then `closeAll("shutdown")` snapshots each session, flushes its queued events to the log and releases its lease,
+/// so another node adopts it within a tick instead of after the lease; last, `shutdown()` leaves the node list.
 ///
 /// ## Node list
 /// Each tick heartbeats into `solverd:nodes` plus an expiring liveness key (three heartbeats). `ClusterNode` is the

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import SolverCluster
 import SolverConfig
 import SolverCore
 import SolverMCP
@@ -148,7 +149,7 @@ struct ServeCommand: ParsableCommand {
         logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(server.port ?? port)", "auth": "\(mode)"])
         clusterNode?.start(registry: registry, address: "\(host):\(server.port ?? port)")
         announce("solverd listening on \(scheme)://\(host):\(server.port ?? port) (WebSocket /ws/solver)")
-        ShutdownOnSignals.install(server: server, registry: registry, deadlineSeconds: config.server.drainSeconds)
+        ShutdownOnSignals.install(server: server, registry: registry, cluster: clusterNode, deadlineSeconds: config.server.drainSeconds)
         dispatchMain()
     }
 
@@ -159,21 +160,25 @@ struct ServeCommand: ParsableCommand {
 }
 
 /// SIGTERM/SIGINT start a graceful drain: stop accepting, send final records, close WebSockets with 1001, end
-/// streams, close sessions, exit 0 within the deadline.
+/// streams, close sessions, exit 0 within the deadline. In cluster mode the node adopts nothing from the signal on,
+/// closing the sessions hands each over (snapshot, release the lease: another node adopts it within a tick), and
+/// the node leaves the node list last.
 enum ShutdownOnSignals {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
-    static func install(server: TransportServer, registry: SessionRegistry, deadlineSeconds: Double) {
+    static func install(server: TransportServer, registry: SessionRegistry, cluster: ClusterNode?, deadlineSeconds: Double) {
         let queue = DispatchQueue(label: "solverd.signals")
         for signo in [SIGTERM, SIGINT] {
             signal(signo, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signo, queue: queue)
             source.setEventHandler {
                 announce("solverd: draining (signal \(signo))")
+                cluster?.beginHandover()
                 let deadline = ContinuousClock.now + .milliseconds(Int(deadlineSeconds * 1000))
                 Task.detached {
                     await server.shutdown(deadline: deadline)
                     registry.closeAll(reason: "shutdown", message: "the server shut down")
+                    cluster?.shutdown()
                     announce("solverd: stopped")
                     exit(0)
                 }

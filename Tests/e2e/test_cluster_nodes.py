@@ -108,10 +108,12 @@ def test_status_lists_the_cluster_nodes_with_health(cluster):
         # The same nodes as the swarm listing.
         swarm = requests.get(nodes[1].url("/api/v1/swarm/nodes"), timeout=5).json()
         assert {n["node_id"] for n in swarm["nodes"]} == set(listed)
-        # Killed: listed unhealthy once three heartbeats are missed.
+        # Killed: listed unhealthy once three heartbeats are missed. Drained (SIGTERM): gone from the list.
         nodes[2].proc.send_signal(signal.SIGKILL)
         nodes[2].proc.wait()
-        assert wait_for(lambda: status_nodes(nodes[0])[1].get("n3", {}).get("healthy") is False, timeout=10, interval=0.1)
+        assert n4.stop(signal.SIGTERM, timeout=15) == 0
+        assert wait_for(lambda: (l := status_nodes(nodes[0])[1]).get("n3", {}).get("healthy") is False and "n4" not in l,
+                        timeout=10, interval=0.1)
     finally:
         n4.stop(signal.SIGKILL, timeout=5)
     # Redis away: status still answers, with this node alone and unhealthy.
