@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "SolverClusterTests", dependencies: ["SolverCluster"]),
         .executableTarget(
             name: "solverd-bench-cluster",
-            dependencies: ["SolverCluster", "SolverCore", "SolverSession", "SolverTestSupport"],
+            dependencies: ["SolverCluster", "SolverConfig", "SolverCore", "SolverSession", "SolverTestSupport"],
             path: "bench/Sources/solverd-bench-cluster"
         ),
     ]

@@ -1,7 +1,9 @@
 /// # SolverCluster — cluster mode on Redis (issue 6)
 ///
-/// `solverd serve --cluster redis://HOST:PORT --node-id ID [--lease-ms 3000]`. Without `--cluster` nothing here
-/// runs: the registry has no journal and solverd stays one process with no Redis.
+/// `solverd serve --cluster redis://HOST:PORT --node-id ID [--lease-ms 3000]`, or the `cluster:` block of
+/// `solverd.yaml` (`redis_url`, `node_id`, `lease_ms`, `heartbeat_ms`, `snapshot_interval_ms`, `event_log_length`;
+/// `SOLVERD_CLUSTER_*` in the environment), which `solverd` turns into a ``ClusterConfiguration``. Without a Redis URL
+/// nothing here runs: the registry has no journal and solverd stays one process with no Redis.
 ///
 /// ## Layout
 /// - `Redis/`: a small synchronous client over hiredis 0.14 (`CHiredis`). `RedisConnection` holds every pointer
@@ -36,8 +38,13 @@
 /// Every node's timer looks for sessions in `solverd:sessions` without a lease and adopts them: acquire the lease,
 /// load the snapshot, read the journal after its `lastAppliedSeq`, restore with `nextSeq` beyond both the journal
 /// and the event log, and `Session.replay` the entries under their original seqs (not journaled or acked again).
-/// Takeover therefore happens within lease + one tick. SIGTERM drains: `closeAll("shutdown")` snapshots each
-/// session and releases its lease, so another node adopts it within a tick instead of after the lease.
+/// Takeover therefore happens within lease + one tick. SIGTERM drains: the node stops adopting (`beginHandover`),
+/// then `closeAll("shutdown")` snapshots each session, flushes its queued events to the log and releases its lease,
+/// so another node adopts it within a tick instead of after the lease; last, `shutdown()` leaves the node list.
+///
+/// ## Node list
+/// Each tick heartbeats into `solverd:nodes` plus an expiring liveness key (three heartbeats). `ClusterNode` is the
+/// server's `ClusterMembership`: `GET /api/v1/status` lists every node with health (as `/api/v1/swarm/nodes` does).
 ///
 /// ## Any node serves any client
 /// Updates (HTTP `/api/v1/swarm/costs`, WebSocket `cost_update`) for a session not held locally go to the owner

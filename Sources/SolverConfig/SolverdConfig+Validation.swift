@@ -17,23 +17,7 @@ extension SolverdConfig {
         guard sessions.idleTimeoutSeconds <= sessions.maxDurationSeconds else {
             throw ConfigError(key: "sessions.idle_timeout_seconds", "must not exceed sessions.max_duration_seconds")
         }
-        try validateCluster()
-    }
-
-    private func validateCluster() throws {
-        if let url = cluster.redisURL {
-            guard let parsed = URL(string: url), ["redis", "rediss"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-                throw ConfigError(key: "cluster.redis_url", "must be a redis:// or rediss:// URL with a host")
-            }
-        } else if cluster.enabled {
-            throw ConfigError(key: "cluster.redis_url", "is required when cluster.enabled is true")
-        }
-        if let node = cluster.nodeID {
-            let allowed = node.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
-            guard !node.isEmpty, node.count <= 64, allowed else {
-                throw ConfigError(key: "cluster.node_id", "must be 1-64 letters, digits, '-', '_' or '.'")
-            }
-        }
+        try cluster.validate()
     }
 
     /// 127.0.0.0/8, ::1 and localhost.

@@ -59,13 +59,6 @@ public struct SolverdConfig: Sendable, Equatable {
         public var exemptLoopbackWhenOpen = true
     }
 
-    /// Placeholders for the cluster backend (parsed and validated; used once the cluster lands).
-    public struct Cluster: Sendable, Equatable {
-        public var enabled = false
-        public var redisURL: String?
-        public var nodeID: String?
-    }
-
     public struct Logging: Sendable, Equatable {
         public var level = "info"
         /// `text` or `json` (one JSON object per line).

@@ -1,43 +1,40 @@
-import ArgumentParser
 import Foundation
 import Logging
 import SolverCluster
+import SolverConfig
 import SolverServer
 import SolverSession
 
-/// `--cluster redis://HOST:PORT --node-id ID`: builds the node, its journal-backed registry and its route.
-/// Without `--cluster` nothing here runs and solverd stays one process with no Redis.
+/// Cluster mode (`cluster.redis_url`, `--cluster redis://HOST:PORT`): builds the node, its route and its place in
+/// status. With no Redis URL nothing here runs and solverd stays one process with no Redis.
 enum ClusterSetup {
-    struct Options {
-        var url: String
-        var nodeID: String?
-        var leaseMilliseconds: Int?
-        var faultInjectWrongResiduals = false
+    /// The node's settings from a validated configuration; nil in embedded mode.
+    static func configuration(_ c: SolverdConfig) throws -> ClusterConfiguration? {
+        guard let address = try c.cluster.redisAddress() else { return nil }
+        let endpoint = RedisEndpoint(host: address.host, port: address.port, database: address.database)
+        // hostname-pid: unique per process without configuration, so two nodes on one host never share leases.
+        var node = ClusterConfiguration(endpoint: endpoint,
+                                        nodeID: c.cluster.nodeID ?? ProcessInfo.processInfo.hostName + "-\(getpid())")
+        node.leaseMilliseconds = c.cluster.leaseMilliseconds
+        node.heartbeatInterval = Double(c.cluster.heartbeatMilliseconds) / 1000
+        node.snapshotInterval = Double(c.cluster.snapshotIntervalMilliseconds) / 1000
+        node.eventLogLength = c.cluster.eventLogLength
+        node.maxSessionDuration = c.sessions.maxDurationSeconds
+        return node
     }
 
-    /// Validates the flags and makes the node (not started). Exit code 2 with a message on a bad value.
-    static func node(_ options: Options, maxSessionDuration: Double) throws -> ClusterNode {
-        guard let endpoint = RedisEndpoint(url: options.url) else {
-            FileHandle.standardError.write(Data("solverd: invalid configuration: --cluster: expected redis://HOST:PORT, got '\(options.url)'\n".utf8))
-            throw ExitCode(2)
-        }
-        var config = ClusterConfiguration(endpoint: endpoint, nodeID: options.nodeID ?? ProcessInfo.processInfo.hostName + "-\(getpid())")
-        if let lease = options.leaseMilliseconds {
-            guard (100...600_000).contains(lease) else {
-                FileHandle.standardError.write(Data("solverd: invalid configuration: --lease-ms must be in 100...600000\n".utf8))
-                throw ExitCode(2)
-            }
-            config.leaseMilliseconds = lease
-        }
-        config.maxSessionDuration = maxSessionDuration
-        config.faultInjectWrongResiduals = options.faultInjectWrongResiduals
-        return ClusterNode(configuration: config, logger: Logger(label: "solverd.cluster"))
+    /// The node (not started), or nil in embedded mode. `faultInjectWrongResiduals` is the test-only flag.
+    static func node(_ c: SolverdConfig, faultInjectWrongResiduals: Bool = false) throws -> ClusterNode? {
+        guard var configuration = try configuration(c) else { return nil }
+        configuration.faultInjectWrongResiduals = faultInjectWrongResiduals
+        return ClusterNode(configuration: configuration, logger: Logger(label: "solverd.cluster"))
     }
 
-    /// Adds the cluster route and names the node in status.
+    /// Adds the cluster route, names the node in status and lists the cluster's nodes there.
     static func configure(_ service: inout ServiceConfiguration, node: ClusterNode) {
         service.routes.append(ClusterRoute(node: node))
         service.nodeID = node.nodeID
         service.remoteSessions = node
+        service.membership = node
     }
 }

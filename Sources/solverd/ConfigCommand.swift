@@ -21,7 +21,8 @@ struct ConfigCommand: ParsableCommand {
                 let config = try SolverdConfig.load(path: file)
                 _ = try AsyncBridge.wait { try await JWTVerifier.make(config.auth.jwt) }
                 _ = try StaticTokenStore(config.auth.tokens)
-                announce("\(file): OK (listen \(config.server.host):\(config.server.port), auth \(config.auth.isEnabled ? "on" : "off"))")
+                let mode = try ClusterSetup.configuration(config).map { "cluster \($0.endpoint) as \($0.nodeID)" } ?? "embedded"
+                announce("\(file): OK (listen \(config.server.host):\(config.server.port), auth \(config.auth.isEnabled ? "on" : "off"), \(mode))")
             } catch let error as ConfigError {
                 FileHandle.standardError.write(Data("solverd: invalid configuration: \(error)\n".utf8))
                 throw ExitCode(2)

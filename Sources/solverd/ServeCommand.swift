@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import SolverCluster
 import SolverConfig
 import SolverCore
 import SolverMCP
@@ -64,13 +65,13 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Allow a non-loopback --host without auth configured.")
     var insecure = false
 
-    @Option(name: .long, help: "Join a cluster on Redis: redis://HOST:PORT (sessions persist, fail over, serve from any node).")
+    @Option(name: .long, help: "Join a cluster on Redis: redis://HOST:PORT (sessions persist, fail over, serve from any node); \"\" runs embedded (cluster.redis_url).")
     var cluster: String?
 
-    @Option(name: .customLong("node-id"), help: "This node's id in the cluster (default: hostname-pid).")
+    @Option(name: .customLong("node-id"), help: "This node's id in the cluster (default: hostname-pid; cluster.node_id).")
     var nodeID: String?
 
-    @Option(name: .customLong("lease-ms"), help: "Cluster session lease in milliseconds (default 3000).")
+    @Option(name: .customLong("lease-ms"), help: "Cluster session lease in milliseconds (default 3000; cluster.lease_ms).")
     var leaseMilliseconds: Int?
 
     @Flag(name: .customLong("fault-inject-wrong-residuals"),
@@ -99,6 +100,13 @@ struct ServeCommand: ParsableCommand {
             c.sessions.maxDurationSeconds = maxSessionDuration ?? c.sessions.maxDurationSeconds
             c.logging.level = logLevel ?? c.logging.level
             c.logging.format = logFormat ?? c.logging.format
+            if let cluster {
+                // The flag decides on its own: a URL joins even if the file says enabled: false; "" runs embedded.
+                c.cluster.redisURL = cluster.isEmpty ? nil : cluster
+                c.cluster.enabled = nil
+            }
+            c.cluster.nodeID = nodeID ?? c.cluster.nodeID
+            c.cluster.leaseMilliseconds = leaseMilliseconds ?? c.cluster.leaseMilliseconds
             try FlagChecks.check(c)
             try c.validate()
             return c
@@ -119,11 +127,7 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("solverd: invalid configuration: auth: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let clusterNode = try cluster.map {
-            try ClusterSetup.node(.init(url: $0, nodeID: nodeID, leaseMilliseconds: leaseMilliseconds,
-                                        faultInjectWrongResiduals: faultInjectWrongResiduals),
-                                  maxSessionDuration: config.sessions.maxDurationSeconds)
-        }
+        let clusterNode = try ClusterSetup.node(config, faultInjectWrongResiduals: faultInjectWrongResiduals)
         let registry = SessionRegistry(limits: ServiceSetup.sessionLimits(config), telemetry: SessionTelemetry(
             logger: Logger(label: "solverd.session"), slowIterationMilliseconds: config.logging.slowIterationMilliseconds),
             journal: clusterNode, swarm: clusterNode)
@@ -149,7 +153,7 @@ struct ServeCommand: ParsableCommand {
         logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(server.port ?? port)", "auth": "\(mode)"])
         clusterNode?.start(registry: registry, address: "\(host):\(server.port ?? port)")
         announce("solverd listening on \(scheme)://\(host):\(server.port ?? port) (WebSocket /ws/solver)")
-        ShutdownOnSignals.install(server: server, registry: registry, deadlineSeconds: config.server.drainSeconds)
+        ShutdownOnSignals.install(server: server, registry: registry, cluster: clusterNode, deadlineSeconds: config.server.drainSeconds)
         dispatchMain()
     }
 
@@ -160,21 +164,25 @@ struct ServeCommand: ParsableCommand {
 }
 
 /// SIGTERM/SIGINT start a graceful drain: stop accepting, send final records, close WebSockets with 1001, end
-/// streams, close sessions, exit 0 within the deadline.
+/// streams, close sessions, exit 0 within the deadline. In cluster mode the node adopts nothing from the signal on,
+/// closing the sessions hands each over (snapshot, release the lease: another node adopts it within a tick), and
+/// the node leaves the node list last.
 enum ShutdownOnSignals {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
-    static func install(server: TransportServer, registry: SessionRegistry, deadlineSeconds: Double) {
+    static func install(server: TransportServer, registry: SessionRegistry, cluster: ClusterNode?, deadlineSeconds: Double) {
         let queue = DispatchQueue(label: "solverd.signals")
         for signo in [SIGTERM, SIGINT] {
             signal(signo, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signo, queue: queue)
             source.setEventHandler {
                 announce("solverd: draining (signal \(signo))")
+                cluster?.beginHandover()
                 let deadline = ContinuousClock.now + .milliseconds(Int(deadlineSeconds * 1000))
                 Task.detached {
                     await server.shutdown(deadline: deadline)
                     registry.closeAll(reason: "shutdown", message: "the server shut down")
+                    cluster?.shutdown()
                     announce("solverd: stopped")
                     exit(0)
                 }

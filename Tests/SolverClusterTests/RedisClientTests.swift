@@ -55,14 +55,6 @@ struct RedisClientTests {
         #expect(reply == .status("PONG"))
     }
 
-    @Test func endpointParsing() {
-        #expect(RedisEndpoint(url: "redis://127.0.0.1:7000") == RedisEndpoint(host: "127.0.0.1", port: 7000))
-        #expect(RedisEndpoint(url: "redis://localhost") == RedisEndpoint(host: "127.0.0.1", port: 6379))
-        #expect(RedisEndpoint(url: "redis://h:1/2")?.database == 2)
-        #expect(RedisEndpoint(url: "http://h:1") == nil)
-        #expect(RedisEndpoint(url: "redis://h:99999") == nil)
-    }
-
     @Test func subscriberDeliversMessages() throws {
         let redis = try #require(RedisTestServer())
         let received = ReceivedMessages()

@@ -5,11 +5,14 @@ import subprocess
 import tempfile
 import time
 
+import numpy as np
 import pytest
 import requests
 import redis_probe
+import scipy.sparse
+import scipy.sparse.linalg
 
-from conftest import Server, free_port
+from conftest import Server, free_port, laplacian_csr
 
 REDIS = shutil.which("redis-server")
 needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (apt-get install redis-server)")
@@ -51,10 +54,34 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}"
 
 
-def start_node(redis, node_id, lease_ms=1000, *extra):
-    node = Server("--cluster", redis.url, "--node-id", node_id, "--lease-ms", str(lease_ms), *extra)
+def start_node(redis, node_id, lease_ms=1000, *extra, env=None):
+    node = Server("--cluster", redis.url, "--node-id", node_id, "--lease-ms", str(lease_ms), *extra, env=env)
     node.node_id = node_id
     return node
+
+
+def create_session(node, side=12):
+    """A shifted-Laplacian session solved to 1e-10 on `node`: (session id, matrix, b)."""
+    matrix = laplacian_csr(side)
+    b = [1.0] * matrix["rows"]
+    r = node.post("/api/v1/sessions", {"type": "solve_request", "matrix": matrix, "vector": b,
+                                       "options": {"tolerance": 1e-10}})
+    assert r.status_code == 201, r.text
+    return r.json()["session_id"], matrix, np.array(b)
+
+
+def cold_solve(matrix, b):
+    d = matrix["data"]
+    a = scipy.sparse.csr_matrix((d["values"], d["col_indices"], d["row_pointers"]), shape=(matrix["rows"], matrix["cols"]))
+    return scipy.sparse.linalg.spsolve(a.tocsc(), b)
+
+
+def expected_b(b, deltas):
+    """b with every (index, delta) added."""
+    b = b.copy()
+    for i, v in deltas:
+        b[i] += v
+    return b
 
 
 def owner_of(nodes, session_id):

@@ -6,15 +6,12 @@ import time
 import numpy as np
 import pytest
 import requests
-import scipy.sparse
-import scipy.sparse.linalg
 
-from cluster_support import RedisServer, needs_redis, owner_of, start_node
-from conftest import laplacian_csr, wait_for
+from cluster_support import RedisServer, cold_solve, create_session, expected_b, needs_redis, owner_of, start_node
+from conftest import wait_for
 
 pytestmark = needs_redis
 LEASE_MS = 1000
-SIDE = 12
 
 
 @pytest.fixture
@@ -25,21 +22,6 @@ def cluster():
     for n in nodes:
         n.stop(signal.SIGKILL if n.proc.poll() is None else signal.SIGTERM, timeout=5)
     redis.stop()
-
-
-def create_session(node, side=SIDE):
-    matrix = laplacian_csr(side)
-    b = [1.0] * matrix["rows"]
-    r = node.post("/api/v1/sessions", {"type": "solve_request", "matrix": matrix, "vector": b,
-                                       "options": {"tolerance": 1e-10}})
-    assert r.status_code == 201, r.text
-    return r.json()["session_id"], matrix, np.array(b)
-
-
-def cold_solve(matrix, b):
-    d = matrix["data"]
-    a = scipy.sparse.csr_matrix((d["values"], d["col_indices"], d["row_pointers"]), shape=(matrix["rows"], matrix["cols"]))
-    return scipy.sparse.linalg.spsolve(a.tocsc(), b)
 
 
 def post(node, path, body, timeout=5):
@@ -88,13 +70,6 @@ class UpdateLoad:
                 time.sleep(0.02)
                 target = owner_of(self.nodes, self.sid)
             time.sleep(0.002)
-
-
-def expected_b(b, deltas):
-    b = b.copy()
-    for i, v in deltas:
-        b[i] += v
-    return b
 
 
 def test_kill9_owner_under_load_loses_no_acknowledged_update(cluster):

@@ -1,5 +1,5 @@
 """Cluster mode: any node serves any client — cross-node subscribe and update over WebSocket, resume on another
-node without gaps or duplicates, node list with health, swarm join."""
+node without gaps or duplicates, node list with health (swarm listing and /api/v1/status), swarm join."""
 import asyncio
 import json
 import signal
@@ -9,7 +9,7 @@ import requests
 import websockets
 
 from cluster_support import RedisServer, needs_redis, start_node
-from conftest import laplacian_csr, wait_for
+from conftest import Server, laplacian_csr, wait_for
 
 pytestmark = needs_redis
 
@@ -86,3 +86,47 @@ def test_node_list_health_and_swarm_join(cluster):
     assert wait_for(n3_unhealthy, timeout=10, interval=0.2)
     bad = requests.post(nodes[0].url("/api/v1/swarm/join"), json={"node_id": ""}, timeout=5)
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "node_id"
+
+
+def status_nodes(node):
+    r = requests.get(node.url("/api/v1/status"), timeout=5)
+    assert r.status_code == 200, r.text
+    return r.json(), {n["node_id"]: n for n in r.json()["nodes"]}
+
+
+def test_status_lists_the_cluster_nodes_with_health(cluster):
+    redis, nodes = cluster
+    # A fourth node set up by the cluster: block of a config file instead of flags.
+    n4 = Server(config=f"cluster: {{redis_url: '{redis.url}', node_id: n4, lease_ms: 1000, heartbeat_ms: 200}}\n")
+    try:
+        status, listed = wait_for(lambda: (s := status_nodes(nodes[1]))[1].keys() >= {"n1", "n2", "n3", "n4"} and s,
+                                  timeout=10, interval=0.1)
+        assert status["mode"] == "cluster" and status["cluster_store"] == "ok" and status["node_id"] == "n2"
+        assert all(listed[n]["healthy"] and listed[n]["kind"] == "solverd" for n in ("n1", "n2", "n3", "n4"))
+        assert [n for n in listed if listed[n]["self"]] == ["n2"]
+        assert listed["n4"]["address"] == f"127.0.0.1:{n4.port}" and listed["n4"]["last_heartbeat"] > 0
+        # The same nodes as the swarm listing.
+        swarm = requests.get(nodes[1].url("/api/v1/swarm/nodes"), timeout=5).json()
+        assert {n["node_id"] for n in swarm["nodes"]} == set(listed)
+        # Killed: listed unhealthy once three heartbeats are missed. Drained (SIGTERM): gone from the list.
+        nodes[2].proc.send_signal(signal.SIGKILL)
+        nodes[2].proc.wait()
+        assert n4.stop(signal.SIGTERM, timeout=15) == 0
+        assert wait_for(lambda: (l := status_nodes(nodes[0])[1]).get("n3", {}).get("healthy") is False and "n4" not in l,
+                        timeout=10, interval=0.1)
+    finally:
+        n4.stop(signal.SIGKILL, timeout=5)
+    # Redis away: status still answers, with this node alone and unhealthy.
+    redis.stop()
+    status, listed = status_nodes(nodes[0])
+    assert status["cluster_store"] == "unreachable" and list(listed) == ["n1"] and not listed["n1"]["healthy"]
+
+
+def test_status_in_embedded_mode_lists_this_node_alone():
+    s = Server()
+    try:
+        status, listed = status_nodes(s)
+        assert status["mode"] == "embedded" and "cluster_store" not in status
+        assert listed == {status["node_id"]: {"node_id": status["node_id"], "kind": "solverd", "healthy": True, "self": True}}
+    finally:
+        s.stop()

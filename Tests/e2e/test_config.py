@@ -21,6 +21,10 @@ def write(text):
     ("auth: {tokens: [{principal: a, sha256: plain-token}]}", "auth.tokens[0].sha256"),
     ("server: {hots: 127.0.0.1}", "server.hots"),
     ("cluster: {redis_url: 'ftp://x'}", "cluster.redis_url"),
+    ("cluster: {redis_url: 'rediss://x:6380'}", "cluster.redis_url"),
+    ("cluster: {redis_url: 'redis://x:1', lease_ms: 20}", "cluster.lease_ms"),
+    ("cluster: {heartbeat_ms: fast}", "cluster.heartbeat_ms"),
+    ("cluster: {node_id: 'a b'}", "cluster.node_id"),
 ])
 def test_config_check_and_serve_name_the_key_with_exit_code_2(yaml, key):
     path = write(yaml)
@@ -52,3 +56,25 @@ def test_environment_overrides_and_bad_environment_values():
         assert s.get("/api/v1/sessions").status_code == 401
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("args,env,key", [
+    (["--cluster", "redis://x:99999"], {}, "cluster.redis_url"),
+    (["--cluster", "redis://127.0.0.1:1", "--lease-ms", "5"], {}, "cluster.lease_ms"),
+    (["--cluster", "redis://127.0.0.1:1", "--node-id", "bad id"], {}, "cluster.node_id"),
+    ([], {"SOLVERD_CLUSTER_REDIS_URL": "rediss://x"}, "cluster.redis_url"),
+    ([], {"SOLVERD_CLUSTER_EVENT_LOG_LENGTH": "3"}, "cluster.event_log_length"),
+])
+def test_cluster_flags_and_environment_are_validated_naming_the_key(args, env, key):
+    run = subprocess.run([solverd_binary(), "serve", "--port", "0", *args], capture_output=True, text=True, timeout=30,
+                         env={**os.environ, **env})
+    assert run.returncode == 2 and key in run.stderr, run.stderr
+
+
+def test_config_check_reports_the_cluster_mode():
+    path = write("cluster: {redis_url: 'redis://localhost:7001/1', node_id: node-a}")
+    check = subprocess.run([solverd_binary(), "config", "check", path], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0 and "cluster redis://127.0.0.1:7001/1 as node-a" in check.stdout, check.stderr
+    embedded = subprocess.run([solverd_binary(), "config", "check", path], capture_output=True, text=True, timeout=30,
+                              env={**os.environ, "SOLVERD_CLUSTER_REDIS_URL": ""})
+    assert embedded.returncode == 0 and "embedded" in embedded.stdout, embedded.stderr

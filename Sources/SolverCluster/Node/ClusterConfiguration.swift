@@ -8,7 +8,7 @@ public struct ClusterConfiguration: Sendable {
     public var snapshotInterval = 2.0
     /// Snapshot TTL (plan §4.4): the sessions' maximum duration.
     public var maxSessionDuration = 3600.0
-    /// Heartbeat period; a node missing three is reported unhealthy.
+    /// Heartbeat period (seconds); a node missing three is reported unhealthy.
     public var heartbeatInterval = 1.0
     /// Events kept per session in Redis for resuming on another node.
     public var eventLogLength = 1024
@@ -23,6 +23,9 @@ public struct ClusterConfiguration: Sendable {
         self.nodeID = nodeID
     }
 
-    /// Timer period of the lease keeper: a third of the lease, so two renewals may fail before it runs out.
-    var tickInterval: Double { max(0.05, Double(leaseMilliseconds) / 3000) }
+    /// Timer period of the lease keeper: a third of the lease, so two renewals may fail before it runs out, and
+    /// never longer than the heartbeat, which the same tick sends (with a long lease, beating every third of it
+    /// would let the three-beat liveness key expire between beats). The tick also adopts orphans, so a shorter
+    /// heartbeat hands a drained node's sessions over sooner.
+    var tickInterval: Double { max(0.05, min(Double(leaseMilliseconds) / 3000, heartbeatInterval)) }
 }

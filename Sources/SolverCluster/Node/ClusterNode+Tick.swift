@@ -2,7 +2,8 @@ import Foundation
 import SolverCore
 import SolverSession
 
-/// The periodic work of a node (every third of the lease): heartbeat, lease renewal, snapshots, takeovers.
+/// The periodic work of a node (every third of the lease, or every heartbeat if shorter): heartbeat, lease renewal,
+/// snapshots, takeovers.
 extension ClusterNode {
     func tick() {
         do {
@@ -87,7 +88,7 @@ extension ClusterNode {
 
     /// Takes over sessions whose lease expired (owner died or handed them over).
     private func adoptOrphans() {
-        guard let ids = try? store.sessionIDs() else { return }
+        guard !book.withLock({ $0.handingOver }), let ids = try? store.sessionIDs() else { return }
         let candidates = ids.filter { leaseTable.epoch($0) == nil }
         for id in candidates {
             let free: Bool

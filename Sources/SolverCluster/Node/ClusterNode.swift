@@ -41,6 +41,8 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         var convergedDirty: Set<SessionID> = []
         /// Uptime (s) of the last successful lease renewal.
         var lastRenewal = 0.0
+        /// Draining: adopt nothing more (a session adopted now would leave with this process, lease held).
+        var handingOver = false
         var takeovers: [(SessionID, Double)] = []
     }
     let book = Mutex(Bookkeeping())
@@ -144,6 +146,7 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         case "shutdown":
             guard let epoch = leaseTable.epoch(id) else { return }
             if let session { _ = try? store.save(session.snapshot(), epoch: epoch) }
+            relay.flush(timeout: 1)
             leaseTable.remove(id)
             try? leases.release(id, epoch: epoch)
             logger.info("session handed over", metadata: ["session_id": "\(id)"])
@@ -175,7 +178,7 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         forwarder.forward(id, update, principal: principal, completion: completion)
     }
 
-    /// The cluster's nodes with health.
+    /// The cluster's nodes with health (`ClusterMembership`: `GET /api/v1/status` and `/api/v1/swarm/nodes`).
     public func nodes() throws -> [NodeInfo] { try directory.list() }
 
     /// Registers an external swarm node (`POST /api/v1/swarm/join`); it stays healthy while it re-joins.
@@ -187,7 +190,12 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
     /// (session, seconds since start) of each takeover, for tests and logs.
     public var takeovers: [(SessionID, Double)] { book.withLock { $0.takeovers } }
 
-    /// Stops the timer and pub/sub and leaves the directory (after the sessions were handed over).
+    /// Drain, step one (at the signal): adopt no more orphans, so the sessions handed over next go to other nodes
+    /// and none is taken back and carried off by this exiting process. Leases keep being renewed meanwhile.
+    public func beginHandover() { book.withLock { $0.handingOver = true } }
+
+    /// Drain, last step: stops the timer and pub/sub and leaves the directory (after the sessions were handed over
+    /// by `SessionRegistry.closeAll(reason: "shutdown")`), so the node drops out of the node list at once.
     public func shutdown() {
         timer?.cancel()
         subscriber?.stop()
@@ -232,3 +240,6 @@ extension ClusterNode: RemoteSessions {
         return { [feeds] in feeds.remove(id, token) }
     }
 }
+
+/// `nodes()` above is the whole requirement: the status route lists the cluster through it.
+extension ClusterNode: ClusterMembership {}

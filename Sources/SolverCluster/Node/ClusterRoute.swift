@@ -60,22 +60,15 @@ public struct ClusterRoute: ServiceRoute {
         _ = responder.respond(status: status, headers: [("content-type", "application/json")], body: body)
     }
 
-    /// `{"self": id, "nodes": [{"node_id", "address", "kind", "healthy", "last_heartbeat"}]}`.
+    /// `{"self": id, "nodes": [{"node_id", "address", "kind", "healthy", "last_heartbeat", "self"}]}`, each node as
+    /// status lists it.
     public static func nodesJSON(_ nodes: [NodeInfo], selfID: String) -> [UInt8] {
         var w = JSONWriter()
         w.object { w in
             w.field("self", selfID)
             w.key("nodes")
             w.array { w in
-                for n in nodes {
-                    w.object { w in
-                        w.field("node_id", n.id)
-                        w.field("address", n.address)
-                        w.field("kind", n.kind)
-                        w.field("healthy", n.healthy)
-                        w.field("last_heartbeat", n.lastHeartbeat)
-                    }
-                }
+                for n in nodes { WireEncoder.writeNode(n, selfID: selfID, into: &w) }
             }
         }
         return w.bytes

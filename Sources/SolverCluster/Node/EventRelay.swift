@@ -20,6 +20,8 @@ final class EventRelay: Sendable {
     private let logLength: Int
     private let queue = Mutex<[Item]>([])
     private let wake = DispatchSemaphore(value: 0)
+    /// Items enqueued and items finished (written, refused or given up), for `flush`.
+    private let progress = Mutex<(enqueued: UInt64, finished: UInt64)>((0, 0))
 
     init(client: RedisClient, keys: ClusterKeys, leases: LeaseTable, logLength: Int) {
         self.client = client
@@ -36,8 +38,22 @@ final class EventRelay: Sendable {
 
     func enqueue(_ item: Item) {
         queue.withLock { $0.append(item) }
+        progress.withLock { $0.enqueued += 1 }
         wake.signal()
     }
+
+    /// Waits until everything enqueued so far is finished, at most `timeout` seconds. A hand-over calls it before
+    /// releasing a lease: once the lease is gone the writer drops that session's events, and the new owner numbers
+    /// its own after what reached the log, so an event still queued here would never reach other nodes.
+    func flush(timeout: Double) {
+        let target = progress.withLock { $0.enqueued }
+        let deadline = DispatchTime.now() + timeout
+        while progress.withLock({ $0.finished }) < target, DispatchTime.now() < deadline {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+    }
+
+    private func finished(_ count: Int) { progress.withLock { $0.finished += UInt64(count) } }
 
     /// Subscribes a relay sink to a session this node owns.
     func attach(_ session: Session) {
@@ -66,10 +82,14 @@ final class EventRelay: Sendable {
                         try client.command(ClusterScripts.event.load).checked()
                         continue // resend the batch: refused entries had no effect, the rest are ignored duplicates
                     }
+                    finished(batch.count)
                     batch.removeAll()
                 } catch {
                     // Redis is away: keep the newest events and retry shortly (subscribers resume from the log).
-                    if batch.count > 4096 { batch.removeFirst(batch.count - 4096) }
+                    if batch.count > 4096 {
+                        finished(batch.count - 4096)
+                        batch.removeFirst(batch.count - 4096)
+                    }
                     Thread.sleep(forTimeInterval: 0.1)
                 }
             }

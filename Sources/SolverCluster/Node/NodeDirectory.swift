@@ -1,15 +1,6 @@
 import Foundation
+import SolverServer
 import SolverSession
-
-/// One node as the cluster sees it.
-public struct NodeInfo: Sendable, Equatable {
-    public var id: String
-    public var address: String
-    /// `solverd` for cluster members, `external` for swarm nodes registered through `POST /api/v1/swarm/join`.
-    public var kind: String
-    public var healthy: Bool
-    public var lastHeartbeat: Double
-}
 
 /// Node registration and heartbeats in Redis: a hash of descriptions plus one expiring key per node, refreshed
 /// every heartbeat. A node whose key expired (three missed beats) is listed as unhealthy.

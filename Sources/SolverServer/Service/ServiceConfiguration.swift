@@ -30,5 +30,7 @@ public struct ServiceConfiguration: Sendable {
     public var logger = Logger(label: "solverd.service", factory: { _ in SwiftLogNoOpLogHandler() })
     /// Sessions on other nodes (cluster mode): updates for them are forwarded to their owner.
     public var remoteSessions: (any RemoteSessions)?
+    /// The cluster's node list with health for status (cluster mode).
+    public var membership: (any ClusterMembership)?
     public init() {}
 }

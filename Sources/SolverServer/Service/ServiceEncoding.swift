@@ -12,7 +12,11 @@ struct ServiceStatus: Sendable {
     var streams: Int
     var draining: Bool
     var schedulerWidth: Int
-    var nodes: [String]
+    /// `embedded` or `cluster`.
+    var mode: String
+    /// Cluster mode: whether the node list could be read from the cluster store (nil when embedded).
+    var clusterStoreReachable: Bool?
+    var nodes: [NodeInfo]
 }
 
 /// JSON bodies that belong to the service rather than to one session.
@@ -30,18 +34,27 @@ extension WireEncoder {
             w.field("streams", s.streams)
             w.field("draining", s.draining)
             w.field("scheduler_width", s.schedulerWidth)
+            w.field("mode", s.mode)
+            if let reachable = s.clusterStoreReachable { w.field("cluster_store", reachable ? "ok" : "unreachable") }
             w.key("nodes")
             w.array { w in
-                for node in s.nodes {
-                    w.object { w in
-                        w.field("node_id", node)
-                        w.field("healthy", true)
-                        w.field("self", node == s.nodeID)
-                    }
-                }
+                for node in s.nodes { writeNode(node, selfID: s.nodeID, into: &w) }
             }
         }
         return w.bytes
+    }
+
+    /// `{"node_id", "address"?, "kind", "healthy", "last_heartbeat"?, "self"}`, as status and the cluster's
+    /// `/api/v1/swarm/nodes` list nodes. Unknown address and heartbeat (this node in embedded mode) are left out.
+    public static func writeNode(_ node: NodeInfo, selfID: String, into w: inout JSONWriter) {
+        w.object { w in
+            w.field("node_id", node.id)
+            if !node.address.isEmpty { w.field("address", node.address) }
+            w.field("kind", node.kind)
+            w.field("healthy", node.healthy)
+            if node.lastHeartbeat > 0 { w.field("last_heartbeat", node.lastHeartbeat) }
+            w.field("self", node.id == selfID)
+        }
     }
 
     static func health(status: String, sessions: Int) -> [UInt8] {

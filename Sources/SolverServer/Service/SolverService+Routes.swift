@@ -74,7 +74,12 @@ extension SolverService {
             }
         case ["api", "v1", "status"]:
             try allow(method, ["GET"])
-            reply.json(200, serviceStatus())
+            if let membership = configuration.membership {
+                // Reading the node list is a store round trip: never on the lws thread.
+                work.async { reply.json(200, self.serviceStatus(cluster: Result { try membership.nodes() })) }
+            } else {
+                reply.json(200, serviceStatus(cluster: nil))
+            }
         case let p where p.count == 4 && p[0...2] == ["api", "v1", "status"]:
             try allow(method, ["GET"])
             reply.json(200, WireEncoder.status(try session(try SessionID(validating: p[3]), for: principal).status))
@@ -222,12 +227,17 @@ extension SolverService {
         reply.json(200, WireEncoder.sessionList(registry.all.filter { access.mayAccess(principal, $0) }.map(\.status)))
     }
 
-    func serviceStatus() -> [UInt8] {
-        WireEncoder.serviceStatus(ServiceStatus(
+    /// `cluster`: the node list read from the cluster (nil in embedded mode, where this node is the only one).
+    /// When the store is unreachable this node is listed alone as unhealthy, since it cannot heartbeat either.
+    func serviceStatus(cluster: Result<[NodeInfo], any Error>?) -> [UInt8] {
+        let alone = [NodeInfo(id: configuration.nodeID, healthy: cluster == nil)]
+        let nodes = (try? cluster?.get()) ?? alone
+        return WireEncoder.serviceStatus(ServiceStatus(
             nodeID: configuration.nodeID, version: configuration.version, uptimeSeconds: EventClock.now() - startedAt,
             sessions: registry.count, memoryBytes: registry.memoryBytes, webSocketConnections: clients.withLock { $0.count },
             streams: streams.count, draining: isDraining, schedulerWidth: registry.scheduler.width,
-            nodes: [configuration.nodeID]))
+            mode: cluster == nil ? "embedded" : "cluster",
+            clusterStoreReachable: cluster.map { (try? $0.get()) != nil }, nodes: nodes))
     }
 
     /// Sets the gauges measured at scrape time, then renders the backend's text.

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SolverCluster
+import SolverConfig
 import SolverCore
 import SolverSession
 import SolverTestSupport
@@ -9,7 +10,8 @@ import SolverTestSupport
 /// Redis journal (one node, several sessions and submitting threads), and restore time of an n = 1e6 session
 /// (snapshot load + decode + restore + journal replay). Prints one JSON object.
 let url = CommandLine.arguments.dropFirst().first ?? "redis://127.0.0.1:6379"
-guard let endpoint = RedisEndpoint(url: url) else { fatalError("usage: solverd-bench-cluster redis://HOST:PORT") }
+guard let address = try? RedisAddress(url: url, key: "REDIS_URL") else { fatalError("usage: solverd-bench-cluster redis://HOST:PORT") }
+let endpoint = RedisEndpoint(host: address.host, port: address.port, database: address.database)
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
