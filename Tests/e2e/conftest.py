@@ -55,10 +55,11 @@ class Server:
 
     def post(self, path, body, **kw):
         return requests.post(self.url(path), data=json.dumps(body) if not isinstance(body, (bytes, str)) else body,
-                             headers={"content-type": "application/json", **kw.pop("headers", {})}, timeout=30, **kw)
+                             headers={"content-type": "application/json", **kw.pop("headers", {})},
+                             timeout=kw.pop("timeout", 30), **kw)
 
     def get(self, path, **kw):
-        return requests.get(self.url(path), timeout=30, **kw)
+        return requests.get(self.url(path), timeout=kw.pop("timeout", 30), **kw)
 
     def stop(self, sig=signal.SIGTERM, timeout=35):
         if self.proc.poll() is None:

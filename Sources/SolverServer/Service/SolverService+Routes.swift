@@ -29,9 +29,15 @@ extension SolverService {
             try allow(method, ["GET", "DELETE"])
             let session = try session(try SessionID(validating: p[3]), for: principal)
             if method == "DELETE" {
-                guard registry.close(session.id) else { throw SolverError(.sessionNotFound, "no session \(session.id)", field: "session_id") }
-                access.forget(session.id)
-                reply.json(200, WireEncoder.sessionDeleted(sessionID: session.id))
+                let close: @Sendable () -> Void = { [self] in
+                    guard registry.close(session.id) else {
+                        return reply.error(SolverError(.sessionNotFound, "no session \(session.id)", field: "session_id"))
+                    }
+                    access.forget(session.id)
+                    reply.json(200, WireEncoder.sessionDeleted(sessionID: session.id))
+                }
+                // Closing forgets the session in the cluster store (one round trip): not on the service thread.
+                if registry.journal != nil { work.async(execute: close) } else { close() }
             } else {
                 reply.json(200, WireEncoder.status(session.status))
             }
@@ -56,9 +62,17 @@ extension SolverService {
                 }
                 return
             }
-            let seq = try session(update.sessionID, for: principal).submit(update.update)
-            metrics.updatesAccepted.increment()
-            reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil, echoing: update.update))
+            let target = try session(update.sessionID, for: principal)
+            let accept: @Sendable () throws -> Void = { [metrics] in
+                let seq = try target.submit(update.update)
+                metrics.updatesAccepted.increment()
+                reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil, echoing: update.update))
+            }
+            // With a journal the ack waits for one store round trip: not on the service thread.
+            guard registry.journal != nil else { return try accept() }
+            work.async {
+                do { try accept() } catch { reply.error(error as? SolverError ?? SolverError(.internal, "internal error")) }
+            }
         case ["api", "v1", "swarm", "join"]:
             try allow(method, ["POST"])
             reply.json(200, WireEncoder.swarmNodes([configuration.nodeID], selfID: configuration.nodeID))

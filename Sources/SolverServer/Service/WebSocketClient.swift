@@ -20,12 +20,19 @@ final class WebSocketClient: @unchecked Sendable {
     private let remote = Mutex<[SessionID: @Sendable () -> Void]>([:])
     /// Rate-limited messages in a row; at `webSocketStrikes` the connection is closed with 1008.
     private let strikes = Atomic<Int>(0)
+    /// Set by `detachAll`; a subscription made later (by a message still being handled) is undone at once.
+    private let closed = Atomic<Bool>(false)
+    /// Cluster mode: messages are handled in arrival order on this queue, not on the service thread, since an
+    /// update waits for its journal append and a subscription may look the session up in the store (one store
+    /// round trip each). Nil in the embedded default, where every message is handled inline.
+    private let ordered: DispatchQueue?
 
     init(connection: WebSocketConnection, service: SolverService, principal: Principal, ticket: StreamTicket) {
         self.connection = connection
         self.service = service
         self.principal = principal
         self.ticket = ticket
+        ordered = service.registry.journal != nil ? DispatchQueue(label: "solverd.ws.\(connection.id)") : nil
     }
 
     func send(_ json: [UInt8]) {
@@ -38,6 +45,8 @@ final class WebSocketClient: @unchecked Sendable {
         send(WireEncoder.error(error, ref: ref))
     }
 
+    /// Decodes and meters on the service thread; a ping is answered at once (liveness must not wait behind a
+    /// journal append), everything else is handled inline or, in cluster mode, in order on `ordered`.
     func receive(_ text: String) {
         let message: ClientMessage
         let ref: String?
@@ -48,6 +57,12 @@ final class WebSocketClient: @unchecked Sendable {
             return
         }
         guard admit(message, bytes: text.utf8.count, ref: ref) else { return }
+        if case .ping = message { return send(WireEncoder.pong(ref: ref)) }
+        guard let ordered else { return handle(message, ref: ref, text: text) }
+        ordered.async { [self] in handle(message, ref: ref, text: text) }
+    }
+
+    private func handle(_ message: ClientMessage, ref: String?, text: String) {
         do {
             switch message {
             case .ping:
@@ -112,6 +127,7 @@ final class WebSocketClient: @unchecked Sendable {
             send(WireEncoder.subscribed(sessionID: request.sessionID, nextSeq: (request.sinceSeq ?? 0) + 1, ref: ref))
             let cancel = cluster.subscribe(request.sessionID, since: request.sinceSeq) { [self] _, _, json in send(json) }
             remote.withLock { $0[request.sessionID] = cancel }
+            if closed.load(ordering: .sequentiallyConsistent) { remote.withLock { $0.removeValue(forKey: request.sessionID) }?() }
             return
         }
         let session = try service.session(request.sessionID, for: principal)
@@ -134,6 +150,9 @@ final class WebSocketClient: @unchecked Sendable {
             sinks.withLock { $0[session.id] = nil }
             throw SolverError.fromSubscribe(error, sessionID: session.id)
         }
+        // Closed meanwhile (a session created off the service thread, or a message handled on `ordered`):
+        // `detachAll` already ran and would never see this subscription.
+        if closed.load(ordering: .sequentiallyConsistent) { sinks.withLock { $0.removeValue(forKey: session.id) }?.detach() }
     }
 
     /// Meters a message: cost updates against the update budget, pings free, everything else as a request.
@@ -176,6 +195,7 @@ final class WebSocketClient: @unchecked Sendable {
 
     /// The connection closed or the server drains: end every subscription.
     func detachAll() {
+        closed.store(true, ordering: .sequentiallyConsistent)
         for cancel in remote.withLock({ r in defer { r.removeAll() }; return Array(r.values) }) { cancel() }
         let all = sinks.withLock { s in
             defer { s.removeAll() }
