@@ -172,6 +172,16 @@ import SolverTestSupport
         #expect(throws: SolverError.self) { try SessionSnapshot.decode(flipped) }
     }
 
+    @Test func ownerAndSharesSurviveASnapshot() throws {
+        let a = MatrixGenerators.laplacian2D(side: 4, shift: 0.5)
+        var spec = SessionSpec(matrix: a, rightHandSide: [Double](repeating: 1, count: a.rows), owner: "alice")
+        spec.sharedWith = ["bob", "carol"]
+        let session = try registry.create(spec)
+        #expect(session.mayBeUsed(by: "alice") && session.mayBeUsed(by: "bob") && !session.mayBeUsed(by: "mallory"))
+        let restored = try SessionRegistry().restore(try SessionSnapshot.decode(session.snapshot().encode()))
+        #expect(restored.owner == "alice" && restored.sharedWith == ["bob", "carol"] && !restored.mayBeUsed(by: "mallory"))
+    }
+
     @Test func duplicateAndMalformedIdsAreRejected() throws {
         let a = MatrixGenerators.planExample()
         let id = try SessionID(validating: "uuid-session-123")

@@ -2,6 +2,7 @@
 import asyncio
 import hashlib
 import json
+import signal
 import time
 
 import jwt
@@ -11,7 +12,8 @@ import websockets.exceptions
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from conftest import PLAN_MATRIX_CONSISTENT, Server
+from cluster_support import RedisServer, needs_redis
+from conftest import PLAN_MATRIX_CONSISTENT, Server, wait_for
 
 SECRET = "an-hs256-secret-for-the-e2e-tests-0123456789"
 ES_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -191,3 +193,28 @@ def test_open_mode_lets_everyone_do_everything(server):
     r = server.post("/api/v1/sessions", SOLVE)
     assert r.status_code == 201
     assert server.get(f"/api/v1/sessions/{r.json()['session_id']}").status_code == 200
+
+
+@needs_redis
+def test_shares_follow_a_session_across_nodes_and_failover():
+    """The share list travels with the session (its snapshots): bob, shared, may update through another node and
+    still may after the owner died; dave may not."""
+    redis = RedisServer()
+    nodes = [Server("--cluster", redis.url, "--node-id", f"a{k}", "--lease-ms", "1000", config=auth_config()) for k in (1, 2)]
+    update = {"session_id": None, "delta_costs": {"indices": [0], "values": [1.0]}}
+    try:
+        sid = create(nodes[0], "alice", share=["bob"])
+        update["session_id"] = sid
+        forwarded = nodes[1].post("/api/v1/swarm/costs", update, headers=bearer(TOKENS["bob"]))
+        assert forwarded.status_code == 202, forwarded.text
+        refused = nodes[1].post("/api/v1/swarm/costs", update, headers=bearer(mint(sub="dave")))
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        nodes[0].proc.send_signal(signal.SIGKILL)
+        assert wait_for(lambda: nodes[1].get(f"/api/v1/sessions/{sid}", headers=bearer(TOKENS["bob"])).status_code == 200,
+                        timeout=10, interval=0.25)  # polled gently: loopback is rate-limited with auth on
+        assert nodes[1].get(f"/api/v1/sessions/{sid}", headers=bearer(mint(sub="dave"))).status_code == 403
+        assert nodes[1].post("/api/v1/swarm/costs", update, headers=bearer(TOKENS["bob"])).status_code == 202
+    finally:
+        for n in nodes:
+            n.stop(signal.SIGKILL, timeout=5)
+        redis.stop()

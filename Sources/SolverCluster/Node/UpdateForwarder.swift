@@ -92,8 +92,8 @@ final class UpdateForwarder: Sendable {
             guard let target = registry.session(id) else {
                 throw SolverError(.updateNotDurable, "session \(id) moved to another node; the update was not accepted — retry", field: "session_id")
             }
-            if let owner = target.owner, owner != principal {
-                throw SolverError(.forbidden, "session \(id) belongs to another principal", field: "session_id")
+            guard target.mayBeUsed(by: principal) else {
+                throw SolverError(.forbidden, "session \(id) belongs to another principal and is not shared with \(principal)", field: "session_id")
             }
             let seq = try target.submit(try CostUpdate.decodeBinary(body))
             reply = "A \(req) \(seq)"

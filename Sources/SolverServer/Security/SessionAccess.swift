@@ -1,29 +1,11 @@
 import SolverSecurity
 import SolverSession
-import Synchronization
 
 /// Who may use a session: its owner (the principal that created it), the principals it was shared with on
-/// creation (`share`), and admins. Shares are kept here, beside the registry, and forgotten with the session.
-final class SessionAccess: Sendable {
-    private let shares = Mutex<[SessionID: Set<String>]>([:])
-
-    func record(_ id: SessionID, sharedWith: Set<String>) {
-        guard !sharedWith.isEmpty else { return }
-        shares.withLock { $0[id] = sharedWith }
-    }
-
-    func forget(_ id: SessionID) { shares.withLock { $0[id] = nil } }
-
-    /// Drops the shares of sessions that no longer exist (expired); cheap enough to run on each creation.
-    func prune(keeping live: (SessionID) -> Bool) {
-        shares.withLock { table in
-            for id in table.keys where !live(id) { table[id] = nil }
-        }
-    }
-
+/// creation (`share`, kept in the session and its snapshots), and admins.
+struct SessionAccess: Sendable {
     func mayAccess(_ principal: Principal, _ session: Session) -> Bool {
-        if principal.isAdmin || session.owner == nil || session.owner == principal.name { return true }
-        return shares.withLock { $0[session.id]?.contains(principal.name) ?? false }
+        principal.isAdmin || session.mayBeUsed(by: principal.name)
     }
 
     /// Throws 403 `forbidden` unless `principal` may use `session`.

@@ -33,7 +33,6 @@ extension SolverService {
                     guard registry.close(session.id) else {
                         return reply.error(SolverError(.sessionNotFound, "no session \(session.id)", field: "session_id"))
                     }
-                    access.forget(session.id)
                     reply.json(200, WireEncoder.sessionDeleted(sessionID: session.id))
                 }
                 // Closing forgets the session in the cluster store (one round trip): not on the service thread.

@@ -13,14 +13,12 @@ extension SolverService {
         let options = json["options"]
         if options?["verification_interval"] == nil { spec.options.verificationInterval = configuration.verificationInterval }
         if options?["probe_count"] == nil { spec.options.probeCount = configuration.probeCount }
-        let share = try Self.shareList(json["share"])
-        access.prune { [registry] in registry.session($0) != nil }
+        spec.sharedWith = try Self.shareList(json["share"])
         let session = try registry.create(spec)
-        access.record(session.id, sharedWith: share)
         metrics.sessionsCreated.increment()
         logger.info("session created", metadata: [
             "session_id": "\(session.id)", "principal": "\(principal.name)", "rows": "\(session.dimension)",
-            "shared_with": "\(share.sorted().joined(separator: ","))",
+            "shared_with": "\(spec.sharedWith.sorted().joined(separator: ","))",
         ])
         return session
     }

@@ -13,6 +13,9 @@ public struct SessionSpec: Sendable {
     public var options: SessionOptions
     /// The principal that created the session (authorization is the server's business; kept here for status).
     public var owner: String?
+    /// Principals besides the owner that may use the session (`share`); kept in snapshots, so a session that moves
+    /// to another node keeps them.
+    public var sharedWith: Set<String> = []
     /// Set when the session is restored from a snapshot.
     public var restoredState: RestoredState?
 
@@ -38,6 +41,7 @@ public final class Session: @unchecked Sendable {
     public let dimension: Int
     public let createdAt: Double
     public let owner: String?
+    public let sharedWith: Set<String>
     public let hub: EventHub
     let queue: DispatchQueue
     let scheduler: SessionScheduler
@@ -106,6 +110,7 @@ public final class Session: @unchecked Sendable {
         self.id = id
         self.options = spec.options
         self.owner = spec.owner
+        self.sharedWith = spec.sharedWith
         self.createdAt = spec.restoredState?.createdAt ?? now
         self.scheduler = scheduler
         self.system = try LiveSystem(matrix: spec.matrix, b: spec.rightHandSide, x0: spec.initialGuess)
@@ -190,6 +195,10 @@ public final class Session: @unchecked Sendable {
     func touch() { inbox.withLock { $0.lastActivity = EventHub.now() } }
 
     public var isClosed: Bool { inbox.withLock { $0.closed } }
+
+    /// Whether the principal named `name` may use the session: it has no owner (an open server), is its owner, or
+    /// it was shared with it. Roles (admin) are the server's business.
+    public func mayBeUsed(by name: String) -> Bool { owner == nil || owner == name || sharedWith.contains(name) }
 
     /// Reads `x` (all of it, or `indices`) between two steps, after every update queued before the call was applied.
     public func readSolution(indices: [Int]? = nil, completion: @escaping @Sendable (Result<SolutionRead, SolverError>) -> Void) {

@@ -2,14 +2,15 @@ import SolverCore
 
 /// A session's state as a versioned binary blob (matrix, `b`, `x`, `r`, sequence numbers, options), for
 /// persistence and migration between nodes. Format version 2, little-endian:
-/// `"SLVS" u32(version)` then the fields in the order `encode` writes them; version 2 appends the swarm cost
-/// reports (`CostAggregator`), and version 1 blobs still decode (with none).
+/// `"SLVS" u32(version)` then the fields in the order `encode` writes them; version 2 appends the share list and
+/// the swarm cost reports (`CostAggregator`), and version 1 blobs still decode (with neither).
 public struct SessionSnapshot: Sendable, Equatable {
     public static let magic: [UInt8] = Array("SLVS".utf8)
     public static let version: UInt32 = 2
 
     public var id: SessionID
     public var owner: String?
+    public var sharedWith: Set<String> = []
     public var createdAt: Double
     public var options: SessionOptions
     /// The seq the restored session continues from: every later update or event takes a larger one.
@@ -54,6 +55,8 @@ public struct SessionSnapshot: Sendable, Equatable {
         w.write(b)
         w.write(x)
         w.write(r)
+        w.write(UInt64(sharedWith.count))
+        for name in sharedWith.sorted() { w.write(name) }
         aggregator.encode(into: &w)
         return w.bytes
     }
@@ -96,11 +99,17 @@ public struct SessionSnapshot: Sendable, Equatable {
         let matrix = try CSRMatrix(rows: rows, cols: cols, rowPointers: try rd.readInts(), colIndices: try rd.readInt32s(),
                                    values: try rd.readDoubles(), fieldPrefix: "snapshot.matrix")
         let (b, x, r) = (try rd.readDoubles(), try rd.readDoubles(), try rd.readDoubles())
+        var sharedWith = Set<String>()
+        if version >= 2 {
+            let count = try rd.read(UInt64.self)
+            guard count <= UInt64(bytes.count) else { throw SolverError(.invalidSnapshot, "share list is corrupt", field: "snapshot") }
+            for _ in 0..<count { sharedWith.insert(try rd.readString()) }
+        }
         let aggregator = version >= 2 ? try CostAggregator.decode(from: &rd, dimension: rows) : CostAggregator()
         guard rd.isAtEnd, b.count == rows, x.count == rows, r.count == rows else {
             throw SolverError(.invalidSnapshot, "vector lengths do not match the matrix or trailing bytes remain", field: "snapshot")
         }
-        return SessionSnapshot(id: id, owner: owner.isEmpty ? nil : owner, createdAt: createdAt, options: options,
+        return SessionSnapshot(id: id, owner: owner.isEmpty ? nil : owner, sharedWith: sharedWith, createdAt: createdAt, options: options,
                                nextSeq: nextSeq, lastAppliedSeq: lastAppliedSeq, iteration: iteration, matrix: matrix,
                                b: b, x: x, r: r, aggregator: aggregator)
     }
@@ -112,7 +121,7 @@ extension Session {
         queue.sync {
             applyInbox()
             system.compact()
-            return SessionSnapshot(id: id, owner: owner, createdAt: createdAt, options: options, nextSeq: hub.nextSeq,
+            return SessionSnapshot(id: id, owner: owner, sharedWith: sharedWith, createdAt: createdAt, options: options, nextSeq: hub.nextSeq,
                                    lastAppliedSeq: lastAppliedSeq, iteration: iteration, matrix: system.matrix,
                                    b: system.b, x: system.x, r: system.r, aggregator: aggregator)
         }
@@ -125,6 +134,7 @@ extension SessionRegistry {
     public func restore(_ snapshot: SessionSnapshot) throws -> Session {
         var spec = SessionSpec(id: snapshot.id, matrix: snapshot.matrix, rightHandSide: snapshot.b,
                                initialGuess: snapshot.x, options: snapshot.options, owner: snapshot.owner)
+        spec.sharedWith = snapshot.sharedWith
         spec.restoredState = RestoredState(createdAt: snapshot.createdAt, nextSeq: snapshot.nextSeq,
                                            lastAppliedSeq: snapshot.lastAppliedSeq, iteration: snapshot.iteration,
                                            aggregator: snapshot.aggregator)
