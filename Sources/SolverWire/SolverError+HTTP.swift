@@ -24,6 +24,8 @@ extension SolverError {
         "events_expired": 410,
         // Cluster mode: the update was not made durable / the cluster store is unreachable; retrying may succeed.
         .updateNotDurable: 503, "cluster_unavailable": 503,
+        // Cluster mode: a read relayed to the session's owner found no owner to ask / got no answer in time.
+        "owner_unavailable": 503, "owner_timeout": 504,
         // Transport and access (declared by the server module).
         "unauthorized": 401, "forbidden": 403, "not_found": 404, "method_not_allowed": 405,
         .internal: 500,
