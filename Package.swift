@@ -95,7 +95,7 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         // Cluster mode on Redis: leases with fencing, the durable update journal, snapshots, event fan-out, failover.
         .target(name: "SolverCluster", dependencies: [
-            "CHiredis", "SolverCore", "SolverSession", "SolverWire", "SolverServer",
+            "CHiredis", "SolverCore", "SolverSession", "SolverWire", "SolverServer", "SolverSecurity",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -13,7 +13,8 @@
 /// - `Store/`: key names (`ClusterKeys`), the Lua scripts (`ClusterScripts`), leases (`LeaseStore`), the journal
 ///   (`RedisJournal` with `GroupCommit`), snapshots/journal/event-log reads (`SessionStore`).
 /// - `Node/`: `ClusterNode` (the registry's `SessionJournal`), its timer (`ClusterNode+Tick`), `EventRelay`,
-///   `RemoteFeeds`, `UpdateForwarder`, `NodeDirectory`, and `ClusterRoute` (`/api/v1/swarm/join`,
+///   `RemoteFeeds`, `ClusterRPC` (request/reply between nodes, `RPCMessage`) with its two users `UpdateForwarder`
+///   and `QueryRelay`, `NodeDirectory`, and `ClusterRoute` (`/api/v1/swarm/join`,
 ///   `/api/v1/swarm/nodes`, `/api/v1/cluster/sessions/{id}`).
 ///
 /// ## Ownership and fencing
@@ -47,11 +48,26 @@
 /// server's `ClusterMembership`: `GET /api/v1/status` lists every node with health (as `/api/v1/swarm/nodes` does).
 ///
 /// ## Any node serves any client
-/// Updates (HTTP `/api/v1/swarm/costs`, WebSocket `cost_update`) for a session not held locally go to the owner
-/// over its pub/sub RPC channel; the owner journals and answers with the seq, which becomes the client's ack.
-/// Owners relay every event (wire JSON with its seq) through a fenced script to the capped stream
-/// `solverd:s:{id}:events` and the channel `solverd:ev:{id}`; `RemoteFeeds` delivers them to subscribers on any
-/// node, catching up from the stream after `since_seq` first, each seq at most once and in order.
+/// The server consults `RemoteSessions` (implemented by `ClusterNode`) for any session not in its registry.
+/// - Requests between nodes (`ClusterRPC`) go to the owner's channel `solverd:rpc:{node}` (the lease names the
+///   owner) with a kind, the session and the principal; the owner's handler for that kind answers on the asker's
+///   channel. Every call completes: with the answer, or at once when no node holds the lease or the owner's channel
+///   has no subscriber (dead owner), or after the kind's timeout.
+/// - Updates (kind `update`; HTTP `/api/v1/swarm/costs`, WebSocket `cost_update`): the owner checks the principal,
+///   journals and answers with the seq, which becomes the client's ack; served in arrival order on one queue; any
+///   failure is `update_not_durable` (3 s timeout: the outcome is unknown, retry).
+/// - Reads (kinds `status`, `solution`, `verify`; `QueryRelay`): the owner answers through the service's own read
+///   path (`RemoteSessions.answerQueries`), so its access rules apply and the relayed body is its answer byte for
+///   byte. Failures: `owner_unavailable` 503, `owner_timeout` 504 (5 s; verify 15 s), `session_not_found` 404,
+///   `cluster_unavailable` 503. Answers over 16 MiB are refused (`too_large`): Redis drops pub/sub clients whose
+///   output buffer passes 32 MB by default.
+/// - Events: owners relay every event (wire JSON with its seq) through a fenced script to the capped stream
+///   `solverd:s:{id}:events` and the channel `solverd:ev:{id}` — including those published before the registry
+///   opened the session (the relay replays the hub first), and the final `session_closed` (the lease is kept until
+///   the relay wrote it, then the keys are deleted). `RemoteFeeds` delivers them to subscribers on any node —
+///   WebSocket subscriptions and NDJSON/SSE streams (`RemoteEventStream`) — catching up from the stream after
+///   `since` first, each seq at most once and in order. HTTP streams ask the owner for the status first (existence,
+///   access), beat like local ones, end after `session_closed` and cancel their feed when the client leaves.
 ///
 /// ## Swarm (plan §3)
 /// `cost_report`s travel as updates carrying a `CostReport`, so forwarding, journaling and replay need nothing
@@ -61,6 +77,7 @@
 /// `solverd:vote:{node}` and gathers their residuals for `SwarmTally` (⌊2N/3⌋ + 1 matching votes).
 ///
 /// ## Not done yet
-/// Remote subscriptions are wired into the WebSocket protocol only (HTTP NDJSON/SSE event streams and REST reads
-/// still need the session on the node asked); the journal append blocks the lws thread for one Redis round trip.
+/// A resume point older than the retained event log is not detected on a non-owner (the stream starts at the oldest
+/// retained event instead of answering `events_expired`); remote WebSocket subscriptions do not check the principal
+/// and keep their feed after `session_closed` until unsubscribed or disconnected.
 public enum SolverCluster {}

@@ -26,6 +26,8 @@ extension SolverError {
         .updateNotDurable: 503, "cluster_unavailable": 503,
         // An update whose `propagation_depth` allows no further hop reached a node that does not own its session.
         "propagation_exhausted": 422,
+        // Cluster mode: a read relayed to the session's owner found no owner to ask / got no answer in time.
+        "owner_unavailable": 503, "owner_timeout": 504,
         // Transport and access (declared by the server module).
         "unauthorized": 401, "forbidden": 403, "not_found": 404, "method_not_allowed": 405,
         .internal: 500,

@@ -13,7 +13,7 @@ import SolverSession
         .updateNotDurable,
         // Declared by the server and cluster modules.
         "unauthorized", "forbidden", "rate_limited", "method_not_allowed", "not_found", "payload_too_large",
-        "draining", "events_expired", "cluster_unavailable", "propagation_exhausted",
+        "draining", "events_expired", "cluster_unavailable", "propagation_exhausted", "owner_unavailable", "owner_timeout",
     ]
 
     @Test func everyCodeIsMapped() {

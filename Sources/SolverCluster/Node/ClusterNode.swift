@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import SolverCore
+import SolverSecurity
 import SolverSession
 import SolverServer
 import Synchronization
@@ -11,7 +12,7 @@ import Synchronization
 /// a timer renews leases, heartbeats, snapshots changed sessions and adopts sessions whose owner died.
 ///
 /// Threads: journal appends run on the callers' threads (group commit); the timer on `tickQueue`; pub/sub on the
-/// subscriber's thread; forwarded requests on the forwarder's queue. Redis being away never throws past this type:
+/// subscriber's thread; requests from other nodes on the RPC handlers' queues (`ClusterRPC`). Redis being away never throws past this type:
 /// appends fail with `update_not_durable`, timers retry on their next tick.
 public final class ClusterNode: SessionJournal, @unchecked Sendable {
     public let configuration: ClusterConfiguration
@@ -23,8 +24,10 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
     let directory: NodeDirectory
     let relay: EventRelay
     public let feeds: RemoteFeeds
+    let rpc: ClusterRPC
     let forwarder: UpdateForwarder
     let voting: SwarmVoting
+    let queries: QueryRelay
     private var subscriber: RedisSubscriber?
     private let tickQueue = DispatchQueue(label: "solverd.cluster.tick")
     private var timer: DispatchSourceTimer?
@@ -63,13 +66,15 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         directory = NodeDirectory(client: control, keys: keys, heartbeatInterval: configuration.heartbeatInterval)
         relay = EventRelay(client: client(), keys: keys, leases: leaseTable, logLength: configuration.eventLogLength)
         feeds = RemoteFeeds(store: SessionStore(client: client(), keys: keys, snapshotTTLMilliseconds: 0))
-        forwarder = UpdateForwarder(node: node, keys: keys, client: client(), leases: LeaseStore(
+        rpc = ClusterRPC(node: node, keys: keys, client: client(), leases: LeaseStore(
             client: client(), keys: keys, node: node, leaseMilliseconds: configuration.leaseMilliseconds))
         voting = SwarmVoting(node: node, keys: keys, client: client(), faulty: configuration.faultInjectWrongResiduals,
                              timeout: configuration.voteTimeout)
         if configuration.faultInjectWrongResiduals {
             logger.warning("fault injection: this node answers verification rounds with wrong residuals")
         }
+        forwarder = UpdateForwarder(rpc: rpc)
+        queries = QueryRelay(rpc: rpc, store: SessionStore(client: client(), keys: keys, snapshotTTLMilliseconds: 0))
     }
 
     var registry: SessionRegistry? { registryBox.withLock { $0 } }
@@ -82,7 +87,8 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         registryBox.withLock { $0 = registry }
         addressBox.withLock { $0 = address }
         book.withLock { $0.lastRenewal = Self.uptime() }
-        relay.start()
+        relay.start(ended: { [weak self] id in self?.ended(id) })
+        forwarder.serve(registry)
         let keys = configuration.keys
         let subscriber = RedisSubscriber(
             endpoint: configuration.endpoint, channels: [keys.rpc(nodeID), keys.votes(nodeID)], patterns: [keys.eventPattern],
@@ -93,7 +99,7 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
                 } else if channel == keys.votes(nodeID) {
                     voting.received(payload)
                 } else {
-                    forwarder.received(payload, registry: registry)
+                    rpc.received(payload)
                 }
             })
         subscriber.start()
@@ -151,9 +157,19 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
             try? leases.release(id, epoch: epoch)
             logger.info("session handed over", metadata: ["session_id": "\(id)"])
         default:
-            guard leaseTable.remove(id) != nil else { return }
-            try? store.forget(id)
+            // The registry closes the journal before `Session.close` publishes `session_closed`: keep the lease
+            // until the relay has written that event (fenced by it), so subscribers on every node see the end;
+            // the relay then calls `ended`. The timer is the fallback should the event never come.
+            guard leaseTable.epoch(id) != nil else { return }
+            guard session != nil else { return ended(id) }
+            tickQueue.asyncAfter(deadline: .now() + 2) { [self] in ended(id) }
         }
+    }
+
+    /// Forgets a session that ended for good: drops the lease and deletes its keys. Idempotent.
+    func ended(_ id: SessionID) {
+        guard leaseTable.remove(id) != nil else { return }
+        try? store.forget(id)
     }
 
     // MARK: Remote sessions
@@ -161,8 +177,7 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
     /// Whether the cluster knows `id` (owned anywhere).
     public func knows(_ id: SessionID) -> Bool { (try? leases.holder(id)) != nil || ((try? store.loadSnapshot(id)) ?? nil) != nil }
 
-    /// Forwards an update to the owner of a session not held here.
-    /// Forwarding is a hop: an update with `propagation_depth` 0 may not take it (it was meant for the node it
+    /// Forwards an update to the owner of a session not held here. Forwarding is a hop: an update with `propagation_depth` 0 may not take it (it was meant for the node it
     /// reached), and one with depth d reaches the owner with d − 1.
     public func forward(_ id: SessionID, _ update: CostUpdate, principal: String,
                         completion: @escaping @Sendable (Result<UInt64, SolverError>) -> Void) {
@@ -239,6 +254,13 @@ extension ClusterNode: RemoteSessions {
         let token = feeds.add(id, since: since, deliver: deliver)
         return { [feeds] in feeds.remove(id, token) }
     }
+
+    public func ask(_ id: SessionID, _ query: RemoteQuery, principal: Principal,
+                    completion: @escaping @Sendable (RemoteQuery.Answer) -> Void) {
+        queries.ask(id, query, principal: principal, completion: completion)
+    }
+
+    public func answerQueries(with answerer: @escaping RemoteQuery.Answerer) { queries.install(answerer) }
 }
 
 /// `nodes()` above is the whole requirement: the status route lists the cluster through it.

@@ -12,6 +12,8 @@ final class EventRelay: Sendable {
         let seq: UInt64
         let type: String
         let json: [UInt8]
+        /// The session's `session_closed` for good: once it is written, the node may forget the session.
+        var final = false
     }
 
     private let client: RedisClient
@@ -30,8 +32,9 @@ final class EventRelay: Sendable {
         self.logLength = logLength
     }
 
-    func start() {
-        let thread = Thread { [self] in run() }
+    /// Starts the writer; `ended` runs (on the writer thread) after a session's final event was written.
+    func start(ended: @escaping @Sendable (SessionID) -> Void) {
+        let thread = Thread { [self] in run(ended: ended) }
         thread.name = "solverd.cluster.relay"
         thread.start()
     }
@@ -55,12 +58,15 @@ final class EventRelay: Sendable {
 
     private func finished(_ count: Int) { progress.withLock { $0.finished += UInt64(count) } }
 
-    /// Subscribes a relay sink to a session this node owns.
+    /// Subscribes a relay sink to a session this node owns. A session starts solving as it is created, before the
+    /// registry opens it here, so what it already published is replayed first (else nodes other than the owner
+    /// never see its first events); only if those were already evicted does the relay start with the live ones.
     func attach(_ session: Session) {
-        _ = try? session.hub.subscribe(RelaySink(relay: self, sessionID: session.id))
+        let sink = RelaySink(relay: self, sessionID: session.id)
+        if (try? session.hub.subscribe(sink, since: 0)) == nil { _ = try? session.hub.subscribe(sink) }
     }
 
-    private func run() {
+    private func run(ended: @Sendable (SessionID) -> Void) {
         while true {
             wake.wait()
             var batch = queue.withLock { q in
@@ -83,6 +89,7 @@ final class EventRelay: Sendable {
                         continue // resend the batch: refused entries had no effect, the rest are ignored duplicates
                     }
                     finished(batch.count)
+                    for item in batch where item.final { ended(item.sessionID) }
                     batch.removeAll()
                 } catch {
                     // Redis is away: keep the newest events and retry shortly (subscribers resume from the log).
@@ -110,7 +117,9 @@ final class RelaySink: SessionEventSink {
         if case .sessionClosed(let closed) = event.body, closed.reason == "shutdown" || closed.reason == "migrated" {
             return true // a handover, not the end of the session: other nodes carry on
         }
-        relay.enqueue(.init(sessionID: sessionID, seq: event.seq, type: event.body.typeName, json: WireEncoder.event(event)))
+        var item = EventRelay.Item(sessionID: sessionID, seq: event.seq, type: event.body.typeName, json: WireEncoder.event(event))
+        if case .sessionClosed = event.body { item.final = true }
+        relay.enqueue(item)
         return true
     }
 

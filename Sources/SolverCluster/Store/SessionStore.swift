@@ -19,6 +19,11 @@ public struct SessionStore: Sendable {
         try client.command("SADD", RedisArgument(keys.sessions), RedisArgument(id.rawValue)).checked()
     }
 
+    /// Whether `id` is in the cluster index (live, or waiting for a new owner).
+    public func isRegistered(_ id: SessionID) throws -> Bool {
+        try client.command("SISMEMBER", RedisArgument(keys.sessions), RedisArgument(id.rawValue)).checked().integer == 1
+    }
+
     public func sessionIDs() throws -> [SessionID] {
         (try client.command("SMEMBERS", RedisArgument(keys.sessions)).checked().array ?? [])
             .compactMap { $0.string.flatMap { try? SessionID(validating: $0) } }

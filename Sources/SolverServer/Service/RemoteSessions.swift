@@ -1,4 +1,5 @@
 import SolverCore
+import SolverSecurity
 import SolverSession
 
 /// Sessions held by other nodes (cluster mode; nil in the embedded default). The routes consult it only when a
@@ -17,4 +18,14 @@ public protocol RemoteSessions: Sendable {
     /// Returns the cancellation.
     func subscribe(_ id: SessionID, since: UInt64?,
                    deliver: @escaping @Sendable (UInt64, String, [UInt8]) -> Void) -> @Sendable () -> Void
+
+    /// Asks the session's owner to answer `query` for `principal` (the owner applies its access rules).
+    /// `completion` (any thread) gets the owner's body or a clear error — session not found, owner unreachable,
+    /// timed out, answer too large — never silence: every call completes within the query's timeout.
+    func ask(_ id: SessionID, _ query: RemoteQuery, principal: Principal,
+             completion: @escaping @Sendable (RemoteQuery.Answer) -> Void)
+
+    /// Installs how this node answers other nodes' queries about the sessions it holds. The service calls it once,
+    /// when it is created.
+    func answerQueries(with answerer: @escaping RemoteQuery.Answerer)
 }

@@ -27,25 +27,24 @@ extension SolverService {
             if method == "POST" { createSession(request, reply, principal, streaming: false) } else { listSessions(reply, principal) }
         case let p where p.count == 4 && p[0...2] == ["api", "v1", "sessions"]:
             try allow(method, ["GET", "DELETE"])
-            let session = try session(try SessionID(validating: p[3]), for: principal)
-            if method == "DELETE" {
-                let close: @Sendable () -> Void = { [self] in
-                    guard registry.close(session.id) else {
-                        return reply.error(SolverError(.sessionNotFound, "no session \(session.id)", field: "session_id"))
-                    }
-                    reply.json(200, WireEncoder.sessionDeleted(sessionID: session.id))
+            let id = try SessionID(validating: p[3])
+            guard method == "DELETE" else { return answer(.status, about: id, principal: principal, reply: reply) }
+            let session = try session(id, for: principal)
+            let close: @Sendable () -> Void = { [self] in
+                guard registry.close(session.id) else {
+                    return reply.error(SolverError(.sessionNotFound, "no session \(session.id)", field: "session_id"))
                 }
-                // Closing forgets the session in the cluster store (one round trip): not on the service thread.
-                if registry.journal != nil { work.async(execute: close) } else { close() }
-            } else {
-                reply.json(200, WireEncoder.status(session.status))
+                reply.json(200, WireEncoder.sessionDeleted(sessionID: session.id))
             }
+            // Closing forgets the session in the cluster store (one round trip): not on the service thread.
+            if registry.journal != nil { work.async(execute: close) } else { close() }
         case let p where p.count == 5 && p[0...2] == ["api", "v1", "sessions"] && p[4] == "solution":
             try allow(method, ["GET"])
-            try readSolution(try session(try SessionID(validating: p[3]), for: principal), request, reply)
+            answer(.solution(indices: request.queryValue("indices")), about: try SessionID(validating: p[3]),
+                   principal: principal, reply: reply)
         case let p where p.count == 5 && p[0...2] == ["api", "v1", "sessions"] && p[4] == "events":
             try allow(method, ["GET"])
-            try streamEvents(try session(try SessionID(validating: p[3]), for: principal), request, reply, principal)
+            try streamEvents(try SessionID(validating: p[3]), request, reply, principal)
         case ["api", "v1", "swarm", "costs"]:
             try allow(method, ["POST"])
             try gate.admitUpdate(principal, ip: request.remoteAddress, bytes: request.body.count)
@@ -78,13 +77,8 @@ extension SolverService {
         case ["api", "v1", "verify"]:
             try allow(method, ["POST"])
             let verify = try VerifyRequest.decode(try parseBody(request))
-            let session = try session(verify.sessionID, for: principal)
-            session.verify(probeCount: verify.probeCount, indices: verify.indices) { result in
-                switch result {
-                case .success(let r): reply.json(200, WireEncoder.verificationResult(r, sessionID: verify.sessionID, seq: nil))
-                case .failure(let e): reply.error(e)
-                }
-            }
+            answer(.verify(probeCount: verify.probeCount, indices: verify.indices), about: verify.sessionID,
+                   principal: principal, reply: reply)
         case ["api", "v1", "status"]:
             try allow(method, ["GET"])
             if let membership = configuration.membership {
@@ -95,7 +89,7 @@ extension SolverService {
             }
         case let p where p.count == 4 && p[0...2] == ["api", "v1", "status"]:
             try allow(method, ["GET"])
-            reply.json(200, WireEncoder.status(try session(try SessionID(validating: p[3]), for: principal).status))
+            answer(.status, about: try SessionID(validating: p[3]), principal: principal, reply: reply)
         case let p where p.first == "api":
             throw SolverError(.notFound, "no endpoint \(request.path)", field: nil)
         default:
@@ -165,8 +159,10 @@ extension SolverService {
         }
     }
 
-    private func streamEvents(_ session: Session, _ request: HTTPRequest, _ reply: Reply, _ principal: Principal) throws {
-        let id = session.id
+    /// A session's events as NDJSON/SSE; a session held by another node is streamed from the cluster's feed.
+    private func streamEvents(_ id: SessionID, _ request: HTTPRequest, _ reply: Reply, _ principal: Principal) throws {
+        let remote = registry.session(id) == nil ? configuration.remoteSessions : nil
+        let session = remote == nil ? try session(id, for: principal) : nil
         let framing: EventFraming = (request.headers["accept"] ?? "").contains("text/event-stream") ? .sse : .ndjson
         let sinceText = request.headers["last-event-id"] ?? request.queryValue("since")
         let since: UInt64? = try sinceText.map { text in
@@ -175,9 +171,15 @@ extension SolverService {
             }
             return value
         }
+        let untilConverged = request.queryValue("until") == "converged"
+        if let remote {
+            return try openRemoteEventStream(id, remote: remote, principal: principal, ip: request.remoteAddress,
+                                             framing: framing, since: since, untilConverged: untilConverged, reply: reply)
+        }
+        guard let session else { return } // held here: looked up (or refused) above
         do { try session.hub.checkResumable(since: since) } catch { throw SolverError.fromSubscribe(error, sessionID: id) }
         try openEventStream(session, principal: principal, ip: request.remoteAddress, framing: framing, since: since,
-                            untilConverged: request.queryValue("until") == "converged", reply: reply, first: nil)
+                            untilConverged: untilConverged, reply: reply, first: nil)
     }
 
     /// Starts the streamed response and subscribes it to the session. The stream ends with the session, at the
@@ -215,24 +217,6 @@ extension SolverService {
             let failure = SolverError.fromSubscribe(error, sessionID: session.id)
             _ = stream.send(framing.frame(json: WireEncoder.error(failure, ref: nil), type: "error"))
             stream.finish()
-        }
-    }
-
-    private func readSolution(_ session: Session, _ request: HTTPRequest, _ reply: Reply) throws {
-        let id = session.id
-        let indices: [Int]? = try request.queryValue("indices").map { list in
-            try list.split(separator: ",").enumerated().map { k, part in
-                guard let i = Int(part.trimmingCharacters(in: .whitespaces)), i >= 0, i < session.dimension else {
-                    throw SolverError(.indexOutOfRange, "'\(part)' is not an index in 0..<\(session.dimension)", field: "indices[\(k)]")
-                }
-                return i
-            }
-        }
-        session.readSolution(indices: indices) { result in
-            switch result {
-            case .success(let read): reply.json(200, WireEncoder.solution(read, sessionID: id))
-            case .failure(let error): reply.error(error)
-            }
         }
     }
 

@@ -32,6 +32,11 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
         self.streams = StreamRegistry(heartbeatInterval: configuration.heartbeatInterval)
         self.gate = RequestGate(authenticator: configuration.authenticator, limits: configuration.limits, metrics: metrics,
                                 logger: configuration.logger)
+        // Other nodes relay reads of the sessions held here; they are answered like this node's own routes.
+        configuration.remoteSessions?.answerQueries { [weak self] query, id, principal, completion in
+            guard let self else { return completion(.failure(SolverError(.draining, "the server is shutting down"))) }
+            answerLocally(query, about: id, principal: principal, completion: completion)
+        }
     }
 
     // MARK: HTTP

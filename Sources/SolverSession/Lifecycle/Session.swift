@@ -57,6 +57,8 @@ public final class Session: @unchecked Sendable {
     struct Inbox {
         var updates: [(seq: UInt64, update: CostUpdate)] = []
         var closed = false
+        /// Why it closed: `migrated` and `shutdown` mean the session lives on elsewhere (cluster mode).
+        var closeReason: String?
         var lastActivity: Double
         /// Uptime (ns) when the oldest unapplied update arrived: the start of the update → event latency.
         var firstQueuedAt: UInt64?
@@ -169,7 +171,7 @@ public final class Session: @unchecked Sendable {
     public func submit(_ update: CostUpdate, acknowledge: ((UInt64) -> Void)? = nil) throws -> UInt64 {
         try update.validate(dimension: dimension)
         let seq: UInt64 = try inbox.withLock { box in
-            guard !box.closed else { throw SolverError(.sessionClosed, "session \(id) has ended", field: "session_id") }
+            guard !box.closed else { throw closedError(reason: box.closeReason) }
             let seq = hub.takeSeq()
             if let journal { try Self.journal(update, seq: seq, session: id, to: journal) }
             acknowledge?(seq)
@@ -255,6 +257,7 @@ public final class Session: @unchecked Sendable {
     public func close(reason: String, message: String) {
         let first = inbox.withLock { box in
             defer { box.closed = true }
+            if !box.closed { box.closeReason = reason }
             return !box.closed
         }
         guard first else { return }
@@ -263,6 +266,17 @@ public final class Session: @unchecked Sendable {
             hub.publish(.sessionClosed(SessionClosed(reason: reason, message: message)))
             publishStatus()
         }
+    }
+}
+
+extension Session {
+    /// In cluster mode a session that moved (lease lost, hand-over) has not ended: an update sent to this copy is
+    /// refused as not durable, to be retried where the session lives now; any other close is final (410).
+    func closedError(reason: String?) -> SolverError {
+        if journal != nil, reason == "migrated" || reason == "shutdown" {
+            return SolverError(.updateNotDurable, "session \(id) moved to another node; the update was not accepted — retry", field: "session_id")
+        }
+        return SolverError(.sessionClosed, "session \(id) has ended", field: "session_id")
     }
 }
 
