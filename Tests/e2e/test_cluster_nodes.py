@@ -130,3 +130,25 @@ def test_status_in_embedded_mode_lists_this_node_alone():
         assert listed == {status["node_id"]: {"node_id": status["node_id"], "kind": "solverd", "healthy": True, "self": True}}
     finally:
         s.stop()
+
+
+def test_remote_websocket_subscriptions_check_existence_and_end_with_the_session(cluster):
+    redis, (n1, n2, n3) = cluster
+    matrix = laplacian_csr(6)
+    sid = n1.post("/api/v1/sessions", {"matrix": matrix, "vector": [1.0] * matrix["rows"]}).json()["session_id"]
+
+    async def run():
+        async with websockets.connect(n2.ws_url) as ws:
+            await ws.send(json.dumps({"type": "subscribe", "session_id": "no-such-session", "id": "missing"}))
+            missing = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert missing["type"] == "error" and missing["code"] == "session_not_found" and missing["ref"] == "missing"
+            await ws.send(json.dumps({"type": "subscribe", "session_id": sid, "since_seq": 0, "id": "s"}))
+            await recv_until(ws, lambda m: m["type"] == "subscribed")
+            deleted = await asyncio.to_thread(requests.delete, n1.url(f"/api/v1/sessions/{sid}"), timeout=10)
+            assert deleted.status_code == 200, deleted.text
+            await recv_until(ws, lambda m: m["type"] == "session_closed")
+            # The feed ended with the session: unsubscribing finds nothing left to cancel.
+            await ws.send(json.dumps({"type": "unsubscribe", "session_id": sid, "id": "u"}))
+            reply = (await recv_until(ws, lambda m: m.get("ref") == "u"))[-1]
+            assert reply["type"] == "error" and reply["code"] == "session_not_found", reply
+    asyncio.run(run())

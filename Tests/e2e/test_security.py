@@ -209,6 +209,14 @@ def test_shares_follow_a_session_across_nodes_and_failover():
         assert forwarded.status_code == 202, forwarded.text
         refused = nodes[1].post("/api/v1/swarm/costs", update, headers=bearer(mint(sub="dave")))
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+
+        async def subscribe_remotely(token):
+            async with websockets.connect(nodes[1].ws_url, additional_headers=bearer(token)) as ws:
+                await ws.send(json.dumps({"type": "subscribe", "session_id": sid, "id": "s"}))
+                return json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert asyncio.run(subscribe_remotely(TOKENS["bob"]))["type"] == "subscribed"
+        denied = asyncio.run(subscribe_remotely(mint(sub="dave")))
+        assert denied["type"] == "error" and denied["code"] == "forbidden" and denied["ref"] == "s", denied
         nodes[0].proc.send_signal(signal.SIGKILL)
         assert wait_for(lambda: nodes[1].get(f"/api/v1/sessions/{sid}", headers=bearer(TOKENS["bob"])).status_code == 200,
                         timeout=10, interval=0.25)  # polled gently: loopback is rate-limited with auth on

@@ -174,9 +174,6 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
 
     // MARK: Remote sessions
 
-    /// Whether the cluster knows `id` (owned anywhere).
-    public func knows(_ id: SessionID) -> Bool { (try? leases.holder(id)) != nil || ((try? store.loadSnapshot(id)) ?? nil) != nil }
-
     /// Forwards an update to the owner of a session not held here. Forwarding is a hop: an update with `propagation_depth` 0 may not take it (it was meant for the node it
     /// reached), and one with depth d reaches the owner with d − 1.
     public func forward(_ id: SessionID, _ update: CostUpdate, principal: String,

@@ -10,9 +10,6 @@ public protocol RemoteSessions: Sendable {
     func forward(_ id: SessionID, _ update: CostUpdate, principal: String,
                  completion: @escaping @Sendable (Result<UInt64, SolverError>) -> Void)
 
-    /// Whether the cluster knows the session (held by some node). Blocks for one store round trip.
-    func knows(_ id: SessionID) -> Bool
-
     /// Subscribes to a session's events wherever it runs: first those after `since` still retained, then live ones,
     /// each seq once and in order. `deliver` gets (seq, type, wire JSON) on any thread and must only enqueue.
     /// Returns the cancellation.

@@ -119,15 +119,18 @@ final class WebSocketClient: @unchecked Sendable {
     }
 
     private func subscribe(_ request: SubscribeRequest, ref: String?) throws {
-        if service.registry.session(request.sessionID) == nil, let cluster = service.configuration.remoteSessions {
-            guard cluster.knows(request.sessionID) else {
-                throw SolverError(.sessionNotFound, "no session \(request.sessionID)", field: "session_id")
+        if service.registry.session(request.sessionID) == nil, let cluster = service.configuration.remoteSessions,
+           let ordered {
+            // The owner answers whether the session exists and this principal may read it. Later messages of this
+            // connection wait (the queue is suspended, no thread blocked) so they see the subscription in place.
+            ordered.suspend()
+            cluster.ask(request.sessionID, .status, principal: principal) { [self] answer in
+                defer { ordered.resume() }
+                switch answer {
+                case .success: subscribeRemotely(request, ref: ref, cluster: cluster, ordered: ordered)
+                case .failure(let error): sendError(error, ref: ref)
+                }
             }
-            remote.withLock { $0.removeValue(forKey: request.sessionID) }?()
-            send(WireEncoder.subscribed(sessionID: request.sessionID, nextSeq: (request.sinceSeq ?? 0) + 1, ref: ref))
-            let cancel = cluster.subscribe(request.sessionID, since: request.sinceSeq) { [self] _, _, json in send(json) }
-            remote.withLock { $0[request.sessionID] = cancel }
-            if closed.load(ordering: .sequentiallyConsistent) { remote.withLock { $0.removeValue(forKey: request.sessionID) }?() }
             return
         }
         let session = try service.session(request.sessionID, for: principal)
@@ -139,6 +142,21 @@ final class WebSocketClient: @unchecked Sendable {
         sinks.withLock { $0.removeValue(forKey: request.sessionID) }?.detach()
         send(WireEncoder.subscribed(sessionID: request.sessionID, nextSeq: session.hub.nextSeq, ref: ref))
         try attach(session, since: request.sinceSeq, watchIndices: request.watchIndices)
+    }
+
+    /// A subscription to a session owned by another node, fed from the cluster's event log and relay. It ends by
+    /// itself after the session's `session_closed`, as a local one does.
+    private func subscribeRemotely(_ request: SubscribeRequest, ref: String?, cluster: any RemoteSessions, ordered: DispatchQueue) {
+        let id = request.sessionID
+        remote.withLock { $0.removeValue(forKey: id) }?()
+        send(WireEncoder.subscribed(sessionID: id, nextSeq: (request.sinceSeq ?? 0) + 1, ref: ref))
+        let cancel = cluster.subscribe(id, since: request.sinceSeq) { [self] _, type, json in
+            send(json)
+            // Cancelling from inside a delivery could re-enter the feed: leave it to the connection's queue.
+            if type == "session_closed" { ordered.async { [self] in remote.withLock { $0.removeValue(forKey: id) }?() } }
+        }
+        remote.withLock { $0[id] = cancel }
+        if closed.load(ordering: .sequentiallyConsistent) { remote.withLock { $0.removeValue(forKey: id) }?() }
     }
 
     private func attach(_ session: Session, since: UInt64?, watchIndices: [Int]?) throws {
