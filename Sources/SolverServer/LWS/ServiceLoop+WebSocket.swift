@@ -112,6 +112,38 @@ extension ServiceLoop {
         }
     }
 
+    /// Unsent bytes above which a dropped consumer counts as stalled: about what a reading peer takes in one go
+    /// (a receive window). A peer that has not read that much by the time it is dropped (after 10 s blocked or an
+    /// overflow) would see a close frame queued behind it late or never; lws would give up on the close after 5 s
+    /// anyway and leave the kernel holding the backlog (up to megabytes per socket on loopback).
+    static let stalledBacklogBytes = 64 * 1024
+
+    /// Whether a dropped consumer's close frame would wait behind data it is not reading. `unsentBytes` < 0
+    /// (unknown) counts as not stalled: the close frame is then sent as usual.
+    static func peerIsStalled(unsentBytes: Int, holdsPartialFrame: Bool) -> Bool {
+        holdsPartialFrame || unsentBytes > stalledBacklogBytes
+    }
+
+    /// Judges a drop as soon as it is requested (not at the next writeable callback, which a stalled peer never
+    /// triggers): a stalled peer's TCP connection is reset at once (see `WebSocketConnection.close`); otherwise
+    /// the caller asks for a writeable callback and the close frame goes out the usual way. True if aborted.
+    func abortIfDroppedWhileStalled(_ wsi: OpaquePointer, _ state: WebSocketState) -> Bool {
+        guard let code = state.connection.takePendingDrop() else { return false }
+        let fd = lws_get_socket_fd(wsi)
+        guard fd >= 0 else { return false }
+        // A partial frame held by lws can only be followed by the rest of that frame (RFC 6455 §5.4: control
+        // frames go between frames, never inside one), so it blocks the close frame exactly like unsent bytes.
+        let stalled = Self.peerIsStalled(
+            unsentBytes: Int(clws_unsent_bytes(fd)), holdsPartialFrame: lws_partial_buffered(wsi) != 0)
+        guard stalled else { return false }
+        state.closeCode = code
+        state.connection.markClosed()
+        // lws sees POLLHUP on its next poll and closes the wsi (CLOSED, then our `forget`). Where the RST cannot be
+        // sent now, lws closes the wsi on its next pass and, with linger 0, the close itself resets.
+        if clws_abort_connection(fd) != 0 { lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, CLWS_TO_KILL_ASYNC) }
+        return true
+    }
+
     func peerInitiatedClose(_ wsi: OpaquePointer, _ payload: UnsafeRawBufferPointer) {
         guard let state = sockets[wsi] else { return }
         state.closeCode =

@@ -110,7 +110,9 @@ final class ServiceLoop {
     private func drainWakeups() {
         let (ready, commands) = waker.drain()
         for id in ready {
-            if let wsi = wsiByID[id] { lws_callback_on_writable(wsi) }
+            guard let wsi = wsiByID[id] else { continue }
+            if let state = sockets[wsi], abortIfDroppedWhileStalled(wsi, state) { continue }
+            lws_callback_on_writable(wsi)
         }
         for command in commands {
             switch command {
