@@ -24,6 +24,10 @@ static inline enum lws_write_protocol clws_ws_write_flags(enum lws_write_protoco
     return (enum lws_write_protocol)lws_write_ws_flags((int)initial, is_start, is_end);
 }
 
+/// `lws_write` mode that sends the bytes as they are (already framed WebSocket frames), after anything lws still
+/// holds for the connection. A macro alias, so Swift cannot see it.
+static const enum lws_write_protocol CLWS_WRITE_RAW = LWS_WRITE_RAW;
+
 /// Options are a plain bit set in lws; some are macros that expand to casts Swift cannot import.
 static const unsigned long long CLWS_OPTION_FAIL_UPON_UNABLE_TO_BIND = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 static const unsigned long long CLWS_OPTION_DO_SSL_GLOBAL_INIT = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;

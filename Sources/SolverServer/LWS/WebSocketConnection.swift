@@ -22,6 +22,8 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     /// What the service thread should do next.
     enum WriteStep: Equatable {
         case frame(count: Int, isText: Bool, isStart: Bool, isEnd: Bool, moreQueued: Bool)
+        /// `count` bytes of complete, already framed WebSocket frames (``OutboundQueue/takeFrames(into:)``).
+        case frames(count: Int, moreQueued: Bool)
         case close(code: WebSocketCloseCode, reason: [UInt8])
         case idle
     }
@@ -122,23 +124,47 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
 
     // MARK: Service-thread side
 
+    /// One payload piece for lws to frame (and compress, with permessage-deflate), or the close.
     func takeWrite(into buffer: UnsafeMutableRawBufferPointer) -> WriteStep {
         state.withLock { state in
             guard !state.closed else { return .idle }
             if let piece = state.queue.takePiece(into: buffer) {
-                let more = !state.queue.isEmpty || state.closeRequest != nil
-                if !more { state.queue.unschedule() }
+                let more = Self.hasMore(&state)
                 return .frame(
                     count: piece.count, isText: piece.kind == .text, isStart: piece.isStart, isEnd: piece.isEnd,
                     moreQueued: more)
             }
-            if let request = state.closeRequest {
-                state.closed = true
-                return .close(code: request.code, reason: request.reason)
-            }
-            state.queue.unschedule()
-            return .idle
+            return Self.closeOrIdle(&state)
         }
+    }
+
+    /// As many queued messages as fit in `buffer`, framed here, for one raw write; or the close once none is left.
+    func takeFrames(into buffer: UnsafeMutableRawBufferPointer) -> WriteStep {
+        state.withLock { state in
+            guard !state.closed else { return .idle }
+            guard state.queue.isEmpty else {
+                let count = state.queue.takeFrames(into: buffer)
+                return .frames(count: count, moreQueued: Self.hasMore(&state))
+            }
+            return Self.closeOrIdle(&state)
+        }
+    }
+
+    /// After a take: whether another writeable callback is needed. Clearing the schedule here (under the lock) is
+    /// what lets the next `send` wake the service thread again.
+    private static func hasMore(_ state: inout State) -> Bool {
+        let more = !state.queue.isEmpty || state.closeRequest != nil
+        if !more { state.queue.unschedule() }
+        return more
+    }
+
+    private static func closeOrIdle(_ state: inout State) -> WriteStep {
+        if let request = state.closeRequest {
+            state.closed = true
+            return .close(code: request.code, reason: request.reason)
+        }
+        state.queue.unschedule()
+        return .idle
     }
 
     /// Service thread: the close code of a drop not judged yet (see `close(code:reason:discardingQueued:)`); each drop
