@@ -4,7 +4,7 @@ A `RawSubscriber` shrinks its receive buffer before connecting, does the HTTP up
 (its subscribe message) and then reads only when the caller says so: a *stalled* subscriber is never read after the
 101, so the server's frames pile up in its outbox, exactly as with a consumer that stopped reading.
 `drain()` reads what is there without blocking, answers pings, and returns the close code once the server's close
-frame arrived.
+frame arrived; `reset` tells a connection the server aborted (a dropped subscriber that had stopped reading).
 """
 import base64
 import os
@@ -42,6 +42,7 @@ class RawSubscriber:
         self.close_code = None
         self.close_reason = ""
         self.eof = False
+        self.reset = False  # the server aborted the connection (TCP RST) instead of closing it
 
     def send_text(self, text: str):
         self.sock.setblocking(True)
@@ -56,8 +57,9 @@ class RawSubscriber:
                 chunk = self.sock.recv(min(65536, max_bytes - read))
             except (BlockingIOError, InterruptedError):
                 break
-            except ConnectionError:
+            except ConnectionError as error:
                 self.eof = True
+                self.reset = isinstance(error, ConnectionResetError)
                 break
             if not chunk:
                 self.eof = True

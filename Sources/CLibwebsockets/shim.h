@@ -3,6 +3,11 @@
 #define SOLVERD_CLIBWEBSOCKETS_SHIM_H
 
 #include <libwebsockets.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#if defined(__linux__)
+#include <linux/sockios.h>
+#endif
 
 /// Bytes lws needs in front of every buffer passed to lws_write (frame / chunk headers are written there).
 static const size_t CLWS_PRE = LWS_PRE;
@@ -19,10 +24,41 @@ static inline enum lws_write_protocol clws_ws_write_flags(enum lws_write_protoco
     return (enum lws_write_protocol)lws_write_ws_flags((int)initial, is_start, is_end);
 }
 
+/// `lws_write` mode that sends the bytes as they are (already framed WebSocket frames), after anything lws still
+/// holds for the connection. A macro alias, so Swift cannot see it.
+static const enum lws_write_protocol CLWS_WRITE_RAW = LWS_WRITE_RAW;
+
 /// Options are a plain bit set in lws; some are macros that expand to casts Swift cannot import.
 static const unsigned long long CLWS_OPTION_FAIL_UPON_UNABLE_TO_BIND = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 static const unsigned long long CLWS_OPTION_DO_SSL_GLOBAL_INIT = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 static const unsigned long long CLWS_OPTION_VALIDATE_UTF8 = LWS_SERVER_OPTION_VALIDATE_UTF8;
 static const unsigned long long CLWS_OPTION_DISABLE_IPV6 = LWS_SERVER_OPTION_DISABLE_IPV6;
+
+/// Bytes the kernel holds for `fd` that it has not even sent yet (the peer's receive window is shut): Linux
+/// `SIOCOUTQNSD`. -1 when the platform cannot tell.
+static inline int clws_unsent_bytes(int fd) {
+#if defined(SIOCOUTQNSD)
+    int count = 0;
+    return ioctl(fd, SIOCOUTQNSD, &count) == 0 ? count : -1;
+#else
+    (void)fd;
+    return -1;
+#endif
+}
+
+/// Aborts a TCP connection (RFC 793 ABORT): linger 0, so whoever closes the descriptor sends RST; on Linux also
+/// `connect(AF_UNSPEC)`, which sends the RST now, drops everything still queued for the peer and leaves the socket
+/// reporting POLLHUP, so lws closes the wsi on its next poll. The descriptor stays valid (lws still owns it).
+/// Returns 0 when the RST went out now.
+static inline int clws_abort_connection(int fd) {
+    struct linger linger = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+#if defined(__linux__)
+    struct sockaddr unspecified = {.sa_family = AF_UNSPEC};
+    return connect(fd, &unspecified, sizeof unspecified);
+#else
+    return -1;
+#endif
+}
 
 #endif

@@ -38,6 +38,47 @@ import Testing
         ])
     }
 
+    @Test func webSocketPacksWholeFramesAndFragmentsOnlyWhatCannotFit() {
+        let connection = WebSocketConnection(
+            id: 1, remoteAddress: "test", path: "/", subprotocol: nil, maxQueuedBytes: 1 << 20, waker: TransportWaker())
+        connection.send(text: "ab")
+        connection.send(binary: [1, 2, 3])
+        connection.send(text: String(repeating: "x", count: 200))
+        connection.close(code: .goingAway)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
+        defer { buffer.deallocate() }
+        var writes: [[UInt8]] = []
+        var step = connection.takeFrames(into: buffer)
+        while case .frames(let count, _) = step, writes.count < 10 {
+            writes.append(Array(buffer[..<count]))
+            step = connection.takeFrames(into: buffer)
+        }
+        let x62 = [UInt8](repeating: UInt8(ascii: "x"), count: 62)
+        let expected: [[UInt8]] = [
+            [0x81, 2, 0x61, 0x62, 0x82, 3, 1, 2, 3],  // two whole messages; the third waits for an empty buffer
+            [0x01, 62] + x62,  // then goes out as fragments, each a complete frame
+            [0x00, 62] + x62,
+            [0x00, 62] + x62,
+            [0x80, 14] + x62[..<14],
+        ]
+        #expect(writes == expected)
+        #expect(step == .close(code: .goingAway, reason: []))
+        #expect(connection.takeFrames(into: buffer) == .idle)
+    }
+
+    @Test func frameHeaderLengths() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 10, alignment: 1)
+        defer { buffer.deallocate() }
+        func header(_ count: Int, isEnd: Bool = true) -> [UInt8] {
+            let size = WebSocketFrameHeader.write(into: buffer, payload: count, isText: true, isStart: true, isEnd: isEnd)
+            return Array(buffer[..<size])
+        }
+        #expect(header(125) == [0x81, 125])
+        #expect(header(126, isEnd: false) == [0x01, 126, 0, 126])
+        #expect(header(65535) == [0x81, 126, 0xFF, 0xFF])
+        #expect(header(65536) == [0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0])
+    }
+
     @Test func httpStreamIsBoundedAndOneShot() {
         let exchange = HTTPExchange(id: 1, isHTTP11: true, isHEAD: false, maxQueuedBytes: 64, waker: TransportWaker())
         let responder = HTTPResponder(exchange: exchange)

@@ -5,7 +5,11 @@ import Glibc
 /// A minimal blocking TCP client for tests: raw HTTP/1.1 and hand-built WebSocket frames (RFC 6455), so the
 /// transport is exercised byte for byte. Reads time out after 5 s so a bug fails a test instead of hanging it.
 final class RawClient {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        /// The `errno` of a failed system call (0 otherwise).
+        var code: Int32 = 0
+    }
 
     struct Response {
         var status: Int
@@ -25,11 +29,15 @@ final class RawClient {
     private let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int) throws {
+    /// `receiveBuffer` shrinks SO_RCVBUF before connecting (a consumer that stops reading then stalls the server soon).
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -63,7 +71,7 @@ final class RawClient {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if count == 0 { return false }
-        guard count > 0 else { throw Failure(description: "recv failed: errno \(errno)") }
+        guard count > 0 else { throw Failure(description: "recv failed: errno \(errno)", code: errno) }
         buffer += chunk[..<count]
         return true
     }
@@ -185,6 +193,29 @@ final class RawClient {
             length = try readExactly(8).reduce(0) { $0 << 8 | Int($1) }
         }
         return Frame(fin: head[0] & 0x80 != 0, opcode: head[0] & 0x0F, payload: try readExactly(length))
+    }
+
+    enum Ending: Equatable {
+        case closeFrame(code: UInt16?)
+        case endOfStream
+        case reset
+    }
+
+    /// Reads (and drops) messages until the connection ends: the server's close frame, EOF or a TCP reset. Throws
+    /// when nothing ends it within `limit` (checked between messages) or the receive timeout.
+    func readUntilEnd(within limit: Duration) throws -> Ending {
+        let start = ContinuousClock.now
+        do {
+            while ContinuousClock.now - start < limit {
+                let frame = try readMessageFrame()
+                if frame.opcode == 8 { return .closeFrame(code: frame.closeCode) }
+            }
+            throw Failure(description: "the connection did not end within \(limit)")
+        } catch let failure as Failure where failure.code == ECONNRESET {
+            return .reset
+        } catch let failure as Failure where failure.description.hasPrefix("EOF") {
+            return .endOfStream
+        }
     }
 
     /// Skips pings (answering them) and returns the next close frame or complete message; a fragmented message

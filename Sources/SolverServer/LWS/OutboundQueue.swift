@@ -78,6 +78,35 @@ struct OutboundQueue: ~Copyable {
         return Piece(count: count, kind: item.kind, isStart: isStart, isEnd: isEnd)
     }
 
+    /// Packs whole WebSocket frames (header, then payload) for the head items into `destination`, as many as fit,
+    /// and returns the bytes used. A message that does not fit whole is started only in an otherwise empty buffer
+    /// (then it continues as fragments, each a complete frame), so small messages are never split. Every frame is
+    /// complete, so lws may put its own control frames (ping, pong, close) between two batches (RFC 6455 §5.4).
+    /// Raw items never appear on a WebSocket queue.
+    mutating func takeFrames(into destination: UnsafeMutableRawBufferPointer) -> Int {
+        var used = 0
+        while !isEmpty {
+            let left = items[head].bytes.count - headOffset
+            let space = destination.count - used
+            if WebSocketFrameHeader.size(payload: left) + left > space {
+                // Only an empty buffer starts a fragment: the largest payload whose header still fits.
+                guard used == 0, space > 10 else { break }
+            }
+            var count = min(left, space - 2)
+            if count >= 126 { count = min(left, space - WebSocketFrameHeader.size(payload: min(left, space - 4))) }
+            let headerSize = WebSocketFrameHeader.size(payload: count)
+            // Invariant: headerSize + count <= space, so both regions lie inside `destination`.
+            let frame = UnsafeMutableRawBufferPointer(rebasing: destination[used..<(used + headerSize + count)])
+            let payload = UnsafeMutableRawBufferPointer(rebasing: frame[headerSize...])
+            guard let piece = takePiece(into: payload) else { break }
+            _ = WebSocketFrameHeader.write(
+                into: frame, payload: piece.count, isText: piece.kind == .text, isStart: piece.isStart,
+                isEnd: piece.isEnd)
+            used += headerSize + piece.count
+        }
+        return used
+    }
+
     mutating func removeAll() {
         items.removeAll()
         head = 0

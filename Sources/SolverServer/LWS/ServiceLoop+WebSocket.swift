@@ -58,7 +58,11 @@ extension ServiceLoop {
             subprotocol: name == LWSContext.httpProtocolName ? nil : name,
             maxQueuedBytes: configuration.maxQueuedBytesPerConnection, waker: waker,
             upgradeHeaders: request.headers, upgradeQuery: request.query)
-        sockets[wsi] = WebSocketState(connection: connection)
+        // permessage-deflate is the only extension the context offers; lws negotiates it only when the client asked.
+        let mayUseExtension =
+            configuration.permessageDeflate
+            && (request.headers["sec-websocket-extensions"]?.lowercased().contains("permessage-deflate") ?? false)
+        sockets[wsi] = WebSocketState(connection: connection, writesOwnFrames: !mayUseExtension)
         wsiByID[connection.id] = wsi
         handler.webSocketDidOpen(connection)
         if draining { connection.close(code: .goingAway, reason: "server shutting down") }
@@ -95,21 +99,84 @@ extension ServiceLoop {
         return 0
     }
 
-    /// One frame (or the close) per callback.
+    /// Writes what the connection has queued: without extensions, every queued message that fits in `writeBuffer`
+    /// in one `lws_write` (one send(2) for a fan-out burst instead of one poll round and send per message).
     func webSocketWriteable(_ wsi: OpaquePointer) -> Int32 {
         guard let state = sockets[wsi] else { return 0 }
-        switch state.connection.takeWrite(into: writeBuffer) {
-        case .idle:
+        return state.writesOwnFrames ? writeFrameBatch(wsi, state) : writeMessages(wsi, state)
+    }
+
+    private func writeFrameBatch(_ wsi: OpaquePointer, _ state: WebSocketState) -> Int32 {
+        switch state.connection.takeFrames(into: writeBuffer) {
+        case .idle, .frame:
             return 0
-        case .frame(let count, let isText, let isStart, let isEnd, let moreQueued):
-            let flags = clws_ws_write_flags(isText ? LWS_WRITE_TEXT : LWS_WRITE_BINARY, isStart ? 1 : 0, isEnd ? 1 : 0)
-            // Invariant: count <= writeBuffer.count and writeBuffer is preceded by LWS_PRE bytes of headroom.
-            guard lws_write(wsi, writePointer, count, flags) >= 0 else { return -1 }
+        case .frames(let count, let moreQueued):
+            // Invariant: count <= writeBuffer.count. A raw write uses no headroom; lws keeps whatever the socket
+            // does not take and sends it before anything else, so frames stay whole and in order.
+            guard lws_write(wsi, writePointer, count, CLWS_WRITE_RAW) >= 0 else { return -1 }
             if moreQueued { lws_callback_on_writable(wsi) }
             return 0
         case .close(let code, let reason):
             return closeNow(wsi, state, code, reason)
         }
+    }
+
+    /// With permessage-deflate lws must frame and compress each message: one `lws_write` each, several per callback
+    /// while the socket takes them and up to `writeBuffer.count` bytes (fairness). `lws_send_pipe_choked` also says
+    /// when lws holds a partial write or a compressed message still draining; the next message must wait for that.
+    private func writeMessages(_ wsi: OpaquePointer, _ state: WebSocketState) -> Int32 {
+        var written = 0
+        while true {
+            switch state.connection.takeWrite(into: writeBuffer) {
+            case .idle, .frames:
+                return 0
+            case .frame(let count, let isText, let isStart, let isEnd, let moreQueued):
+                let flags = clws_ws_write_flags(isText ? LWS_WRITE_TEXT : LWS_WRITE_BINARY, isStart ? 1 : 0, isEnd ? 1 : 0)
+                // Invariant: count <= writeBuffer.count and writeBuffer is preceded by LWS_PRE bytes of headroom.
+                guard lws_write(wsi, writePointer, count, flags) >= 0 else { return -1 }
+                written += count
+                guard moreQueued else { return 0 }
+                if written >= writeBuffer.count || lws_send_pipe_choked(wsi) != 0 {
+                    lws_callback_on_writable(wsi)
+                    return 0
+                }
+            case .close(let code, let reason):
+                // Reached only when nothing is held back (checked just above), so lws sends the close frame next.
+                return closeNow(wsi, state, code, reason)
+            }
+        }
+    }
+
+    /// Unsent bytes above which a dropped consumer counts as stalled: about what a reading peer takes in one go
+    /// (a receive window). A peer that has not read that much by the time it is dropped (after 10 s blocked or an
+    /// overflow) would see a close frame queued behind it late or never; lws would give up on the close after 5 s
+    /// anyway and leave the kernel holding the backlog (up to megabytes per socket on loopback).
+    static let stalledBacklogBytes = 64 * 1024
+
+    /// Whether a dropped consumer's close frame would wait behind data it is not reading. `unsentBytes` < 0
+    /// (unknown) counts as not stalled: the close frame is then sent as usual.
+    static func peerIsStalled(unsentBytes: Int, holdsPartialFrame: Bool) -> Bool {
+        holdsPartialFrame || unsentBytes > stalledBacklogBytes
+    }
+
+    /// Judges a drop as soon as it is requested (not at the next writeable callback, which a stalled peer never
+    /// triggers): a stalled peer's TCP connection is reset at once (see `WebSocketConnection.close`); otherwise
+    /// the caller asks for a writeable callback and the close frame goes out the usual way. True if aborted.
+    func abortIfDroppedWhileStalled(_ wsi: OpaquePointer, _ state: WebSocketState) -> Bool {
+        guard let code = state.connection.takePendingDrop() else { return false }
+        let fd = lws_get_socket_fd(wsi)
+        guard fd >= 0 else { return false }
+        // A partial frame held by lws can only be followed by the rest of that frame (RFC 6455 §5.4: control
+        // frames go between frames, never inside one), so it blocks the close frame exactly like unsent bytes.
+        let stalled = Self.peerIsStalled(
+            unsentBytes: Int(clws_unsent_bytes(fd)), holdsPartialFrame: lws_partial_buffered(wsi) != 0)
+        guard stalled else { return false }
+        state.closeCode = code
+        state.connection.markClosed()
+        // lws sees POLLHUP on its next poll and closes the wsi (CLOSED, then our `forget`). Where the RST cannot be
+        // sent now, lws closes the wsi on its next pass and, with linger 0, the close itself resets.
+        if clws_abort_connection(fd) != 0 { lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, CLWS_TO_KILL_ASYNC) }
+        return true
     }
 
     func peerInitiatedClose(_ wsi: OpaquePointer, _ payload: UnsafeRawBufferPointer) {

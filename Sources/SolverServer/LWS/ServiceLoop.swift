@@ -5,7 +5,8 @@ import CLibwebsockets
 ///
 /// Invariants: `wsiByID` maps exactly the ids of live HTTP exchanges and open WebSockets to their wsi, and every
 /// entry is removed when lws reports the wsi closed or destroyed, so a stale id can never reach a freed wsi.
-/// One `lws_write` per writeable callback, always from `writeBuffer` (which has `LWS_PRE` bytes of headroom).
+/// Writes always start at `writeBuffer` (which has `LWS_PRE` bytes of headroom); nothing is written in a writeable
+/// callback while lws still holds part of an earlier write (lws flushes that before calling back).
 final class ServiceLoop {
     final class HTTPState {
         let request: HTTPRequest
@@ -22,11 +23,17 @@ final class ServiceLoop {
 
     final class WebSocketState {
         let connection: WebSocketConnection
+        /// No extension can be active (the client offered none we enable), so the loop frames messages itself and
+        /// writes several per `lws_write`; otherwise lws frames (and compresses) each one.
+        let writesOwnFrames: Bool
         var message: [UInt8] = []
         var inMessage = false
         var isBinary = false
         var closeCode: WebSocketCloseCode?
-        init(connection: WebSocketConnection) { self.connection = connection }
+        init(connection: WebSocketConnection, writesOwnFrames: Bool) {
+            self.connection = connection
+            self.writesOwnFrames = writesOwnFrames
+        }
     }
 
     let configuration: TransportConfiguration
@@ -110,7 +117,9 @@ final class ServiceLoop {
     private func drainWakeups() {
         let (ready, commands) = waker.drain()
         for id in ready {
-            if let wsi = wsiByID[id] { lws_callback_on_writable(wsi) }
+            guard let wsi = wsiByID[id] else { continue }
+            if let state = sockets[wsi], abortIfDroppedWhileStalled(wsi, state) { continue }
+            lws_callback_on_writable(wsi)
         }
         for command in commands {
             switch command {

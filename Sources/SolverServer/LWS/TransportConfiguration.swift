@@ -23,7 +23,8 @@ public struct TransportConfiguration: Sendable {
     public var tlsPrivateKeyPath: String?
     /// Negotiate RFC 7692 permessage-deflate with WebSocket clients that offer it.
     public var permessageDeflate: Bool = true
-    /// Size of the pieces large bodies and messages are written in (one `lws_write` per writeable callback).
+    /// Most bytes written per writeable callback: a piece of a large body or message, or a batch of whole
+    /// WebSocket frames (several small messages in one `lws_write`).
     public var writeChunkBytes: Int = 64 * 1024
 
     public init() {}

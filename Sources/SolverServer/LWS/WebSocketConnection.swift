@@ -5,7 +5,8 @@ import Synchronization
 /// `send` returns `.overflow` and queues nothing, so the upper layer can drop it with `close(code:reason:)`.
 ///
 /// Invariants: after a close was requested nothing more is queued; the service thread writes queued frames first,
-/// then the close frame (unless `discardingQueued`).
+/// then the close frame (unless `discardingQueued`). A close that discards the queue (dropping a slow consumer) is
+/// shown to the service thread at once, even while the socket is not writable, so it can abort a stalled peer.
 public final class WebSocketConnection: Sendable, Hashable, CustomStringConvertible {
     /// Unique for the life of the transport.
     public let id: UInt64
@@ -21,6 +22,8 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     /// What the service thread should do next.
     enum WriteStep: Equatable {
         case frame(count: Int, isText: Bool, isStart: Bool, isEnd: Bool, moreQueued: Bool)
+        /// `count` bytes of complete, already framed WebSocket frames (``OutboundQueue/takeFrames(into:)``).
+        case frames(count: Int, moreQueued: Bool)
         case close(code: WebSocketCloseCode, reason: [UInt8])
         case idle
     }
@@ -28,6 +31,8 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     private struct State: ~Copyable {
         var queue = OutboundQueue()
         var closeRequest: (code: WebSocketCloseCode, reason: [UInt8])?
+        /// A drop (close discarding the queue) the service thread has not judged yet.
+        var dropPending = false
         var closed = false
     }
 
@@ -63,12 +68,22 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
 
     /// Starts the close handshake with `code` (reason truncated to 123 UTF-8 bytes). Queued messages are written
     /// first unless `discardingQueued` is true (use it to drop a slow consumer). Idempotent: the first call wins.
+    ///
+    /// A consumer dropped with `discardingQueued` gets the close frame if it is still reading. If it is not (the
+    /// kernel still holds more for it than a reading peer takes at once, or lws holds part of a frame), the close
+    /// frame would only queue behind that data, so the TCP connection is aborted instead: the peer sees a reset at
+    /// once, and reports 1006 (RFC 6455 §7.1.7 lets an endpoint omit the Close frame when the other side is unlikely
+    /// to receive it, which is why it is being dropped).
     public func close(code: WebSocketCloseCode = .normal, reason: String = "", discardingQueued: Bool = false) {
         let wake: Bool = state.withLock { state in
             guard !state.closed, state.closeRequest == nil else { return false }
             state.closeRequest = (code, Self.truncatedReason(reason))
-            if discardingQueued { state.queue.removeAll() }
-            return state.queue.claimWakeup()
+            guard discardingQueued else { return state.queue.claimWakeup() }
+            state.queue.removeAll()
+            state.dropPending = true
+            // Even when a writeable callback is already pending: for a stalled peer it would never come.
+            _ = state.queue.claimWakeup()
+            return true
         }
         if wake { waker.wake(id) }
     }
@@ -109,22 +124,56 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
 
     // MARK: Service-thread side
 
+    /// One payload piece for lws to frame (and compress, with permessage-deflate), or the close.
     func takeWrite(into buffer: UnsafeMutableRawBufferPointer) -> WriteStep {
         state.withLock { state in
             guard !state.closed else { return .idle }
             if let piece = state.queue.takePiece(into: buffer) {
-                let more = !state.queue.isEmpty || state.closeRequest != nil
-                if !more { state.queue.unschedule() }
+                let more = Self.hasMore(&state)
                 return .frame(
                     count: piece.count, isText: piece.kind == .text, isStart: piece.isStart, isEnd: piece.isEnd,
                     moreQueued: more)
             }
-            if let request = state.closeRequest {
-                state.closed = true
-                return .close(code: request.code, reason: request.reason)
+            return Self.closeOrIdle(&state)
+        }
+    }
+
+    /// As many queued messages as fit in `buffer`, framed here, for one raw write; or the close once none is left.
+    func takeFrames(into buffer: UnsafeMutableRawBufferPointer) -> WriteStep {
+        state.withLock { state in
+            guard !state.closed else { return .idle }
+            guard state.queue.isEmpty else {
+                let count = state.queue.takeFrames(into: buffer)
+                return .frames(count: count, moreQueued: Self.hasMore(&state))
             }
-            state.queue.unschedule()
-            return .idle
+            return Self.closeOrIdle(&state)
+        }
+    }
+
+    /// After a take: whether another writeable callback is needed. Clearing the schedule here (under the lock) is
+    /// what lets the next `send` wake the service thread again.
+    private static func hasMore(_ state: inout State) -> Bool {
+        let more = !state.queue.isEmpty || state.closeRequest != nil
+        if !more { state.queue.unschedule() }
+        return more
+    }
+
+    private static func closeOrIdle(_ state: inout State) -> WriteStep {
+        if let request = state.closeRequest {
+            state.closed = true
+            return .close(code: request.code, reason: request.reason)
+        }
+        state.queue.unschedule()
+        return .idle
+    }
+
+    /// Service thread: the close code of a drop not judged yet (see `close(code:reason:discardingQueued:)`); each drop
+    /// is reported once.
+    func takePendingDrop() -> WebSocketCloseCode? {
+        state.withLock { state in
+            guard state.dropPending, !state.closed, let request = state.closeRequest else { return nil }
+            state.dropPending = false
+            return request.code
         }
     }
 
