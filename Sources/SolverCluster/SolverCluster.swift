@@ -56,7 +56,7 @@
 /// - Updates (kind `update`; HTTP `/api/v1/swarm/costs`, WebSocket `cost_update`): the owner checks the principal,
 ///   journals and answers with the seq, which becomes the client's ack; served in arrival order on one queue; any
 ///   failure is `update_not_durable` (3 s timeout: the outcome is unknown, retry).
-/// - Reads (kinds `status`, `solution`, `verify`; `QueryRelay`): the owner answers through the service's own read
+/// - Reads (kinds `status`, `solution`, `verify`; `QueryRelay`) and `DELETE` (kind `close`): the owner answers through the service's own read
 ///   path (`RemoteSessions.answerQueries`), so its access rules apply and the relayed body is its answer byte for
 ///   byte. Failures: `owner_unavailable` 503, `owner_timeout` 504 (5 s; verify 15 s), `session_not_found` 404,
 ///   `cluster_unavailable` 503. Answers over 16 MiB are refused (`too_large`): Redis drops pub/sub clients whose
@@ -78,6 +78,6 @@
 ///
 /// ## Not done yet
 /// A resume point older than the retained event log is not detected on a non-owner (the stream starts at the oldest
-/// retained event instead of answering `events_expired`); remote WebSocket subscriptions do not check the principal
-/// and keep their feed after `session_closed` until unsubscribed or disconnected.
+/// retained event instead of answering `events_expired`); `GET /api/v1/sessions` lists only the sessions held by the
+/// node asked.
 public enum SolverCluster {}

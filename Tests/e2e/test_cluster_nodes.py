@@ -144,7 +144,8 @@ def test_remote_websocket_subscriptions_check_existence_and_end_with_the_session
             assert missing["type"] == "error" and missing["code"] == "session_not_found" and missing["ref"] == "missing"
             await ws.send(json.dumps({"type": "subscribe", "session_id": sid, "since_seq": 0, "id": "s"}))
             await recv_until(ws, lambda m: m["type"] == "subscribed")
-            deleted = await asyncio.to_thread(requests.delete, n1.url(f"/api/v1/sessions/{sid}"), timeout=10)
+            # Closed through a node that does not own it: the owner ends it.
+            deleted = await asyncio.to_thread(requests.delete, n3.url(f"/api/v1/sessions/{sid}"), timeout=10)
             assert deleted.status_code == 200, deleted.text
             await recv_until(ws, lambda m: m["type"] == "session_closed")
             # The feed ended with the session: unsubscribing finds nothing left to cancel.
@@ -152,3 +153,6 @@ def test_remote_websocket_subscriptions_check_existence_and_end_with_the_session
             reply = (await recv_until(ws, lambda m: m.get("ref") == "u"))[-1]
             assert reply["type"] == "error" and reply["code"] == "session_not_found", reply
     asyncio.run(run())
+    assert wait_for(lambda: n1.get(f"/api/v1/sessions/{sid}").status_code == 404, timeout=5)
+    again = requests.delete(n3.url(f"/api/v1/sessions/{sid}"), timeout=10)
+    assert again.status_code == 404 and again.json()["error"]["code"] == "session_not_found", again.text

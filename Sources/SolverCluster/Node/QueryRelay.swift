@@ -7,7 +7,7 @@ import SolverWire
 import Synchronization
 
 /// Status, solution and verify reads of sessions owned by another node (RPC kinds `status`, `solution`,
-/// `verify`). The owner answers through the service's own read path (`RemoteSessions.answerQueries`), so the
+/// `verify`), and closing them (`close`). The owner answers through the service's own read path (`RemoteSessions.answerQueries`), so the
 /// relayed body is the owner's answer byte for byte and the owner's access rules apply.
 ///
 /// Answers travel through Redis pub/sub, whose subscriber output buffer Redis cuts at 32 MB by default
@@ -24,7 +24,7 @@ final class QueryRelay: Sendable {
         self.store = store
         // Reads are independent of each other: they run concurrently (each session orders its own work).
         let queue = DispatchQueue(label: "solverd.cluster.rpc.queries", attributes: .concurrent)
-        for kind in ["status", "solution", "verify"] {
+        for kind in ["status", "solution", "verify", "close"] {
             rpc.handle(kind, on: queue) { [self] request, respond in serve(request, respond) }
         }
     }
@@ -102,6 +102,9 @@ final class QueryRelay: Sendable {
                 if let probeCount { w.field("probe_count", probeCount) }
                 if let indices { w.field("indices", indices) }
             }
+        case .close:
+            kind = "close"
+            w.object { _ in }
         }
         return (kind, w.bytes)
     }
@@ -121,6 +124,8 @@ final class QueryRelay: Sendable {
                 if case .number(let n) = element { return Int(exactly: n) } else { return nil }
             }
             return .verify(probeCount: probeCount, indices: indices)
+        case "close":
+            return .close
         default:
             return nil
         }

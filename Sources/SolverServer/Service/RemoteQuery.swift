@@ -11,6 +11,8 @@ public enum RemoteQuery: Sendable, Hashable {
     case solution(indices: String?)
     /// `POST /api/v1/verify`, already decoded; the owner checks `indices` against n.
     case verify(probeCount: Int?, indices: [Int]?)
+    /// `DELETE /api/v1/sessions/{id}`: the owner ends the session (not a read, but relayed and answered alike).
+    case close
 
     /// The owner's 200 body, or the error it (or the relay) answered.
     public typealias Answer = Result<[UInt8], SolverError>

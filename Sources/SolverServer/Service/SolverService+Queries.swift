@@ -4,7 +4,7 @@ import SolverSecurity
 import SolverSession
 import SolverWire
 
-/// Status, solution and verify reads, wherever the session runs: answered here when the session is held here,
+/// Status, solution and verify reads (and closing), wherever the session runs: answered here when the session is held here,
 /// otherwise relayed to its owner (cluster mode), which answers through `answerLocally` too — so a non-owner's
 /// answer is the owner's, byte for byte.
 extension SolverService {
@@ -38,6 +38,9 @@ extension SolverService {
                 session.verify(probeCount: probeCount, indices: indices) { result in
                     completion(result.map { WireEncoder.verificationResult($0, sessionID: id, seq: nil) })
                 }
+            case .close:
+                guard registry.close(id) else { throw SolverError(.sessionNotFound, "no session \(id)", field: "session_id") }
+                completion(.success(WireEncoder.sessionDeleted(sessionID: id)))
             }
         } catch let refusal as GateRefusal {
             completion(.failure(refusal.error))

@@ -27,17 +27,7 @@ extension SolverService {
             if method == "POST" { createSession(request, reply, principal, streaming: false) } else { listSessions(reply, principal) }
         case let p where p.count == 4 && p[0...2] == ["api", "v1", "sessions"]:
             try allow(method, ["GET", "DELETE"])
-            let id = try SessionID(validating: p[3])
-            guard method == "DELETE" else { return answer(.status, about: id, principal: principal, reply: reply) }
-            let session = try session(id, for: principal)
-            let close: @Sendable () -> Void = { [self] in
-                guard registry.close(session.id) else {
-                    return reply.error(SolverError(.sessionNotFound, "no session \(session.id)", field: "session_id"))
-                }
-                reply.json(200, WireEncoder.sessionDeleted(sessionID: session.id))
-            }
-            // Closing forgets the session in the cluster store (one round trip): not on the service thread.
-            if registry.journal != nil { work.async(execute: close) } else { close() }
+            answer(method == "DELETE" ? .close : .status, about: try SessionID(validating: p[3]), principal: principal, reply: reply)
         case let p where p.count == 5 && p[0...2] == ["api", "v1", "sessions"] && p[4] == "solution":
             try allow(method, ["GET"])
             answer(.solution(indices: request.queryValue("indices")), about: try SessionID(validating: p[3]),
