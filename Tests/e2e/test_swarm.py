@@ -146,6 +146,8 @@ def test_one_faulty_node_of_four_is_outvoted_and_named(swarm):
         # Subscribed on a non-owner; the update goes through another non-owner.
         async with websockets.connect(n2.ws_url) as sub, websockets.connect(n3.ws_url) as upd:
             await sub.send(json.dumps({"type": "subscribe", "session_id": sid, "id": "s"}))
+            while json.loads(await asyncio.wait_for(sub.recv(), 10))["type"] != "subscribed":
+                pass
             await upd.send(json.dumps({"type": "cost_update", "session_id": sid, "id": "u",
                                        "delta_costs": {"indices": [5], "values": [0.25]}}))
             while True:

@@ -106,7 +106,10 @@ extension ClusterNode {
         guard case .acquired(let epoch)? = try? leases.acquire(id) else { return }
         do {
             guard var snapshot = try store.loadSnapshot(id) else {
-                logger.warning("orphan session without snapshot; forgetting it", metadata: ["session_id": "\(id)"])
+                // Usually the session just ended: its owner forgot it between our index read and our lease.
+                if try store.isRegistered(id) {
+                    logger.warning("orphan session without snapshot; forgetting it", metadata: ["session_id": "\(id)"])
+                }
                 try? store.forget(id)
                 return
             }

@@ -60,7 +60,15 @@ let (nodeB, registryB) = makeNode("bench-b")
 let big = 1000
 let session = try registryB.create(SessionSpec(matrix: MatrixGenerators.laplacian2D(side: big, shift: 0.5),
                                                rightHandSide: [Double](repeating: 1, count: big * big)))
-for k in 0..<1000 { _ = try session.submit(CostUpdate(deltaIndices: [k * 997 % (big * big)], deltaValues: [0.01])) }
+// A client retries an update refused as not durable (a store slower than the append timeout, e.g. a busy disk).
+func submitRetrying(_ update: CostUpdate, to session: Session, attempts: Int = 20) throws {
+    for attempt in 1... {
+        do { _ = try session.submit(update); return } catch let error as SolverError where error.code == .updateNotDurable && attempt < attempts {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+}
+for k in 0..<1000 { try submitRetrying(CostUpdate(deltaIndices: [k * 997 % (big * big)], deltaValues: [0.01]), to: session) }
 let id = session.id
 // Hand over as a drain would (without the snapshot: the replay then covers the 1,000 updates), then adopt elsewhere.
 let store = SessionStore(client: RedisClient(endpoint: endpoint), keys: ClusterKeys(), snapshotTTLMilliseconds: 3_600_000)
