@@ -137,6 +137,21 @@ public struct CSRMatrix: Sendable, Equatable {
         values[position] = value
     }
 
+    /// Stored off-diagonal entries `(i, j)` whose value differs from `A[j][i]` (0 when not stored); 0 exactly when
+    /// the matrix is symmetric. O(nnz · log row length).
+    func asymmetricEntryCount() -> Int {
+        var count = 0
+        for i in 0..<rows {
+            for k in rowPointers[i]..<rowPointers[i + 1] {
+                let j = Int(colIndices[k])
+                guard j != i else { continue }
+                let mirrorValue = j < rows ? position(row: j, col: i).map { values[$0] } ?? 0 : 0
+                if values[k] != mirrorValue { count += 1 }
+            }
+        }
+        return count
+    }
+
     /// Positions of the diagonal entries, -1 where a row stores none.
     public func diagonalPositions() -> [Int] {
         (0..<min(rows, cols)).map { position(row: $0, col: $0) ?? -1 } + Array(repeating: -1, count: max(0, rows - cols))

@@ -1,143 +1,162 @@
+/// Per-row bookkeeping of forward push, kept together so one cache line answers every question the inner loop
+/// asks about a row (three separate arrays cost three cache misses per touched row on a cold system).
+struct PushRowMarks {
+    /// Equal to the push's queue epoch while the row waits in the queue.
+    var queued: UInt32 = 0
+    /// Equal to the touch epoch once the row's residual changed (or it was seeded) since the last restart.
+    var touched: UInt32 = 0
+    /// Equal to the dirty epoch once the row's residual changed since the sum tree was last refreshed.
+    var dirty: UInt32 = 0
+}
+
 /// The inner loop of forward push (Gauss–Southwell local residual push) on raw buffers.
 ///
-/// Pushing row i moves its residual into x: `δ = r_i / a_ii`, `x_i += δ`, `r_i = 0`, and for every other entry
-/// `a_ji` of column i, `r_j −= a_ji · δ`. Each changed `r_j²` is written into the sum tree (leaves at
-/// `capacity + j`, parents recomputed from children) so `‖r‖₂²` stays exact at the root.
+/// Pushing row i moves its residual into x: `δ = ω · r_i / a_ii`, `x_i += δ`, `r_i −= a_ii · δ` (0 for ω = 1), and
+/// for every other entry `a_ji` of column i, `r_j −= a_ji · δ`. The sum tree is not written here: every changed row is recorded once in
+/// `dirtyRows` (its leaf is refreshed from `r` afterwards, once per row instead of once per entry) and once per
+/// restart in `touchedRows` (where lower thresholds look for work). ‖r‖₂² is carried as a running sum, good enough
+/// to decide when to stop a run; the caller makes it exact from the refreshed tree.
 ///
-/// Invariants the caller guarantees: `columns` is Aᵀ in canonical CSR (so row i of it is column i of A) with every
-/// index < n; `diagonalPositions[i]` is -1 or a valid position in `matrixValues`; `x`, `r` have n entries; the tree
-/// has `2 · capacity` nodes with `capacity ≥ n`; `queue`, `dirtyLeaves` have n slots and `marks`, `leafMarks` n
-/// entries. A row is in the queue at most once (guarded by `marks[row] == epoch`), so the ring never overflows, and
-/// in `dirtyLeaves` at most once per run. No pointer escapes the call.
+/// Invariants the caller guarantees: `columns` is Aᵀ in canonical CSR (row i of it is column i of A, at most one
+/// entry per (i, j)) with every index < n; `x`, `r`, `rowMarks` have n entries; `queue`, `dirtyRows` and
+/// `touchedRows` have n slots. A row is in the queue at most once (`queued == queueEpoch`), so the ring never
+/// overflows, and in each list at most once per epoch. No pointer escapes the call.
 struct PushKernel {
     let columnPointers: UnsafePointer<Int>
     let columnRows: UnsafePointer<Int32>
     let columnValues: UnsafePointer<Double>
-    let diagonalPositions: UnsafePointer<Int>
-    let matrixValues: UnsafePointer<Double>
     let x: UnsafeMutablePointer<Double>
     let r: UnsafeMutablePointer<Double>
-    let tree: UnsafeMutablePointer<Double>
-    let treeCapacity: Int
+    let rowMarks: UnsafeMutablePointer<PushRowMarks>
     let queue: UnsafeMutablePointer<Int32>
-    let marks: UnsafeMutablePointer<UInt32>
-    let dirtyLeaves: UnsafeMutablePointer<Int32>
-    let leafMarks: UnsafeMutablePointer<UInt32>
+    let dirtyRows: UnsafeMutablePointer<Int32>
+    let touchedRows: UnsafeMutablePointer<Int32>
     let n: Int
-    let epoch: UInt32
-    let leafEpoch: UInt32
+    let epochs: Epochs
+
+    /// The current epoch of each mark in `PushRowMarks`.
+    struct Epochs {
+        var queue: UInt32
+        var touch: UInt32
+        var dirty: UInt32
+    }
+
+    /// Where the run stopped; the list lengths and the ring are carried in and out.
+    struct State {
+        var head = 0
+        var count = 0
+        var dirtyCount = 0
+        var touchedCount = 0
+        /// Running ‖r‖₂² (not exact: `+ new² − old²` per change).
+        var normSquared = 0.0
+    }
 
     struct Outcome {
         var work = 0
         var pushes = 0
-        /// Rows recorded in `dirtyLeaves`.
-        var dirtyCount = 0
-        /// ‖r‖₂² kept as a running sum during the run (the tree's root is exact again after the refresh).
-        var normSquared = 0.0
         /// A queued row whose diagonal is zero or missing: push cannot divide by it.
         var zeroPivotRow: Int?
     }
 
-    /// Writes `r_i²` into its leaf, records the row once per run and updates the running norm.
+    /// Records that row `i`'s residual changed: in `dirtyRows` once per dirty epoch, in `touchedRows` once per
+    /// touch epoch.
     @inline(__always)
-    func setLeaf(_ i: Int, _ value: Double, _ outcome: inout Outcome) {
-        let leaf = treeCapacity + i
-        outcome.normSquared += value * value - tree[leaf]
-        tree[leaf] = value * value
-        if leafMarks[i] != leafEpoch {
-            leafMarks[i] = leafEpoch
-            dirtyLeaves[outcome.dirtyCount] = Int32(truncatingIfNeeded: i)
-            outcome.dirtyCount += 1
+    func noteChanged(_ i: Int, _ state: inout State) {
+        if rowMarks[i].dirty != epochs.dirty {
+            rowMarks[i].dirty = epochs.dirty
+            dirtyRows[state.dirtyCount] = Int32(truncatingIfNeeded: i)
+            state.dirtyCount += 1
+        }
+        if rowMarks[i].touched != epochs.touch {
+            rowMarks[i].touched = epochs.touch
+            touchedRows[state.touchedCount] = Int32(truncatingIfNeeded: i)
+            state.touchedCount += 1
         }
     }
 
-    /// Pushes queued rows whose |r_i| exceeds `threshold` until the queue empties, `workBudget` entries have been
-    /// touched, or the running ‖r‖₂² (starting from `normSquared`) is at most `stopNormSquared`. `head`/`count`
-    /// describe the ring and are updated in place.
-    func run(threshold: Double, workBudget: Int, normSquared: Double, stopNormSquared: Double,
-             head: inout Int, count: inout Int) -> Outcome {
+    /// Pushes queued rows whose |r_i| exceeds `threshold` (each by `relaxation` times its residual over a_ii) until
+    /// the queue empties, `workBudget` entries have been touched, or the running ‖r‖₂² is at most `stopNormSquared`.
+    func run(threshold: Double, relaxation: Double, workBudget: Int, stopNormSquared: Double, state: inout State) -> Outcome {
+        // Copies in locals: stores through `r`/`x` could alias `self` as far as the compiler knows, which would
+        // reload every field on every entry.
+        let (columnPointers, columnRows, columnValues) = (self.columnPointers, self.columnRows, self.columnValues)
+        let (x, r, rowMarks, queue, n, queueEpoch) = (self.x, self.r, self.rowMarks, self.queue, self.n, epochs.queue)
         var outcome = Outcome()
-        outcome.normSquared = normSquared
-        while count > 0, outcome.work < workBudget, outcome.normSquared > stopNormSquared {
-            let i = Int(queue[head])
-            head = head + 1 == n ? 0 : head + 1
-            count -= 1
-            marks[i] = 0
+        var normSquared = state.normSquared
+        while state.count > 0, outcome.work < workBudget, normSquared > stopNormSquared {
+            let i = Int(queue[state.head])
+            state.head = state.head + 1 == n ? 0 : state.head + 1
+            state.count -= 1
+            rowMarks[i].queued = 0
             let ri = r[i]
             guard abs(ri) > threshold else { continue }
-            let dp = diagonalPositions[i]
-            let aii = dp >= 0 ? matrixValues[dp] : 0
+            let start = columnPointers[i]
+            let end = columnPointers[i + 1]
+            // a_ii from column i itself (already being read), not from a separate diagonal index and the row copy.
+            var aii = 0.0
+            for k in start..<end where Int(columnRows[k]) == i { aii = columnValues[k] }
             guard aii != 0 else {
                 outcome.zeroPivotRow = i
-                return outcome
+                break
             }
-            let delta = ri / aii
+            // Over-relaxed only where a_ii > 0 (the energy argument needs it); r_i keeps (1 − ω) of its value.
+            let delta = (aii > 0 ? relaxation : 1) * ri / aii
             x[i] += delta
-            r[i] = 0
-            setLeaf(i, 0, &outcome)
-            var k = columnPointers[i]
-            let end = columnPointers[i + 1]
-            outcome.work += end - k + 1
+            let newRi = ri - aii * delta
+            r[i] = newRi
+            normSquared += newRi * newRi - ri * ri
+            noteChanged(i, &state)
+            outcome.work += end - start + 1
             outcome.pushes += 1
-            while k < end {
+            for k in start..<end {
                 let j = Int(columnRows[k])
-                if j != i {
-                    let rj = r[j] - columnValues[k] * delta
-                    r[j] = rj
-                    setLeaf(j, rj, &outcome)
-                    if abs(rj) > threshold, marks[j] != epoch {
-                        marks[j] = epoch
-                        var tail = head + count
-                        if tail >= n { tail -= n }
-                        queue[tail] = Int32(truncatingIfNeeded: j)
-                        count += 1
-                    }
+                guard j != i else { continue }
+                let old = r[j]
+                let rj = old - columnValues[k] * delta
+                r[j] = rj
+                normSquared += rj * rj - old * old
+                noteChanged(j, &state)
+                if abs(rj) > threshold, rowMarks[j].queued != queueEpoch {
+                    rowMarks[j].queued = queueEpoch
+                    var tail = state.head + state.count
+                    if tail >= n { tail -= n }
+                    queue[tail] = Int32(truncatingIfNeeded: j)
+                    state.count += 1
                 }
-                k &+= 1
             }
         }
+        state.normSquared = max(0, normSquared)
         return outcome
     }
 }
 
 extension PushKernel {
-    /// Binds a kernel to the system's buffers for the duration of `body`. The residual tree must be current.
+    /// Binds a kernel to the system's buffers for the duration of `body`. The matrix must be compact.
     static func withKernel<R>(
-        on system: LiveSystem, queue: inout [Int32], marks: inout [UInt32], epoch: UInt32,
-        dirtyLeaves: inout [Int32], leafMarks: inout [UInt32], leafEpoch: UInt32,
-        _ body: (PushKernel) -> R
+        on system: LiveSystem, rowMarks: inout [PushRowMarks], queue: inout [Int32], dirtyRows: inout [Int32],
+        touchedRows: inout [Int32], epochs: Epochs, _ body: (PushKernel) -> R
     ) -> R {
-        precondition(system.residualTreeIsCurrent && system.pendingTreeLeaves.isEmpty && system.pendingInsertions.isEmpty,
-                     "push needs a current residual tree and a compact matrix")
+        precondition(system.pendingInsertions.isEmpty, "push needs a compact matrix")
         let n = system.dimension
-        precondition(queue.count == n && marks.count == n && dirtyLeaves.count == n && leafMarks.count == n)
+        precondition(rowMarks.count == n && queue.count == n && dirtyRows.count == n && touchedRows.count == n)
         let columns = system.columns
-        let values = system.matrix.values
-        let diagonal = system.diagonalPositions
         return columns.rowPointers.withUnsafeBufferPointer { cp in
             columns.colIndices.withUnsafeBufferPointer { cr in
                 columns.values.withUnsafeBufferPointer { cv in
-                    diagonal.withUnsafeBufferPointer { dp in
-                        values.withUnsafeBufferPointer { mv in
-                            queue.withUnsafeMutableBufferPointer { q in
-                                marks.withUnsafeMutableBufferPointer { m in
-                                  dirtyLeaves.withUnsafeMutableBufferPointer { dl in
-                                   leafMarks.withUnsafeMutableBufferPointer { lm in
+                    rowMarks.withUnsafeMutableBufferPointer { marks in
+                        queue.withUnsafeMutableBufferPointer { q in
+                            dirtyRows.withUnsafeMutableBufferPointer { dirty in
+                                touchedRows.withUnsafeMutableBufferPointer { touched in
                                     system.x.withUnsafeMutableBufferPointer { xv in
                                         system.r.withUnsafeMutableBufferPointer { rv in
-                                            system.residualTree.withNodes { nodes, capacity in
-                                                body(PushKernel(
-                                                    columnPointers: cp.baseAddress!, columnRows: cr.baseAddress!,
-                                                    columnValues: cv.baseAddress!, diagonalPositions: dp.baseAddress!,
-                                                    matrixValues: mv.baseAddress!, x: xv.baseAddress!, r: rv.baseAddress!,
-                                                    tree: nodes, treeCapacity: capacity, queue: q.baseAddress!,
-                                                    marks: m.baseAddress!, dirtyLeaves: dl.baseAddress!,
-                                                    leafMarks: lm.baseAddress!, n: n, epoch: epoch, leafEpoch: leafEpoch))
-                                            }
+                                            body(PushKernel(
+                                                columnPointers: cp.baseAddress!, columnRows: cr.baseAddress!,
+                                                columnValues: cv.baseAddress!, x: xv.baseAddress!, r: rv.baseAddress!,
+                                                rowMarks: marks.baseAddress!, queue: q.baseAddress!,
+                                                dirtyRows: dirty.baseAddress!, touchedRows: touched.baseAddress!,
+                                                n: n, epochs: epochs))
                                         }
                                     }
-                                   }
-                                  }
                                 }
                             }
                         }

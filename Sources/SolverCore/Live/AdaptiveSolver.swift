@@ -58,7 +58,7 @@ public final class AdaptiveSolver: IterativeMethod {
         mode = .localPush
         modeReason = "\(rows.count) changed row(s): residual is localised"
         localWorkLeft = Self.localWorkBudget(system)
-        try local.restart(system)
+        try local.restart(system, changedRows: rows)
         globalNeedsRestart = true
     }
 

@@ -24,6 +24,10 @@ public final class LiveSystem {
     /// is dropped and `columnsStale` set: one full pass then is cheaper than replaying the list.
     private var pendingColumnPositions: [Int] = []
     private var columnsStale = false
+    /// Stored off-diagonal entries `(i, j)` whose value differs from `A[j][i]` (0 when not stored), counted over the
+    /// values `columnStorage` holds: kept in step by `syncColumns` in O(log row length) per changed entry, so
+    /// `isSymmetric` costs what the changes since the last read cost, never O(nnz) after a single-entry update.
+    private var asymmetricEntries = 0
     public private(set) var b: [Double]
     public internal(set) var x: [Double]
     public internal(set) var r: [Double]
@@ -75,6 +79,7 @@ public final class LiveSystem {
         }
         self.matrix = matrix
         (self.columnStorage, self.mirror) = matrix.transposedWithPositions()
+        self.asymmetricEntries = matrix.asymmetricEntryCount()
         self.b = b
         self.x = x0 ?? [Double](repeating: 0, count: matrix.rows)
         self.r = [Double](repeating: 0, count: matrix.rows)
@@ -253,17 +258,43 @@ public final class LiveSystem {
         return old
     }
 
-    /// Copies pending value changes into the column copy. O(changes).
+    /// Whether `A` equals `Aᵀ` exactly (pending insertions are merged first).
+    public var isSymmetric: Bool {
+        compact()
+        syncColumns()
+        return asymmetricEntries == 0
+    }
+
+    /// Copies pending value changes into the column copy, and counts how each changes `asymmetricEntries`.
+    /// O(changes · log row length).
     private func syncColumns() {
         if columnsStale {
             for position in 0..<matrix.nnz { columnStorage.setValue(at: mirror[position], to: matrix.values[position]) }
             columnsStale = false
+            asymmetricEntries = matrix.asymmetricEntryCount()
         } else {
-            for position in pendingColumnPositions {
-                columnStorage.setValue(at: mirror[position], to: matrix.values[position])
-            }
+            for position in pendingColumnPositions { syncColumnValue(at: position) }
         }
         pendingColumnPositions.removeAll(keepingCapacity: true)
+    }
+
+    /// Moves one entry's value into the column copy. The asymmetry count changes by the entry's own status and, when
+    /// its mirror `(j, i)` is stored, by the mirror's; both are judged against the mirror's value in the column copy,
+    /// so changes to both entries of a pair in one batch are counted one after the other, consistently.
+    private func syncColumnValue(at position: Int) {
+        let columnPosition = mirror[position]
+        let old = columnStorage.values[columnPosition]
+        let new = matrix.values[position]
+        guard old != new else { return }
+        let row = Int(columnStorage.colIndices[columnPosition])
+        let col = Int(matrix.colIndices[position])
+        if row != col {
+            let mirrorPosition = matrix.position(row: col, col: row)
+            let mirrorValue = mirrorPosition.map { columnStorage.values[mirror[$0]] } ?? 0
+            let entriesJudged = mirrorPosition == nil ? 1 : 2
+            asymmetricEntries += entriesJudged * ((new != mirrorValue ? 1 : 0) - (old != mirrorValue ? 1 : 0))
+        }
+        columnStorage.setValue(at: columnPosition, to: new)
     }
 
     /// Merges pending new nonzeros into `matrix` and `columns` (O(nnz), amortised over every insertion since the
@@ -282,6 +313,7 @@ public final class LiveSystem {
         pendingInsertions.removeAll()
         matrix = triplets.toCSR()
         (columnStorage, mirror) = matrix.transposedWithPositions()
+        asymmetricEntries = matrix.asymmetricEntryCount()
         pendingColumnPositions.removeAll()
         columnsStale = false
         diagonalPositions = matrix.diagonalPositions()

@@ -75,6 +75,23 @@ struct SumTree {
         nodes[capacity + i] = value
     }
 
+    /// Sets the leaves of `rows` (row indices, each < capacity) to the squares of their `values` and refreshes their
+    /// ancestors; `rows[..<count]` is left sorted.
+    mutating func refresh(rows: inout [Int32], count: Int, squaresOf values: [Double]) {
+        guard count > 0 else { return }
+        let capacity = self.capacity
+        nodes.withUnsafeMutableBufferPointer { t in
+            values.withUnsafeBufferPointer { v in
+                // Invariant: every listed row is < values.count <= capacity, so each leaf index is in the tree.
+                for k in 0..<count {
+                    let i = Int(rows[k])
+                    t[capacity + i] = v[i] * v[i]
+                }
+            }
+        }
+        refreshAncestors(ofLeaves: &rows, count: count)
+    }
+
     /// Recomputes every ancestor of `leaves` (leaf indices, any order, duplicates allowed) once per node: the list
     /// is sorted and deduplicated, then mapped up one level at a time, where neighbouring leaves share parents.
     /// O(k log k) for k leaves instead of k · log n for refreshing each path separately.

@@ -20,12 +20,21 @@ extension Session {
         correctionsThisSolve = 0
         recentNorms.removeAll(keepingCapacity: true)
         verification.resetIterationBase(iteration)
-        // Local push stops a quarter of the way from the residual left at rest to the target: a stream of updates
-        // then keeps re-converging locally, each leaving headroom for the next, instead of one update spending it
-        // all and the next needing a global solve.
+        // The k-th local re-convergence since a global solve may leave 1/(k+2) of the headroom between the residual
+        // at rest and the target (squared norms). Shares that shrink like 1/k² add up to the whole headroom
+        // (g/2, g/6, g/12, … telescopes to g) while each update's own stopping level only falls polynomially, so a
+        // long stream of updates keeps re-converging locally with push depth growing like log k. A fixed fraction of
+        // what is left (the former g/4) shrinks geometrically instead, so push depth grew linearly with the stream.
         let target = targetNorm
-        let rest = min(system.restingResidualNormSquared, target * target)
-        solver.localStopNorm = restart ? target : (rest + (target * target - rest) / 4).squareRoot()
+        if restart || solver.mode != .localPush {
+            localSolvesSinceGlobal = 0
+            solver.localStopNorm = target
+        } else {
+            let rest = min(system.restingResidualNormSquared, target * target)
+            let share = 1 / Double(localSolvesSinceGlobal + 2)
+            solver.localStopNorm = (rest + (target * target - rest) * share).squareRoot()
+            localSolvesSinceGlobal += 1
+        }
         phase = .solving
         stopReason = nil
         pendingFirstFrame = true
@@ -166,6 +175,8 @@ extension Session {
     private func finishConverged(stepTime: Double, flops: Int) {
         emitFrame(stepTime: stepTime, flops: flops)
         phase = .converged
+        // A global solve (also one that took over from push) ends with the headroom of a fresh start.
+        if solver.mode != .localPush { localSolvesSinceGlobal = 0 }
         solver.didConverge()
         // Make the residual sum tree current now, while idle, so the next local update pays nothing for it.
         system.prepareForLocalUpdates()
@@ -240,11 +251,11 @@ extension Session {
         return SparseEntries(indices: indices, values: indices.map { x[$0] })
     }
 
-    /// Estimated: the live system, the frame baseline, the methods' work vectors (up to six), push's four
-    /// per-row index arrays, and an incomplete factorisation's copy of the matrix when one is used.
+    /// Estimated: the live system, the frame baseline, the methods' work vectors (up to six), push's per-row marks
+    /// (12 bytes) and three row lists (4 bytes each), and an incomplete factorisation's copy of the matrix when one is used.
     var memoryBytes: Int {
         let factorisation = choice.preconditioner == .ilu ? system.matrix.nnz * 12 + dimension * 16 : 0
-        return system.memoryBytes + xAtLastFrame.count * 8 + 6 * dimension * 8 + 16 * dimension + factorisation
+        return system.memoryBytes + xAtLastFrame.count * 8 + 6 * dimension * 8 + 24 * dimension + factorisation
     }
 
     func publishStatus() {

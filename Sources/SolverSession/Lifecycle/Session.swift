@@ -84,6 +84,8 @@ public final class Session: @unchecked Sendable {
     var lastFrameTime = -Double.infinity
     var xAtLastFrame: [Double] = []
     var correctionsThisSolve = 0
+    /// Local re-convergences since the last global solve ended (or restart): sets each one's share of the headroom.
+    var localSolvesSinceGlobal = 0
     var recentNorms: [Double] = []
     var probeRNG: SplitMix64
     /// Every node's latest swarm `cost_report` per entry of `b`.
