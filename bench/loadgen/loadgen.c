@@ -9,7 +9,10 @@
  *              One connection; cost_update → ack, one at a time (20 warm-up round trips are not recorded).
  *   fanout     --port P --session ID --subscribers S --rounds R [--n DIM]
  *              S connections subscribe to the session; per round one more connection sends a cost_update and each
- *              subscriber times its first iteration_update whose last_applied_seq moved past the previous round's.
+ *              subscriber times its first iteration_update whose last_applied_seq moved past the previous round's:
+ *              "fanout" when this thread handled it, "fanout_arrival" when the kernel received its last segment
+ *              (SO_TIMESTAMPNS). One thread reads all S sockets, so the first includes its own turn-taking; the
+ *              second is what S separate clients would see. With $LOADGEN_TRACE, one line per subscriber and round.
  *   throughput --port P --connections N --window W --seconds T --message ping|cost_update [--session ID] [--path /]
  *              N connections each keep W requests in flight; replies per second over T seconds (after 0.5 s warm-up).
  *              An echo server answers a ping with the ping itself, so the same run measures the bare lws echo.
@@ -169,10 +172,11 @@ struct fanout_state {
     int subscribed;
     long long previous_seq;   /* last_applied_seq every subscriber had seen before this round */
     long long round_seq;      /* the seq acked for this round's update (0 until the ack) */
-    uint64_t round_start;
+    uint64_t round_start, round_start_realtime;
     uint64_t *first_ns;       /* per subscriber: first frame past previous_seq this round (0: none yet) */
+    uint64_t *arrived_ns;     /* the same frame's kernel receive time (CLOCK_REALTIME; 0: not reported) */
     int reached, converged;
-    struct samples latency;
+    struct samples latency, arrival;
 };
 
 static void fanout_opened(struct ws_conn *c, void *ctx) {
@@ -194,6 +198,7 @@ static void fanout_message(struct ws_conn *c, const char *m, size_t n, void *ctx
     long long applied = json_int(m, "last_applied_seq");
     if (json_type_is(m, "iteration_update") && st->round_start && applied > st->previous_seq && !st->first_ns[c->index]) {
         st->first_ns[c->index] = ws_now_ns();
+        st->arrived_ns[c->index] = c->rx_realtime_ns;
         st->reached++;
     }
     if (c->index == 1 && json_type_is(m, "convergence_signal") && st->round_seq && applied >= st->round_seq)
@@ -204,7 +209,10 @@ static void run_fanout(const struct options *o) {
     struct fanout_state st = {.o = o};
     int total = o->subscribers + 1;
     st.first_ns = calloc((size_t)total, sizeof *st.first_ns);
+    st.arrived_ns = calloc((size_t)total, sizeof *st.arrived_ns);
     ws_loop_init(&shared_loop, fanout_message, fanout_opened, &st);
+    shared_loop.kernel_timestamps = 1;
+    FILE *trace = getenv("LOADGEN_TRACE") ? fopen(getenv("LOADGEN_TRACE"), "w") : NULL;
     struct ws_conn *conns = calloc((size_t)total, sizeof *conns);
     for (int i = 0; i < total; i++) {
         conns[i].index = i;
@@ -222,11 +230,22 @@ static void run_fanout(const struct options *o) {
         st.round_seq = 0;
         char msg[256];
         int len = format_update(msg, sizeof msg, o, r);
+        st.round_start_realtime = ws_realtime_ns();
         st.round_start = ws_now_ns();
         ws_send_text(&shared_loop, &conns[0], msg, (size_t)len);
         while ((st.reached < o->subscribers || !st.converged) && !seconds_passed(st.round_start, 2)) ws_poll(&shared_loop, 5);
-        for (int i = 1; i < total; i++)
-            if (st.first_ns[i]) sample_add(&st.latency, st.first_ns[i] - st.round_start);
+        for (int i = 1; i < total; i++) {
+            if (!st.first_ns[i]) continue;
+            sample_add(&st.latency, st.first_ns[i] - st.round_start);
+            /* Arrival can only be compared when the kernel stamped it after the send (clocks agree on one host). */
+            uint64_t arrived = st.arrived_ns[i] > st.round_start_realtime ? st.arrived_ns[i] : 0;
+            if (arrived) sample_add(&st.arrival, arrived - st.round_start_realtime);
+            if (trace)
+                fprintf(trace, "%d %d %llu %llu %llu\n", r, i, (unsigned long long)st.round_start,
+                        (unsigned long long)(st.first_ns[i] - st.round_start),
+                        (unsigned long long)(arrived ? arrived - st.round_start_realtime : 0));
+        }
+        memset(st.arrived_ns, 0, (size_t)total * sizeof *st.arrived_ns);
         incomplete += st.reached < o->subscribers;
         if (st.round_seq) st.previous_seq = st.round_seq;
         rounds++;
@@ -234,7 +253,10 @@ static void run_fanout(const struct options *o) {
     printf("{\"mode\":\"fanout\",\"subscribers\":%d,\"subscribed\":%d,\"rounds\":%d,\"incomplete_rounds\":%d,",
            o->subscribers, st.subscribed, rounds, incomplete);
     print_latency("fanout", &st.latency);
+    printf(",");
+    print_latency("fanout_arrival", &st.arrival);
     printf("}\n");
+    if (trace) fclose(trace);
 }
 
 /* ---- throughput --------------------------------------------------------------------------------------------- */

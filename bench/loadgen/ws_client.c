@@ -14,11 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-uint64_t ws_now_ns(void) {
+static uint64_t clock_ns(clockid_t clock) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+uint64_t ws_now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+uint64_t ws_realtime_ns(void) { return clock_ns(CLOCK_REALTIME); }
 
 static void buf_append(struct ws_buf *b, const void *data, size_t len) {
     if (b->len + len + 1 > b->cap) {
@@ -62,6 +65,7 @@ int ws_connect(struct ws_loop *loop, struct ws_conn *c, int port, const char *pa
     if (c->fd < 0) return -1;
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (loop->kernel_timestamps) setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  /* loopback only, always */
     c->state = WS_CONNECTING;
@@ -204,10 +208,27 @@ static void parse_frames(struct ws_loop *loop, struct ws_conn *c) {
     if (pos > 0 && c->state == WS_OPEN) buf_consume(&c->in, pos);
 }
 
+/* recv(2), plus the kernel's receive time of the last segment read when SO_TIMESTAMPNS is on (TCP reports the
+ * newest segment a read consumed, so a message's time is never earlier than its last byte's arrival). */
+static ssize_t receive(struct ws_conn *c, char *chunk, size_t size) {
+    struct iovec iov = {.iov_base = chunk, .iov_len = size};
+    char control[CMSG_SPACE(sizeof(struct timespec))];
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t n = recvmsg(c->fd, &msg, 0);
+    for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            c->rx_realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+        }
+    }
+    return n;
+}
+
 static void on_readable(struct ws_loop *loop, struct ws_conn *c) {
     char chunk[65536];
     for (;;) {
-        ssize_t n = recv(c->fd, chunk, sizeof chunk, 0);
+        ssize_t n = receive(c, chunk, sizeof chunk);
         if (n == 0) { ws_close(loop, c); return; }
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK) ws_close(loop, c);

@@ -111,13 +111,40 @@ extension ServiceLoop {
         case .idle, .frame:
             return 0
         case .frames(let count, let moreQueued):
-            // Invariant: count <= writeBuffer.count. A raw write uses no headroom; lws keeps whatever the socket
-            // does not take and sends it before anything else, so frames stay whole and in order.
-            guard lws_write(wsi, writePointer, count, CLWS_WRITE_RAW) >= 0 else { return -1 }
-            if moreQueued { lws_callback_on_writable(wsi) }
-            return 0
+            return writeRaw(wsi, count: count, moreQueued: moreQueued) ? 0 : -1
         case .close(let code, let reason):
             return closeNow(wsi, state, code, reason)
+        }
+    }
+
+    /// Sends `count` framed bytes from `writeBuffer`; false when the socket failed.
+    private func writeRaw(_ wsi: OpaquePointer, count: Int, moreQueued: Bool) -> Bool {
+        // Invariant: count <= writeBuffer.count. A raw write uses no headroom; lws keeps whatever the socket
+        // does not take and sends it before anything else (asking for POLLOUT itself), so frames stay whole and
+        // in order.
+        guard lws_write(wsi, writePointer, count, CLWS_WRITE_RAW) >= 0 else { return false }
+        if moreQueued { lws_callback_on_writable(wsi) }
+        return true
+    }
+
+    /// Writes a woken connection's queued frames now, from the wake-up drain, instead of asking for a writeable
+    /// callback (which costs another poll round before the first byte leaves). Only where the callback would do
+    /// nothing else: lws frames for us (no extension), holds no unsent part of an earlier write (our frames must
+    /// follow it, and lws sends it first only from POLLOUT), and neither side has started closing (a close is sent
+    /// from the callback, and nothing may follow a peer's close). Returns false to fall back to the callback.
+    func writeWithoutWaiting(_ wsi: OpaquePointer, _ state: WebSocketState) -> Bool {
+        guard state.writesOwnFrames, state.closeCode == nil, lws_partial_buffered(wsi) == 0 else { return false }
+        switch state.connection.takeFrames(into: writeBuffer, closing: false) {
+        case .frames(let count, let moreQueued):
+            // A failed socket cannot be closed by returning -1 here (no callback): lws closes it on its next pass.
+            if !writeRaw(wsi, count: count, moreQueued: moreQueued) {
+                lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, CLWS_TO_KILL_ASYNC)
+            }
+            return true
+        case .idle:
+            return true
+        case .frame, .close:
+            return false
         }
     }
 

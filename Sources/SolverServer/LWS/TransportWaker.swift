@@ -16,6 +16,8 @@ final class TransportWaker: Sendable {
         var context: ContextHandle?
         var ready: [UInt64] = []
         var commands: [Command] = []
+        /// Run after the drain that takes them has written what it could (see `afterNextDrain`).
+        var afterDrain: [@Sendable () -> Void] = []
     }
 
     private let state = Mutex(State())
@@ -27,8 +29,18 @@ final class TransportWaker: Sendable {
     /// costs one pipe write and one service wake-up, not one per subscriber.
     func wake(_ id: UInt64) {
         state.withLock { state in
-            let wakePending = !state.ready.isEmpty || !state.commands.isEmpty
+            let wakePending = !state.ready.isEmpty || !state.commands.isEmpty || !state.afterDrain.isEmpty
             state.ready.append(id)
+            if !wakePending, let context = state.context { lws_cancel_service(context.pointer) }
+        }
+    }
+
+    /// Calls `done` on the service thread after its next drain wrote every connection announced before this call
+    /// (as far as the sockets took it). Wakes the service thread if nothing else will.
+    func afterNextDrain(_ done: @escaping @Sendable () -> Void) {
+        state.withLock { state in
+            let wakePending = !state.ready.isEmpty || !state.commands.isEmpty || !state.afterDrain.isEmpty
+            state.afterDrain.append(done)
             if !wakePending, let context = state.context { lws_cancel_service(context.pointer) }
         }
     }
@@ -41,13 +53,14 @@ final class TransportWaker: Sendable {
     }
 
     /// Service thread: takes everything queued so far.
-    func drain() -> (ready: [UInt64], commands: [Command]) {
+    func drain() -> (ready: [UInt64], commands: [Command], afterDrain: [@Sendable () -> Void]) {
         state.withLock { state in
             defer {
                 state.ready.removeAll(keepingCapacity: true)
                 state.commands.removeAll()
+                state.afterDrain.removeAll()
             }
-            return (state.ready, state.commands)
+            return (state.ready, state.commands, state.afterDrain)
         }
     }
 
@@ -56,7 +69,9 @@ final class TransportWaker: Sendable {
         let handle = context.map(ContextHandle.init)
         state.withLock { state in
             state.context = handle
-            if let handle, !state.ready.isEmpty || !state.commands.isEmpty { lws_cancel_service(handle.pointer) }
+            if let handle, !state.ready.isEmpty || !state.commands.isEmpty || !state.afterDrain.isEmpty {
+                lws_cancel_service(handle.pointer)
+            }
         }
     }
 

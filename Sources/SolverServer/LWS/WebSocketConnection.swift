@@ -36,7 +36,8 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
         var closed = false
     }
 
-    private let waker: TransportWaker
+    /// Also the connection's delivery barrier (`afterNextDrain`), shared by every connection of the transport.
+    let waker: TransportWaker
     private let state = Mutex(State())
 
     init(
@@ -139,13 +140,16 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     }
 
     /// As many queued messages as fit in `buffer`, framed here, for one raw write; or the close once none is left.
-    func takeFrames(into buffer: UnsafeMutableRawBufferPointer) -> WriteStep {
+    /// With `closing: false` (a write outside the writeable callback, which alone may send the close) a pending
+    /// close is reported as `.close` but not taken, and the connection stays scheduled for the callback.
+    func takeFrames(into buffer: UnsafeMutableRawBufferPointer, closing: Bool = true) -> WriteStep {
         state.withLock { state in
             guard !state.closed else { return .idle }
             guard state.queue.isEmpty else {
                 let count = state.queue.takeFrames(into: buffer)
                 return .frames(count: count, moreQueued: Self.hasMore(&state))
             }
+            if !closing, let request = state.closeRequest { return .close(code: request.code, reason: request.reason) }
             return Self.closeOrIdle(&state)
         }
     }
