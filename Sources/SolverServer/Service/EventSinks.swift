@@ -36,8 +36,6 @@ protocol EventTransport: Sendable {
     func send(_ bytes: [UInt8]) -> SendResult
     /// Ends the transport after what is queued (a stream's last chunk; WebSocket subscriptions leave the socket open).
     func finishAfterSubscriptionEnded(reason: String)
-    /// Reports when what was sent has been written (see `DeliveryBarrier`); nil when the transport cannot tell.
-    var deliveryBarrier: (any DeliveryBarrier)? { get }
 }
 
 /// A `SessionEventSink` over a transport: frames events, reports a full outbox as "not taken" so the session
@@ -86,8 +84,6 @@ final class TransportEventSink: SessionEventSink, @unchecked Sendable {
             return true
         }
     }
-
-    var deliveryBarrier: (any DeliveryBarrier)? { transport.deliveryBarrier }
 
     func subscriptionEnded(_ id: SubscriptionID, reason: String, message: String) {
         subscription.withLock { $0 = nil }

@@ -1,4 +1,3 @@
-import SolverSession
 import SolverWire
 
 /// Events to a WebSocket: one text message each. A subscription ending for a slow consumer closes the socket
@@ -19,8 +18,6 @@ struct WebSocketEventTransport: EventTransport {
         return connection.send(utf8Text: bytes)
     }
 
-    var deliveryBarrier: (any DeliveryBarrier)? { connection.waker }
-
     func finishAfterSubscriptionEnded(reason: String) {
         if reason.hasPrefix("slow_consumer") {
             connection.close(code: .policyViolation, reason: "slow consumer: events were not read", discardingQueued: true)
@@ -35,9 +32,6 @@ struct HTTPStreamEventTransport: EventTransport {
     let streamID: UInt64
 
     func send(_ bytes: [UInt8]) -> SendResult { stream.send(bytes) }
-
-    /// Chunks are written from writeable callbacks, after the drain: no barrier.
-    var deliveryBarrier: (any DeliveryBarrier)? { nil }
 
     func finishAfterSubscriptionEnded(reason: String) {
         streams.remove(streamID)

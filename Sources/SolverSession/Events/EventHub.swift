@@ -186,22 +186,6 @@ public final class EventHub: Sendable {
         }
     }
 
-    /// Calls `done` once every subscriber's transport handed on what it took so far (see `DeliveryBarrier`).
-    /// Returns false, and never calls `done`, when no subscriber's transport has a barrier.
-    public func afterQueuedDeliveries(_ done: @escaping @Sendable () -> Void) -> Bool {
-        let barriers: [any DeliveryBarrier] = state.withLock { s in
-            var seen = Set<ObjectIdentifier>()
-            return s.subscriptions.values.compactMap { sub in
-                guard let barrier = sub.sink.deliveryBarrier, seen.insert(ObjectIdentifier(barrier)).inserted else { return nil }
-                return barrier
-            }
-        }
-        guard !barriers.isEmpty else { return false }
-        let left = Countdown(barriers.count)
-        for barrier in barriers { barrier.afterQueuedDeliveries { if left.tick() { done() } } }
-        return true
-    }
-
     /// Removes a subscriber; returns false when it was not subscribed.
     @discardableResult
     public func unsubscribe(_ id: SubscriptionID) -> Bool {

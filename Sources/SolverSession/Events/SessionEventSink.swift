@@ -14,8 +14,6 @@ public protocol SessionEventSink: AnyObject, Sendable {
     func offer(_ event: SessionEvent) -> Bool
     /// The subscription ended: `unsubscribed`, `session_closed`, or `slow_consumer` when it was dropped.
     func subscriptionEnded(_ id: SubscriptionID, reason: String, message: String)
-    /// See `DeliveryBarrier`; defaults to nil.
-    var deliveryBarrier: (any DeliveryBarrier)? { get }
 }
 
 /// Per-subscriber delivery limits.
@@ -31,17 +29,4 @@ public struct SubscriberLimits: Sendable {
     /// A subscriber whose buffer stays full for this long is dropped.
     public var slowConsumerTimeout: Double = 10
     public init() {}
-}
-
-/// Tells when what sinks took so far has been handed on (written to the sockets), so a session can let the first
-/// frame after an update go out before it iterates on: on busy cores the fan-out would otherwise wait behind it.
-/// Usually one per transport, shared by all of its sinks.
-public protocol DeliveryBarrier: AnyObject, Sendable {
-    /// Calls `done` once, on any thread, after everything offered before this call was handed on. Must not block.
-    func afterQueuedDeliveries(_ done: @escaping @Sendable () -> Void)
-}
-
-extension SessionEventSink {
-    /// The barrier of this sink's transport; nil (the default) when the sink hands events on synchronously.
-    public var deliveryBarrier: (any DeliveryBarrier)? { nil }
 }

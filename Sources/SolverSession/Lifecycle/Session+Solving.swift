@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import SolverCore
-import Synchronization
 
 /// The solver loop of a session. Everything here runs on the session's queue.
 extension Session {
@@ -52,7 +51,7 @@ extension Session {
         applyInbox()
         var steps = 0, busy: UInt64 = 0, slowest: UInt64 = 0
         defer { recordSlice(steps: steps, busy: busy, slowest: slowest) }
-        while phase == .solving, !isWaitingForDelivery {
+        while phase == .solving {
             let start = DispatchTime.now().uptimeNanoseconds
             let step = solver.step(system)
             let took = DispatchTime.now().uptimeNanoseconds - start
@@ -92,7 +91,7 @@ extension Session {
             if hasQueuedUpdates { applyInbox() }
             if DispatchTime.now().uptimeNanoseconds >= deadline { break }
         }
-        return !isWaitingForDelivery && (phase == .solving || hasQueuedUpdates)
+        return phase == .solving || hasQueuedUpdates
     }
 
     /// One metrics record per slice (the mean step time), and a throttled warning for a slow step.
@@ -111,28 +110,6 @@ extension Session {
     }
 
     var hasQueuedUpdates: Bool { inbox.withLock { !$0.updates.isEmpty } }
-
-    /// Longest pause for the first frame's delivery: a safety net should a transport never report back.
-    static let maxDeliveryWait = 0.002
-
-    /// Ends the slice until the subscribers' transports have written the frame just published (or `maxDeliveryWait`
-    /// passed). On busy cores the next steps and events would otherwise run first and the fan-out wait behind them;
-    /// with idle cores the pause costs the session one drain of the transport. No subscriber with a barrier: no pause.
-    private func waitForDelivery() {
-        deliveryWait.store(true, ordering: .releasing)
-        let resume: @Sendable () -> Void = { [self] in
-            guard deliveryWait.exchange(false, ordering: .acquiringAndReleasing) else { return }
-            scheduler.schedule(self)
-        }
-        guard hub.afterQueuedDeliveries(resume) else {
-            deliveryWait.store(false, ordering: .releasing)
-            return
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + Self.maxDeliveryWait, execute: resume)
-    }
-
-    /// Set while the session waits for its first frame's delivery; the scheduler does not requeue it meanwhile.
-    var isWaitingForDelivery: Bool { deliveryWait.load(ordering: .acquiring) }
 
     private func recordNorm(_ norm: Double) {
         if recentNorms.count >= 8 { recentNorms.removeFirst() }
@@ -180,7 +157,6 @@ extension Session {
             try startSolve(restart: false)
             // The first frame reflecting the updates goes out now, before any step: its latency is the update's.
             emitFrame(stepTime: 0, flops: 0)
-            waitForDelivery()
         } catch {
             let message = (error as? SolverError)?.message ?? "\(error)"
             stopReason = message

@@ -65,8 +65,6 @@ public final class Session: @unchecked Sendable {
     }
     let inbox: Mutex<Inbox>
     let published: Mutex<SessionStatus>
-    /// See `waitForDelivery()`; cleared by whichever comes first, the transports' report or the timeout.
-    let deliveryWait = Atomic<Bool>(false)
 
     // Queue-confined solver state.
     let system: LiveSystem

@@ -114,8 +114,7 @@ public final class SessionScheduler: Sendable {
                 if e.heavy { s.heavyRunning -= 1 }
                 e.running = false
                 e.heavy = took > 2 * sliceNanoseconds
-                // A session waiting for its frame's delivery is scheduled again by that delivery.
-                if (wantsMore || e.again) && !session.isClosed && !session.isWaitingForDelivery {
+                if (wantsMore || e.again) && !session.isClosed {
                     e.again = false
                     e.queued = true
                     s.entries[key] = e
