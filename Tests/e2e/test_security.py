@@ -209,6 +209,8 @@ def test_shares_follow_a_session_across_nodes_and_failover():
         assert forwarded.status_code == 202, forwarded.text
         refused = nodes[1].post("/api/v1/swarm/costs", update, headers=bearer(mint(sub="dave")))
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        # An admin's role travels with the forwarded update.
+        assert nodes[1].post("/api/v1/swarm/costs", update, headers=bearer(TOKENS["root"])).status_code == 202
 
         async def subscribe_remotely(token):
             async with websockets.connect(nodes[1].ws_url, additional_headers=bearer(token)) as ws:

@@ -176,7 +176,7 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
 
     /// Forwards an update to the owner of a session not held here. Forwarding is a hop: an update with `propagation_depth` 0 may not take it (it was meant for the node it
     /// reached), and one with depth d reaches the owner with d − 1.
-    public func forward(_ id: SessionID, _ update: CostUpdate, principal: String,
+    public func forward(_ id: SessionID, _ update: CostUpdate, principal: Principal,
                         completion: @escaping @Sendable (Result<UInt64, SolverError>) -> Void) {
         var update = update
         if let depth = update.propagationDepth {

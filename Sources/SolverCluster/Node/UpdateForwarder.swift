@@ -25,8 +25,8 @@ final class UpdateForwarder: Sendable {
     }
 
     /// Sends `update` to the session's current owner; `completion` gets the owner's ack seq or an error.
-    func forward(_ sessionID: SessionID, _ update: CostUpdate, principal: String, completion: @escaping Completion) {
-        rpc.call(Self.kind, session: sessionID, principal: Principal(name: principal), body: update.encodeBinary(),
+    func forward(_ sessionID: SessionID, _ update: CostUpdate, principal: Principal, completion: @escaping Completion) {
+        rpc.call(Self.kind, session: sessionID, principal: principal, body: update.encodeBinary(),
                  timeout: Self.timeout) { result in
             switch result {
             case .success(let body):

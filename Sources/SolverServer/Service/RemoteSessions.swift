@@ -7,7 +7,7 @@ import SolverSession
 public protocol RemoteSessions: Sendable {
     /// Forwards an update to the session's owner; `completion` (any thread) gets the owner's durable ack seq or the
     /// error (`update_not_durable` when the outcome is unknown or refused).
-    func forward(_ id: SessionID, _ update: CostUpdate, principal: String,
+    func forward(_ id: SessionID, _ update: CostUpdate, principal: Principal,
                  completion: @escaping @Sendable (Result<UInt64, SolverError>) -> Void)
 
     /// Subscribes to a session's events wherever it runs: first those after `since` still retained, then live ones,

@@ -40,7 +40,7 @@ extension SolverService {
             try gate.admitUpdate(principal, ip: request.remoteAddress, bytes: request.body.count)
             let update = try CostUpdateRequest.decodeUpdateOrReport(try parseBody(request)).sourcedAt(configuration.nodeID)
             if registry.session(update.sessionID) == nil, let remote = configuration.remoteSessions {
-                remote.forward(update.sessionID, update.update, principal: principal.name) { [metrics] result in
+                remote.forward(update.sessionID, update.update, principal: principal) { [metrics] result in
                     switch result {
                     case .success(let seq):
                         metrics.updatesAccepted.increment()

@@ -70,7 +70,7 @@ final class WebSocketClient: @unchecked Sendable {
             case .costUpdate(let incoming):
                 let request = incoming.sourcedAt(service.configuration.nodeID)
                 if service.registry.session(request.sessionID) == nil, let remote = service.configuration.remoteSessions {
-                    remote.forward(request.sessionID, request.update, principal: principal.name) { [self] result in
+                    remote.forward(request.sessionID, request.update, principal: principal) { [self] result in
                         switch result {
                         case .success(let seq): send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref, echoing: request.update))
                         case .failure(let error): sendError(error, ref: ref)
