@@ -211,6 +211,7 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
     public func shutdown() {
         timer?.cancel()
         subscriber?.stop()
+        rpc.drain(timeout: 2)
         directory.leave(id: nodeID)
     }
 }

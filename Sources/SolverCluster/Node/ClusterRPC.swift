@@ -43,6 +43,19 @@ final class ClusterRPC: Sendable {
         self.leases = leases
     }
 
+    /// Waits, at most `timeout` seconds, until every request handed to a handler so far has run (answers go out as
+    /// handlers run). A draining node calls it after its subscriber stopped and before it exits: a request it
+    /// received but had not answered would otherwise leave its asker waiting for the whole call timeout.
+    func drain(timeout: Double) {
+        let queues = handlers.withLock { $0.values.map(\.queue) }
+        let group = DispatchGroup()
+        for queue in queues {
+            group.enter()
+            queue.async(flags: .barrier) { group.leave() }
+        }
+        _ = group.wait(timeout: .now() + timeout)
+    }
+
     /// Serves requests of `kind` on `queue` (serial for kinds whose order matters).
     func handle(_ kind: String, on queue: DispatchQueue, _ handler: @escaping Handler) {
         handlers.withLock { $0[kind] = (queue, handler) }
