@@ -66,6 +66,30 @@ import SolverTestSupport
         #expect(sinkB.wait { events in events.contains { if case .costsAggregated(let c) = $0.body { abs(c.values[0] - 4) < 1e-12 } else { false } } })
     }
 
+    @Test func theReportTableIsBoundedAndFullReportsAreRejectedWhole() throws {
+        var a = CostAggregator()
+        let limit = 3
+        _ = a.ingest(report("a", [1, 2], [1, 1]), as: .sum)
+        #expect(a.contributionCount == 2)
+        #expect(!a.wouldExceed(report("a", [1, 2], [5, 5]), limit: limit))  // a's own entries are replaced
+        #expect(!a.wouldExceed(report("b", [1], [5]), limit: limit))
+        #expect(a.wouldExceed(report("b", [1, 2], [5, 5]), limit: limit))
+        // Through the session: a report that would overflow is rejected as a whole (update_rejected), b unchanged.
+        let registry = SessionRegistry()
+        // n = 1,600: 64 nodes per entry would allow 102,400 contributions, the session limit is 65,536.
+        let m = MatrixGenerators.laplacian2D(side: 40, shift: 0.5)
+        let session = try registry.create(SessionSpec(matrix: m, rightHandSide: [Double](repeating: 1, count: m.rows)))
+        let sink = CollectingSink()
+        _ = try session.hub.subscribe(sink)
+        let everyEntry = Array(0..<m.rows)
+        var seq: UInt64 = 0
+        for k in 0..<(CostAggregator.limit(dimension: m.rows) / m.rows + 1) {
+            seq = try session.submit(CostUpdate(report: report("n\(k)", everyEntry, everyEntry.map { _ in 2 })))
+        }
+        #expect(sink.wait { events in events.contains { if case .updateRejected(let r) = $0.body { r.updateSeq == seq && r.error.code == .capacityExceeded } else { false } } })
+        #expect(eventually { session.status.updatesApplied == CostAggregator.limit(dimension: m.rows) / m.rows })
+    }
+
     @Test func badReportsAreRefusedNamingTheField() throws {
         let registry = SessionRegistry()
         let a = MatrixGenerators.laplacian2D(side: 4, shift: 0.5)

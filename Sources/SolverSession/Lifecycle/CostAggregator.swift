@@ -13,7 +13,9 @@ public enum CostAggregation: String, Sendable, CaseIterable {
 
 /// The latest report of every node for every reported entry of `b`, and their combination. Lives on the session's
 /// queue; reports are ingested in seq order (live and on replay alike), so a restored session combines exactly as
-/// the one it replaces. Bounded: at most `maxNodesPerEntry` nodes per entry, the least recent dropped first.
+/// the one it replaces. Bounded: at most `maxNodesPerEntry` nodes per entry, the least recent dropped first, and at
+/// most `limit(dimension:)` contributions in all — a report that would add more is refused, so a client naming
+/// ever new node ids cannot grow a session without bound.
 struct CostAggregator: Equatable {
     struct Contribution: Equatable {
         var node: String
@@ -26,6 +28,25 @@ struct CostAggregator: Equatable {
     static let maxNodesPerEntry = 64
     private(set) var entries: [Int: [Contribution]] = [:]
     private(set) var nextOrder: UInt64 = 0
+    /// Contributions held, over all entries.
+    private(set) var contributionCount = 0
+
+    /// Contributions a session of dimension `n` keeps at most (about 48 bytes each).
+    static func limit(dimension n: Int) -> Int { max(65_536, 2 * n) }
+
+    /// Whether ingesting `report` would hold more than `limit` contributions (it replaces a node's own earlier
+    /// values and evicts on full entries, so only new (entry, node) pairs on entries with room count).
+    func wouldExceed(_ report: CostReport, limit: Int) -> Bool {
+        var added = Set<Int>()
+        for index in report.indices where !added.contains(index) {
+            let list = entries[index] ?? []
+            if list.count < Self.maxNodesPerEntry, !list.contains(where: { $0.node == report.nodeID }) { added.insert(index) }
+        }
+        return contributionCount + added.count > limit
+    }
+
+    /// Approximate bytes held.
+    var memoryBytes: Int { contributionCount * 48 + entries.count * 64 }
 
     /// One combined entry: the value that replaces `b[index]` and how many nodes' reports it combines.
     struct Combined: Equatable {
@@ -48,8 +69,10 @@ struct CostAggregator: Equatable {
             } else {
                 if list.count >= Self.maxNodesPerEntry, let oldest = list.indices.min(by: { list[$0].order < list[$1].order }) {
                     list.remove(at: oldest)
+                    contributionCount -= 1
                 }
                 list.append(contribution)
+                contributionCount += 1
             }
             entries[index] = list
         }
@@ -109,6 +132,7 @@ struct CostAggregator: Equatable {
             aggregator.entries[index] = try (0..<nodes).map { _ in
                 Contribution(node: try r.readString(), value: try r.readDouble(), confidence: try r.readDouble(), order: try r.read())
             }
+            aggregator.contributionCount += Int(nodes)
         }
         return aggregator
     }

@@ -89,6 +89,11 @@ public struct CostUpdate: Sendable, Equatable {
             }
             staged[key] = u.newValue
         }
+        if let report, aggregator.wouldExceed(report, limit: CostAggregator.limit(dimension: system.dimension)) {
+            throw SolverError(.capacityExceeded,
+                              "the session holds \(CostAggregator.limit(dimension: system.dimension)) reported costs already; reports from new nodes are refused (nodes that reported before may report again)",
+                              field: "node_id")
+        }
         for (i, v) in zip(deltaIndices, deltaValues) { try system.addToRightHandSide(i, v) }
         for u in matrixUpdates { try system.setEntry(row: u.row, col: u.col, to: u.newValue) }
         guard let report else { return [] }

@@ -256,6 +256,7 @@ extension Session {
     var memoryBytes: Int {
         let factorisation = choice.preconditioner == .ilu ? system.matrix.nnz * 12 + dimension * 16 : 0
         return system.memoryBytes + xAtLastFrame.count * 8 + 6 * dimension * 8 + 24 * dimension + factorisation
+            + aggregator.memoryBytes
     }
 
     func publishStatus() {
