@@ -78,6 +78,6 @@
 ///
 /// ## Not done yet
 /// A resume point older than the retained event log is not detected on a non-owner (the stream starts at the oldest
-/// retained event instead of answering `events_expired`); `GET /api/v1/sessions` lists only the sessions held by the
-/// node asked.
+/// retained event instead of answering `events_expired`: the log's trimming does not record the last seq it removed,
+/// and seqs are shared with acks, so a gap before the first retained event proves nothing).
 public enum SolverCluster {}

@@ -156,3 +156,16 @@ def test_remote_websocket_subscriptions_check_existence_and_end_with_the_session
     assert wait_for(lambda: n1.get(f"/api/v1/sessions/{sid}").status_code == 404, timeout=5)
     again = requests.delete(n3.url(f"/api/v1/sessions/{sid}"), timeout=10)
     assert again.status_code == 404 and again.json()["error"]["code"] == "session_not_found", again.text
+
+
+def test_session_list_shows_the_whole_cluster_with_owners(cluster):
+    redis, (n1, n2, n3) = cluster
+    matrix = laplacian_csr(4)
+    ids = [node.post("/api/v1/sessions", {"matrix": matrix, "vector": [1.0] * matrix["rows"]}).json()["session_id"]
+           for node in (n1, n2)]
+    listed = n3.get("/api/v1/sessions").json()
+    assert listed["count"] == 0 and listed["sessions"] == []
+    assert {(r["session_id"], r["owner"]) for r in listed["remote"]} >= {(ids[0], "n1"), (ids[1], "n2")}
+    on_n1 = n1.get("/api/v1/sessions").json()
+    assert [s["session_id"] for s in on_n1["sessions"]] == [ids[0]]
+    assert ids[0] not in {r["session_id"] for r in on_n1["remote"]}

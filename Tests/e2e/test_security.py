@@ -211,6 +211,10 @@ def test_shares_follow_a_session_across_nodes_and_failover():
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
         # An admin's role travels with the forwarded update.
         assert nodes[1].post("/api/v1/swarm/costs", update, headers=bearer(TOKENS["root"])).status_code == 202
+        # Only admins see the sessions held elsewhere in the list (their access rules live with their owners).
+        assert "remote" not in nodes[1].get("/api/v1/sessions", headers=bearer(TOKENS["bob"])).json()
+        listed = nodes[1].get("/api/v1/sessions", headers=bearer(TOKENS["root"])).json()
+        assert {"session_id": sid, "owner": "a1"} in listed["remote"]
 
         async def subscribe_remotely(token):
             async with websockets.connect(nodes[1].ws_url, additional_headers=bearer(token)) as ws:

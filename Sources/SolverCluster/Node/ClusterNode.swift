@@ -259,6 +259,11 @@ extension ClusterNode: RemoteSessions {
     }
 
     public func answerQueries(with answerer: @escaping RemoteQuery.Answerer) { queries.install(answerer) }
+
+    public func sessionDirectory() throws -> [(id: SessionID, owner: String?)] {
+        let ids = try store.sessionIDs().sorted { $0.rawValue < $1.rawValue }
+        return zip(ids, try leases.holders(ids)).map { ($0, $1?.node) }
+    }
 }
 
 /// `nodes()` above is the whole requirement: the status route lists the cluster through it.

@@ -59,6 +59,14 @@ public struct LeaseStore: Sendable {
     }
 
     /// The current holder, if any.
+    /// The holders of many leases in one round trip (nil where none is held).
+    public func holders(_ ids: [SessionID]) throws -> [(node: String, epoch: UInt64)?] {
+        guard !ids.isEmpty else { return [] }
+        return try client.pipeline(ids.map { ["GET", RedisArgument(keys.lease($0))] }).map { reply in
+            try reply.checked().string.map(Self.parse)
+        }
+    }
+
     public func holder(_ id: SessionID) throws -> (node: String, epoch: UInt64)? {
         guard let text = try client.command("GET", RedisArgument(keys.lease(id))).checked().string else { return nil }
         return Self.parse(text)

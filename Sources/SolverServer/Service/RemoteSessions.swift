@@ -22,6 +22,9 @@ public protocol RemoteSessions: Sendable {
     func ask(_ id: SessionID, _ query: RemoteQuery, principal: Principal,
              completion: @escaping @Sendable (RemoteQuery.Answer) -> Void)
 
+    /// Every session the cluster knows, with the node holding it (nil between owners). Two store round trips.
+    func sessionDirectory() throws -> [(id: SessionID, owner: String?)]
+
     /// Installs how this node answers other nodes' queries about the sessions it holds. The service calls it once,
     /// when it is created.
     func answerQueries(with answerer: @escaping RemoteQuery.Answerer)

@@ -76,13 +76,27 @@ extension WireEncoder {
     }
 
     /// `{"count": N, "sessions": [status, …]}`, splicing each session's encoded status in as is.
-    static func sessionList(_ statuses: [SessionStatus]) -> [UInt8] {
+    /// `{"count","sessions":[status…]}`, plus `"remote":[{"session_id","owner"}]` for sessions held elsewhere.
+    static func sessionList(_ statuses: [SessionStatus], remote: [(id: SessionID, owner: String?)]? = nil) -> [UInt8] {
         var bytes = Array("{\"count\":\(statuses.count),\"sessions\":[".utf8)
         for (k, status) in statuses.enumerated() {
             if k > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes += WireEncoder.status(status)
         }
-        bytes += Array("]}".utf8)
+        bytes += Array("]".utf8)
+        if let remote {
+            var w = JSONWriter()
+            w.array { w in
+                for entry in remote {
+                    w.object { w in
+                        w.field("session_id", entry.id.rawValue)
+                        w.field("owner", entry.owner)
+                    }
+                }
+            }
+            bytes += Array(",\"remote\":".utf8) + w.bytes
+        }
+        bytes += Array("}".utf8)
         return bytes
     }
 

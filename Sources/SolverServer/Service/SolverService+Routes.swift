@@ -210,8 +210,23 @@ extension SolverService {
         }
     }
 
+    /// This node's sessions the principal may use; in cluster mode, for admins (and on an open server), also every
+    /// other session of the cluster with its owner (`remote`). Others cannot be shown sessions they may not use:
+    /// their access rules live with their owners.
     private func listSessions(_ reply: Reply, _ principal: Principal) {
-        reply.json(200, WireEncoder.sessionList(registry.all.filter { access.mayAccess(principal, $0) }.map(\.status)))
+        let local = registry.all.filter { access.mayAccess(principal, $0) }.map(\.status)
+        guard let remote = configuration.remoteSessions, principal.isAdmin || gate.isOpen else {
+            return reply.json(200, WireEncoder.sessionList(local))
+        }
+        // Reading the cluster's directory is a store round trip: never on the lws thread.
+        work.async { [registry] in
+            do {
+                let elsewhere = try remote.sessionDirectory().filter { registry.session($0.id) == nil }
+                reply.json(200, WireEncoder.sessionList(local, remote: elsewhere))
+            } catch {
+                reply.error(SolverError("cluster_unavailable", "the cluster store is unreachable (\(error)); try again shortly"))
+            }
+        }
     }
 
     /// `cluster`: the node list read from the cluster (nil in embedded mode, where this node is the only one).
