@@ -62,10 +62,7 @@ final class UpdateForwarder: Sendable {
         guard let target = registry.session(id) else {
             throw SolverError(.updateNotDurable, "session \(id) moved to another node; the update was not accepted — retry", field: "session_id")
         }
-        guard request.principal.isAdmin || target.mayBeUsed(by: request.principal.name) else {
-            throw SolverError(.forbidden, "session \(id) belongs to another principal and is not shared with \(request.principal.name)",
-                              field: "session_id")
-        }
+        if let denied = SessionAccess.denial(request.principal, target) { throw denied }
         return try target.submit(try CostUpdate.decodeBinary(request.body))
     }
 }

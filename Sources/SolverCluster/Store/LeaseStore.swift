@@ -67,10 +67,7 @@ public struct LeaseStore: Sendable {
         }
     }
 
-    public func holder(_ id: SessionID) throws -> (node: String, epoch: UInt64)? {
-        guard let text = try client.command("GET", RedisArgument(keys.lease(id))).checked().string else { return nil }
-        return Self.parse(text)
-    }
+    public func holder(_ id: SessionID) throws -> (node: String, epoch: UInt64)? { try holders([id])[0] }
 
     static func parse(_ text: String) -> (node: String, epoch: UInt64) {
         let parts = text.split(separator: " ")

@@ -17,8 +17,4 @@ struct GateRefusal: Error, Sendable {
         GateRefusal(error: .rateLimited(what, retryAfter: retryAfter),
                     headers: [("retry-after", String(RetryAfter.seconds(retryAfter)))], reason: reason)
     }
-
-    static func forbidden(_ message: String) -> GateRefusal {
-        GateRefusal(error: SolverError(.forbidden, message, field: "session_id"), headers: [], reason: "forbidden")
-    }
 }

@@ -66,7 +66,7 @@ final class WebSocketClient: @unchecked Sendable {
         do {
             switch message {
             case .ping:
-                send(WireEncoder.pong(ref: ref))
+                break  // answered by `receive`, ahead of anything queued
             case .costUpdate(let incoming):
                 let request = incoming.sourcedAt(service.configuration.nodeID)
                 if service.registry.session(request.sessionID) == nil, let remote = service.configuration.remoteSessions {

@@ -37,6 +37,7 @@ struct CostAggregator: Equatable {
     /// Whether ingesting `report` would hold more than `limit` contributions (it replaces a node's own earlier
     /// values and evicts on full entries, so only new (entry, node) pairs on entries with room count).
     func wouldExceed(_ report: CostReport, limit: Int) -> Bool {
+        guard contributionCount + report.indices.count > limit else { return false }
         var added = Set<Int>()
         for index in report.indices where !added.contains(index) {
             let list = entries[index] ?? []
