@@ -26,7 +26,10 @@ let package = Package(
     ],
     targets: [
         // Numerics: formats, kernels, iterative methods, the live residual. No I/O, no Dispatch.
-        .target(name: "SolverCore", swiftSettings: kernelSettings, linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "SolverCore", dependencies: ["CSuiteSparse"], swiftSettings: kernelSettings,
+                linkerSettings: [.linkedLibrary("m")]),
+        // SuiteSparse 5.12 from the system (Debian libsuitesparse-dev, no pkg-config file): CHOLMOD, KLU, AMD, COLAMD.
+        .systemLibrary(name: "CSuiteSparse", providers: [.apt(["libsuitesparse-dev"])]),
         // Live sessions: Dispatch scheduler, updates between steps, verification loop, events. No transport.
         .target(name: "SolverSession", dependencies: [
             "SolverCore",

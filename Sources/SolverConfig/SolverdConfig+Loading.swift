@@ -44,6 +44,7 @@ extension SolverdConfig {
         limits.maxMessageBytes = try l.int("max_message_bytes", limits.maxMessageBytes, in: 1...(1 << 32))
         limits.maxSessions = try l.int("max_sessions", limits.maxSessions, in: 1...10_000_000)
         limits.maxMemoryBytes = try l.int("max_memory_bytes", limits.maxMemoryBytes, in: (1 << 20)...Int.max)
+        limits.maxFactorBytes = try l.int("max_factor_bytes", limits.maxFactorBytes, in: 1...Int.max)
         try l.finish()
         let s = try root.section("sessions")
         sessions.idleTimeoutSeconds = try s.double("idle_timeout_seconds", sessions.idleTimeoutSeconds, in: 0.1...1e9)

@@ -25,6 +25,8 @@ public struct SolverdConfig: Sendable, Equatable {
         public var maxMessageBytes = 16 * 1024 * 1024
         public var maxSessions = 10_000
         public var maxMemoryBytes = 8 << 30
+        /// One session's sparse factor at most, as predicted by its symbolic analysis (413 beyond).
+        public var maxFactorBytes = 4 << 30
     }
 
     public struct Sessions: Sendable, Equatable {

@@ -16,10 +16,11 @@ extension SolverError {
         .invalidArgument: 422, .invalidMatrix: 422, .dimensionMismatch: 422, .indexOutOfRange: 422,
         .nonFinite: 422, .empty: 422, .notSquare: 422, .zeroDiagonal: 422, .duplicateEntry: 422,
         .unsupportedMethod: 422, .notDiagonallyDominant: 422, .preconditionerBreakdown: 422, .invalidSnapshot: 422,
+        .factorizationFailed: 422,
         // Sessions.
         .sessionNotFound: 404, .duplicateSession: 409, .oldValueMismatch: 409, .sessionClosed: 410,
         // Limits.
-        .tooLarge: 413, "payload_too_large": 413, "rate_limited": 429, .capacityExceeded: 503, "draining": 503,
+        .tooLarge: 413, .factorizationTooLarge: 413, "payload_too_large": 413, "rate_limited": 429, .capacityExceeded: 503, "draining": 503,
         // Replay from a `since_seq` older than the retained events is no longer possible.
         "events_expired": 410,
         // Cluster mode: the update was not made durable / the cluster store is unreachable; retrying may succeed.

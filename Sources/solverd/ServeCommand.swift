@@ -47,6 +47,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-sessions"), help: "Most live sessions.")
     var maxSessions: Int?
 
+    @Option(name: .customLong("max-factor-bytes"), help: "Largest predicted sparse factor of one session, in bytes (limits.max_factor_bytes).")
+    var maxFactorBytes: Int?
+
     @Option(name: .customLong("idle-timeout"), help: "Seconds without activity before a session is closed.")
     var idleTimeout: Double?
 
@@ -96,6 +99,7 @@ struct ServeCommand: ParsableCommand {
             c.limits.maxBodyBytes = maxBodyBytes ?? c.limits.maxBodyBytes
             c.limits.maxMessageBytes = maxMessageBytes ?? c.limits.maxMessageBytes
             c.limits.maxSessions = maxSessions ?? c.limits.maxSessions
+            c.limits.maxFactorBytes = maxFactorBytes ?? c.limits.maxFactorBytes
             c.sessions.idleTimeoutSeconds = idleTimeout ?? c.sessions.idleTimeoutSeconds
             c.sessions.maxDurationSeconds = maxSessionDuration ?? c.sessions.maxDurationSeconds
             c.logging.level = logLevel ?? c.logging.level

@@ -11,6 +11,7 @@ enum ServiceSetup {
         var limits = SessionLimits()
         limits.maxSessions = c.limits.maxSessions
         limits.maxMemoryBytes = c.limits.maxMemoryBytes
+        limits.maxFactorBytes = c.limits.maxFactorBytes
         limits.idleTimeout = c.sessions.idleTimeoutSeconds
         limits.maxDuration = c.sessions.maxDurationSeconds
         return limits

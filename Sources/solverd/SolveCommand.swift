@@ -13,7 +13,7 @@ struct SolveCommand: ParsableCommand {
 
     @OptionGroup var input: MatrixFileArguments
 
-    @Option(name: .long, help: "jacobi | gauss_seidel | cg | bicgstab | neumann | push | hybrid (default).")
+    @Option(name: .long, help: "hybrid (default) | cholesky | ldlt | lu | cg | bicgstab | minres | gmres | jacobi | gauss_seidel | neumann | push.")
     var method: String = "hybrid"
 
     @Option(name: .long, help: "none | jacobi | ilu (cg and bicgstab; default jacobi, or as hybrid picks).")
@@ -27,6 +27,9 @@ struct SolveCommand: ParsableCommand {
 
     @Option(name: .long, help: "SOR relaxation ω for gauss_seidel, in (0, 2).")
     var omega: Double = 1
+
+    @Option(name: .customLong("max-factor-bytes"), help: "Largest predicted factor a direct method may build (bytes).")
+    var maxFactorBytes: Int = SparseFactorizations.defaultByteLimit
 
     @Option(name: .customLong("x-out"), help: "Write the solution x to this file (Matrix Market array).")
     var xOut: String?
@@ -54,7 +57,8 @@ struct SolveCommand: ParsableCommand {
         let options = SolveOptions(tolerance: tolerance, maxIterations: maxIterations)
         let start = DispatchTime.now()
         let report = try SolveDriver.run(system, kind: kind, preconditioner: pc,
-                                         methodOptions: MethodOptions(relaxation: omega), options: options)
+                                         methodOptions: MethodOptions(relaxation: omega, factorByteLimit: maxFactorBytes),
+                                         options: options)
         let seconds = Self.seconds(since: start)
         if let xOut {
             try MatrixMarketWriter.write(vector: system.x).write(toFile: xOut, atomically: true, encoding: .utf8)
@@ -63,10 +67,11 @@ struct SolveCommand: ParsableCommand {
         if json {
             let fields: [(String, String)] = [
                 ("status", "\"\(report.status.rawValue)\""), ("method", "\"\(report.methodName)\""),
-                ("reason", "\"\(report.reason ?? "requested")\""), ("rows", "\(matrix.rows)"), ("nnz", "\(matrix.nnz)"),
+                ("reason", Self.quoted(report.reason ?? "requested")), ("rows", "\(matrix.rows)"), ("nnz", "\(matrix.nnz)"),
                 ("iterations", "\(report.iterations)"), ("residual_norm", "\(trueResidual)"),
                 ("relative_residual", "\(report.relativeResidual)"), ("flops", "\(report.flops)"),
                 ("solve_seconds", "\(seconds)"), ("load_seconds", "\(loadSeconds)"),
+                ("factorization", report.factorization.map(Self.json) ?? "null"),
             ]
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
@@ -75,9 +80,25 @@ struct SolveCommand: ParsableCommand {
             print("status       \(report.status.rawValue)" + (report.detail.map { " (\($0))" } ?? ""))
             print("iterations   \(report.iterations)")
             print("residual     ‖b − A x‖₂ = \(trueResidual), relative \(report.relativeResidual) (tolerance \(tolerance))")
+            if let f = report.factorization {
+                print("factor       \(f.estimate.kind.rawValue), ordering \(f.estimate.ordering): nnz \(f.factorNonzeros), \(f.bytes) bytes; analysis \(Self.format(f.estimate.analysisSeconds)), factor \(Self.format(f.factorSeconds)), solve \(Self.format(f.solveSeconds))")
+            }
             print("time         \(Self.format(seconds))")
         }
         if report.status != .converged { throw ExitCode(1) }
+    }
+
+    /// A JSON string literal (reasons quote error messages).
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    static func json(_ f: FactorizationSummary) -> String {
+        let e = f.estimate
+        return "{\"kind\": \"\(e.kind.rawValue)\", \"ordering\": \"\(e.ordering)\", \"nnz_factor\": \(f.factorNonzeros), "
+            + "\"predicted_nnz_factor\": \(e.factorNonzeros), \"predicted_flops\": \(e.factorFlops), \"predicted_bytes\": \(e.bytes), "
+            + "\"bytes\": \(f.bytes), \"analysis_seconds\": \(e.analysisSeconds), \"factor_seconds\": \(f.factorSeconds), "
+            + "\"solve_seconds\": \(f.solveSeconds)}"
     }
 
     static func seconds(since start: DispatchTime) -> Double {

@@ -8,6 +8,26 @@ public enum MethodKind: String, Sendable, CaseIterable, Codable {
     case push
     case randomWalk = "random_walk"
     case hybrid
+    /// Sparse direct: CHOLMOD supernodal LLᵀ (SPD).
+    case cholesky
+    /// Sparse direct: CHOLMOD simplicial LDLᵀ (symmetric indefinite, quasi-definite).
+    case ldlt
+    /// Sparse direct: KLU LU with partial pivoting (any square matrix).
+    case lu
+    /// MINRES (symmetric, possibly indefinite), with an SPD Jacobi preconditioner when asked.
+    case minres
+    /// Restarted GMRES(30), right-preconditioned (nonsymmetric).
+    case gmres
+
+    /// The factorisation behind a direct method, nil for iterative ones.
+    public var factorization: FactorizationKind? {
+        switch self {
+        case .cholesky: return .cholesky
+        case .ldlt: return .ldlt
+        case .lu: return .lu
+        default: return nil
+        }
+    }
 
     /// Parses a client-supplied name; the error lists the valid ones.
     public static func parse(_ name: String, field: String = "method") throws -> MethodKind {

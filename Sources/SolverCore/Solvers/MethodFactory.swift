@@ -6,10 +6,17 @@ public enum MethodFactory {
     /// Throws `invalid_argument` for an option out of range, and `unsupported_method` for `random_walk` (an
     /// estimator of single coordinates, see `RandomWalkEstimator`) and for `hybrid`, which must first be resolved
     /// against the matrix by `MethodSelector` (or run through `SolveDriver.run(_:kind:...)`).
+    /// `analysis`: a symbolic analysis of the system's matrix already made for a direct `kind` (reused, not redone).
     public static func makeMethod(
-        kind: MethodKind, preconditioner: PreconditionerKind = .none, options: MethodOptions = MethodOptions()
+        kind: MethodKind, preconditioner: PreconditionerKind = .none, options: MethodOptions = MethodOptions(),
+        analysis: (any SparseFactorization)? = nil
     ) throws -> any IterativeMethod {
         switch kind {
+        case .cholesky, .ldlt, .lu:
+            return DirectSolver(kind: kind.factorization!, byteLimit: options.factorByteLimit,
+                                analysis: analysis?.estimate.kind == kind.factorization ? analysis : nil)
+        case .minres, .gmres:
+            throw SolverError(.unsupportedMethod, "MERGE-PENDING", field: "method")
         case .jacobi:
             return try Jacobi(weight: options.jacobiWeight)
         case .gaussSeidel:

@@ -5,8 +5,13 @@ public struct MethodOptions: Sendable, Equatable {
     /// Gauss–Seidel/SOR relaxation `ω ∈ (0, 2)` (wire: `options.omega`).
     public var relaxation: Double
 
-    public init(jacobiWeight: Double = 1, relaxation: Double = 1) {
+    /// The largest factor a direct method may build, in predicted bytes (`factorization_too_large` above it).
+    public var factorByteLimit: Int
+
+    public init(jacobiWeight: Double = 1, relaxation: Double = 1,
+                factorByteLimit: Int = SparseFactorizations.defaultByteLimit) {
         self.jacobiWeight = jacobiWeight
         self.relaxation = relaxation
+        self.factorByteLimit = factorByteLimit
     }
 }

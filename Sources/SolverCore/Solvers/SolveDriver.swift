@@ -13,41 +13,54 @@ public enum SolveDriver {
         return try run(system, method: method, options: options, monitor: &monitor, flopsSoFar: 0)
     }
 
-    /// Runs the method named by `kind`; `hybrid` picks one with `MethodSelector` and falls back along
-    /// `MethodSelector.fallback(after:failure:)` when the choice cannot be built, diverges, stagnates or breaks
-    /// down, spending at most `options.maxIterations` steps in total. The report's `reason` says what was chosen
-    /// and why.
+    /// Runs the method named by `kind`; `hybrid` follows `MethodPlanner`'s plan — the cheapest predicted method
+    /// first, a factorisation last whenever it fits `methodOptions.factorByteLimit` — moving on when a choice
+    /// cannot be built, diverges, stagnates or breaks down, spending at most `options.maxIterations` steps in total.
+    /// The report's `reason` says what was chosen and why, and what failed before it.
     public static func run(
         _ system: LiveSystem, kind: MethodKind, preconditioner: PreconditionerKind = .none,
         methodOptions: MethodOptions = MethodOptions(), options: SolveOptions = SolveOptions()
     ) throws -> SolveReport {
         guard kind == .hybrid else {
             let method = try MethodFactory.makeMethod(kind: kind, preconditioner: preconditioner, options: methodOptions)
+            if let direct = method as? DirectSolver { direct.stopNorm = options.tolerance * system.rightHandSideNorm }
             return try run(system, method: method, options: options)
         }
         try options.validate()
-        var choice = MethodSelector.choose(for: MatrixProperties(system: system))
+        let plan = MethodPlanner.plan(for: system, purpose: .oneShot, tolerance: options.tolerance,
+                                      byteLimit: methodOptions.factorByteLimit)
         var monitor = ConvergenceMonitor(options: options, rightHandSideNorm: system.rightHandSideNorm)
         var flops = 0
-        while true {
+        var failures: [String] = []
+        var lastError: SolverError?
+        var lastReport: SolveReport?
+        for choice in plan.choices {
+            let reason = failures.isEmpty ? choice.reason : "\(choice.reason); after: \(failures.joined(separator: "; "))"
             do {
-                let method = try MethodFactory.makeMethod(kind: choice.kind, preconditioner: choice.preconditioner, options: methodOptions)
+                let method = try MethodFactory.makeMethod(kind: choice.kind, preconditioner: choice.preconditioner,
+                                                          options: methodOptions, analysis: plan.analysis(for: choice))
+                if let direct = method as? DirectSolver { direct.stopNorm = options.tolerance * system.rightHandSideNorm }
                 var report = try run(system, method: method, options: options, monitor: &monitor, flopsSoFar: flops)
-                report.reason = choice.reason
+                report.reason = reason
                 let retryable: Set<ConvergenceStatus> = [.diverged, .stagnated, .breakdown]
-                guard retryable.contains(report.status), monitor.iterations < options.maxIterations,
-                      let next = MethodSelector.fallback(after: choice, failure: "\(report.methodName) \(report.status.rawValue)")
-                else { return report }
-                if report.status == .diverged { try system.replaceSolution([Double](repeating: 0, count: system.dimension)) }
+                guard retryable.contains(report.status), monitor.iterations < options.maxIterations else { return report }
+                failures.append("\(report.methodName) \(report.status.rawValue)\(report.detail.map { " (\($0))" } ?? "")")
+                if report.status == .diverged || !system.x.allSatisfy(\.isFinite) {
+                    try system.replaceSolution([Double](repeating: 0, count: system.dimension))
+                }
                 flops = report.flops
-                choice = next
+                lastReport = report
                 monitor.resume()
-                continue
             } catch let error as SolverError {
-                guard let next = MethodSelector.fallback(after: choice, failure: error.message) else { throw error }
-                choice = next
+                failures.append("\(choice.kind.rawValue): \(error.message)")
+                lastError = error
             }
         }
+        if var report = lastReport {
+            report.reason = "every planned method failed: \(failures.joined(separator: "; "))"
+            return report
+        }
+        throw lastError ?? SolverError(.unsupportedMethod, "no method applies to this matrix", field: "method")
     }
 
     /// The loop shared by both entry points; `monitor` carries iterations across fallbacks.
@@ -59,9 +72,11 @@ public enum SolveDriver {
         var flops = flopsSoFar
         func report(_ status: ConvergenceStatus, detail: String? = nil) -> SolveReport {
             let norm = system.residualNorm
-            return SolveReport(status: status, iterations: monitor.iterations, residualNorm: norm,
-                               relativeResidual: rightHandSideNorm > 0 ? norm / rightHandSideNorm : 0,
-                               flops: flops, methodName: method.name, detail: detail)
+            var report = SolveReport(status: status, iterations: monitor.iterations, residualNorm: norm,
+                                     relativeResidual: rightHandSideNorm > 0 ? norm / rightHandSideNorm : 0,
+                                     flops: flops, methodName: method.name, detail: detail)
+            report.factorization = (method as? DirectSolver)?.summary
+            return report
         }
         if rightHandSideNorm == 0 {
             try system.replaceSolution([Double](repeating: 0, count: system.dimension))

@@ -13,6 +13,8 @@ public struct SolveReport: Sendable, Equatable {
     public var reason: String?
     /// The method's own message when `status == .breakdown`, or the error that ended a fallback chain.
     public var detail: String?
+    /// What the factorisation predicted and took, when a direct method ran.
+    public var factorization: FactorizationSummary?
 
     public init(status: ConvergenceStatus, iterations: Int, residualNorm: Double, relativeResidual: Double,
                 flops: Int, methodName: String, reason: String? = nil, detail: String? = nil) {
@@ -25,4 +27,15 @@ public struct SolveReport: Sendable, Equatable {
         self.reason = reason
         self.detail = detail
     }
+}
+
+/// A direct method's analysis and measured costs, for reports.
+public struct FactorizationSummary: Sendable, Equatable {
+    public var estimate: FactorizationEstimate
+    /// Entries of the numeric factor.
+    public var factorNonzeros: Int
+    public var bytes: Int
+    public var factorSeconds: Double
+    /// The last solve with the factor.
+    public var solveSeconds: Double
 }

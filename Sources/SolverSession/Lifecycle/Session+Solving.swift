@@ -26,6 +26,7 @@ extension Session {
         // long stream of updates keeps re-converging locally with push depth growing like log k. A fixed fraction of
         // what is left (the former g/4) shrinks geometrically instead, so push depth grew linearly with the stream.
         let target = targetNorm
+        solver.globalStopNorm = target
         if restart || solver.mode != .localPush {
             localSolvesSinceGlobal = 0
             solver.localStopNorm = target
@@ -254,7 +255,8 @@ extension Session {
     /// Estimated: the live system, the frame baseline, the methods' work vectors (up to six), push's per-row marks
     /// (12 bytes) and three row lists (4 bytes each), and an incomplete factorisation's copy of the matrix when one is used.
     var memoryBytes: Int {
-        let factorisation = choice.preconditioner == .ilu ? system.matrix.nnz * 12 + dimension * 16 : 0
+        let factorisation = choice.preconditioner == .ilu ? system.matrix.nnz * 12 + dimension * 16
+            : (solver.global as? DirectSolver)?.memoryBytes ?? 0
         return system.memoryBytes + xAtLastFrame.count * 8 + 6 * dimension * 8 + 24 * dimension + factorisation
             + aggregator.memoryBytes
     }

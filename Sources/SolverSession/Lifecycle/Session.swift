@@ -70,6 +70,10 @@ public final class Session: @unchecked Sendable {
     let system: LiveSystem
     var solver: AdaptiveSolver
     var choice: MethodChoice
+    /// The rest of the hybrid plan, tried in order when the running method fails.
+    var fallbacks: [MethodChoice] = []
+    /// The largest predicted factor this session may build.
+    let factorByteLimit: Int
     var monitor: ConvergenceMonitor
     var verification: VerificationLoop
     var phase: SessionPhase = .solving
@@ -102,8 +106,9 @@ public final class Session: @unchecked Sendable {
     /// Builds the live system and resolves the method. O(nnz); throws a `SolverError` naming the bad field.
     init(spec: SessionSpec, id: SessionID, scheduler: SessionScheduler, subscriberLimits: SubscriberLimits, now: Double,
          telemetry: SessionTelemetry = SessionTelemetry(), journal: (any SessionJournal)? = nil,
-         swarm: (any SwarmVerifier)? = nil) throws {
+         swarm: (any SwarmVerifier)? = nil, factorByteLimit: Int = SparseFactorizations.defaultByteLimit) throws {
         try spec.options.validate()
+        self.factorByteLimit = factorByteLimit
         self.telemetry = telemetry
         self.journal = journal
         self.swarm = spec.options.swarmEnabled ? swarm : nil
@@ -119,8 +124,12 @@ public final class Session: @unchecked Sendable {
         self.scheduler = scheduler
         self.system = try LiveSystem(matrix: spec.matrix, b: spec.rightHandSide, x0: spec.initialGuess)
         self.dimension = system.dimension
-        self.choice = try Self.resolveMethod(options: spec.options, system: system)
-        self.solver = AdaptiveSolver(global: try Self.makeMethod(choice, options: spec.options))
+        let plan = try Self.resolveMethod(options: spec.options, system: system, factorByteLimit: factorByteLimit)
+        self.choice = plan.choices[0]
+        self.fallbacks = Array(plan.choices.dropFirst())
+        self.solver = AdaptiveSolver(global: try Self.makeMethod(plan.choices[0], options: spec.options,
+                                                                 factorByteLimit: factorByteLimit,
+                                                                 analysis: plan.analysis(for: plan.choices[0])))
         self.monitor = ConvergenceMonitor(targetNorm: 0, maxIterations: spec.options.maxIterations)
         self.verification = VerificationLoop(interval: spec.options.verificationInterval, probeCount: spec.options.probeCount)
         self.hub = EventHub(sessionID: id, limits: subscriberLimits, firstSeq: spec.restoredState?.nextSeq ?? 1)
@@ -142,24 +151,34 @@ public final class Session: @unchecked Sendable {
         try startSolve(restart: true)
     }
 
-    /// `hybrid` asks `MethodSelector`; other methods run as asked with the plan's default preconditioner (jacobi).
-    static func resolveMethod(options: SessionOptions, system: LiveSystem) throws -> MethodChoice {
+    /// `hybrid` asks `MethodPlanner` for a live plan (a factor when it pays off and fits `factorByteLimit`); other
+    /// methods run as asked with the plan's default preconditioner (jacobi).
+    static func resolveMethod(options: SessionOptions, system: LiveSystem, factorByteLimit: Int) throws -> MethodPlan {
         switch options.method {
         case .hybrid:
-            return MethodSelector.choose(for: MatrixProperties(system: system))
+            return MethodPlanner.plan(for: system, purpose: .live, tolerance: options.tolerance, byteLimit: factorByteLimit)
         case .randomWalk:
             throw SolverError(.unsupportedMethod,
                               "random_walk estimates single coordinates and cannot keep a whole solution live; create the session with another method and ask for estimates",
                               field: "method")
         case let kind:
-            let preconditioner = options.preconditioner ?? ((kind == .cg || kind == .bicgstab) ? .jacobi : .none)
-            return MethodChoice(kind: kind, preconditioner: preconditioner, reason: "requested by the client")
+            let preconditioned: Set<MethodKind> = [.cg, .bicgstab, .minres, .gmres]
+            let preconditioner = options.preconditioner ?? (preconditioned.contains(kind) ? .jacobi : .none)
+            let choice = MethodChoice(kind: kind, preconditioner: preconditioner, reason: "requested by the client")
+            guard let factorization = kind.factorization else {
+                return MethodPlan(choices: [choice])
+            }
+            // Analysed now, so a factor over the limit is refused when the session is created (413).
+            let analysis = try SparseFactorizations.analyze(system.matrix, kind: factorization, byteLimit: factorByteLimit)
+            return MethodPlan(choices: [choice], analyses: [factorization: analysis])
         }
     }
 
-    static func makeMethod(_ choice: MethodChoice, options: SessionOptions) throws -> any IterativeMethod {
+    static func makeMethod(_ choice: MethodChoice, options: SessionOptions, factorByteLimit: Int,
+                           analysis: (any SparseFactorization)? = nil) throws -> any IterativeMethod {
         try MethodFactory.makeMethod(kind: choice.kind, preconditioner: choice.preconditioner,
-                                     options: MethodOptions(relaxation: options.relaxation))
+                                     options: MethodOptions(relaxation: options.relaxation, factorByteLimit: factorByteLimit),
+                                     analysis: analysis)
     }
 
     // MARK: Any thread

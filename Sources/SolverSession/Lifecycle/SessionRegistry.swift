@@ -8,6 +8,8 @@ public struct SessionLimits: Sendable {
     public var maxSessions = 10_000
     /// Sum of the sessions' `memoryBytes` at most.
     public var maxMemoryBytes = 8 << 30
+    /// One session's sparse factor at most, as predicted by its symbolic analysis (`factorization_too_large`).
+    public var maxFactorBytes = 4 << 30
     /// A session with no request or update for this long is closed (`idle_timeout`).
     public var idleTimeout: Double = 600
     /// A session is closed this long after creation at the latest (`max_duration`; plan §1.4: 1 h).
@@ -53,10 +55,13 @@ public final class SessionRegistry: Sendable {
         if let id = spec.id, state.withLock({ $0.sessions[id] != nil }) {
             throw SolverError(.duplicateSession, "session id \(id) is already in use", field: "session_id")
         }
-        try checkCapacity(adding: Self.estimatedBytes(spec))
+        let bytes = Self.estimatedBytes(spec)
+        let used = try checkCapacity(adding: bytes)
         let id = spec.id ?? SessionID.generate()
+        // A factor may use what the memory limit leaves, up to the per-session factor limit.
+        let factorLimit = min(limits.maxFactorBytes, max(0, limits.maxMemoryBytes - used - bytes))
         let session = try Session(spec: spec, id: id, scheduler: scheduler, subscriberLimits: limits.subscriber, now: EventHub.now(),
-                                  telemetry: telemetry, journal: journal, swarm: swarm)
+                                  telemetry: telemetry, journal: journal, swarm: swarm, factorByteLimit: factorLimit)
         do { try journal?.open(session) } catch {
             session.close(reason: "refused", message: "\(error)")
             throw error
@@ -81,7 +86,9 @@ public final class SessionRegistry: Sendable {
         return 2 * (nnz * 12 + n * 8) + 14 * n * 8
     }
 
-    private func checkCapacity(adding bytes: Int) throws {
+    /// Throws when the sessions or their memory would exceed the limits; returns the bytes in use.
+    @discardableResult
+    private func checkCapacity(adding bytes: Int) throws -> Int {
         let (count, used) = state.withLock { s in (s.sessions.count, s.sessions.values.reduce(0) { $0 + $1.status.memoryBytes }) }
         guard count < limits.maxSessions else {
             throw SolverError(.capacityExceeded, "the service holds its maximum of \(limits.maxSessions) sessions", field: nil)
@@ -91,6 +98,7 @@ public final class SessionRegistry: Sendable {
                               "the session needs about \(bytes >> 20) MiB; \(used >> 20) of \(limits.maxMemoryBytes >> 20) MiB are in use",
                               field: "matrix")
         }
+        return used
     }
 
     public func session(_ id: SessionID) -> Session? { state.withLock { $0.sessions[id] } }

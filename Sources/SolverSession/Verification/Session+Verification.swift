@@ -79,10 +79,10 @@ extension Session {
                 publishCorrection(trigger: trigger, action: "restarted", detail: "restarted \(solver.global.name) from the exact residual")
                 return
             }
-            if correctionsThisSolve <= 3, let next = nextMethod(after: stopReason ?? trigger) {
+            if correctionsThisSolve <= 3 + fallbacks.count, let next = nextMethod(after: stopReason ?? trigger) {
                 let previous = solver.global.name
                 choice = next
-                solver = AdaptiveSolver(global: try Self.makeMethod(next, options: options))
+                solver = AdaptiveSolver(global: try Self.makeMethod(next, options: options, factorByteLimit: factorByteLimit))
                 system.recomputeResidual()
                 let count = correctionsThisSolve
                 try startSolve(restart: true)
@@ -98,6 +98,11 @@ extension Session {
 
     /// The method to fall back to: `MethodSelector`'s chain, or BiCGSTAB+ILU from the stationary methods and push.
     private func nextMethod(after failure: String) -> MethodChoice? {
+        if !fallbacks.isEmpty {
+            var next = fallbacks.removeFirst()
+            next.reason = "\(next.reason); after \(choice.kind.rawValue) failed: \(failure)"
+            return next
+        }
         if let next = MethodSelector.fallback(after: choice, failure: failure) { return next }
         switch choice.kind {
         case .jacobi, .gaussSeidel, .neumann, .push:

@@ -1,0 +1,238 @@
+/// A sparse direct factorisation driven as a step-wise method, so sessions schedule it like any iterative one.
+///
+/// `restart` brings the operator in line with the system's current `A` (analysis when none is held, otherwise
+/// nothing, a low-rank correction or a refactorisation, see `synchronize`). The first `step` after it factors if
+/// needed, then every `step` is one solve with the factor applied to the residual — a re-solve from a warm start,
+/// then iterative refinement: `x += A⁻¹ r`, and `r = b − A x` recomputed exactly. A step does nothing once `‖r‖` is at or
+/// below `stopNorm`. Refinement that stops improving is reported as a breakdown (after one fresh factorisation).
+public final class DirectSolver: IterativeMethod {
+    /// How the operator followed the last change of `A`.
+    public enum Path: String, Sendable {
+        case unchanged
+        case lowRankUpdate = "low_rank_update"
+        case refactor
+        case analysis
+    }
+
+    public let kind: FactorizationKind
+    public let byteLimit: Int
+    /// A step does no work while `‖r‖₂` is at or below this.
+    public var stopNorm = 0.0
+    /// Rows a low-rank correction may span before a refactorisation absorbs it.
+    public var maxCorrectionRank = 48
+    public private(set) var factorization: (any SparseFactorization)?
+    /// The matrix the factor holds (values and pattern): what `A` is compared with to find its changes.
+    private var factoredMatrix: CSRMatrix?
+    private var factoredVersion = -1
+    private var needsNumericFactor = true
+    private var correction = LowRankCorrection()
+    /// Rows whose values may differ from `factoredMatrix` (nil: unknown, compare every row).
+    private var suspectRows: Set<Int>? = []
+    private var previousNorm = Double.infinity
+    private var stalledSteps = 0
+    private var freshFactorTried = false
+    public private(set) var lastPath = Path.unchanged
+    /// What the last `restart` did to follow `A` (`unchanged` when the factor already matched).
+    public private(set) var lastSynchronization = Path.unchanged
+    /// The `matrixVersion` the operator matches.
+    public var synchronizedVersion: Int { factoredVersion }
+
+    /// Measured costs, for the choice between re-convergence paths (seconds; 0 until measured).
+    public private(set) var factorSeconds = 0.0
+    public private(set) var solveSeconds = 0.0
+    /// Solve time spent on corrections since the last factorisation: a refactorisation is due once it reaches
+    /// `factorSeconds` (the corrections have then cost as much as starting afresh would have).
+    private var correctionSeconds = 0.0
+
+    public var name: String { kind == .lu ? "lu(klu)" : kind.rawValue }
+    public var estimate: FactorizationEstimate? { factorization?.estimate }
+    public var correctionRank: Int { correction.rank }
+    public var isFactored: Bool { factorization?.isFactored == true && !needsNumericFactor }
+
+    /// `analysis`: a symbolic analysis already made for the system's matrix (by the hybrid planner), reused.
+    public init(kind: FactorizationKind, byteLimit: Int = SparseFactorizations.defaultByteLimit,
+                analysis: (any SparseFactorization)? = nil) {
+        self.kind = kind
+        self.byteLimit = byteLimit
+        self.factorization = analysis
+    }
+
+    /// Bytes the factor, its correction and the kept copy of the factored values hold.
+    public var memoryBytes: Int {
+        (factorization?.bytes ?? 0) + correction.memoryBytes + (factoredMatrix.map { $0.nnz * 8 } ?? 0)
+    }
+
+    /// The analysis and the measured costs; nil before an analysis.
+    public var summary: FactorizationSummary? {
+        guard let factorization else { return nil }
+        return FactorizationSummary(estimate: factorization.estimate, factorNonzeros: factorization.factorNonzeros,
+                                    bytes: factorization.bytes, factorSeconds: factorSeconds, solveSeconds: solveSeconds)
+    }
+
+    /// Predicted seconds of one solve with the factor (measured once one ran; before, from the flop count).
+    public var predictedSolveSeconds: Double {
+        solveSeconds > 0 ? solveSeconds : (estimate?.solveFlops ?? 0) * 1e-9
+    }
+
+    public func restart(_ system: LiveSystem) throws {
+        system.compact()
+        lastSynchronization = try synchronize(system)
+        previousNorm = .infinity
+        stalledSteps = 0
+        freshFactorTried = false
+    }
+
+    /// Rows whose values may have changed since the last synchronisation; nil means any.
+    public func noteChangedRows(_ rows: [Int]?) {
+        guard let rows, var known = suspectRows, known.count + rows.count <= maxCorrectionRank * 64 else {
+            suspectRows = nil
+            return
+        }
+        known.formUnion(rows)
+        suspectRows = known
+    }
+
+    /// Makes the operator (factor plus correction) equal the system's `A`: nothing when it does; a low-rank
+    /// correction for changed rows while its rank and cost stay in budget; else a numeric refactorisation on the
+    /// kept analysis, or a new analysis when the pattern changed (new nonzeros).
+    @discardableResult
+    public func synchronize(_ system: LiveSystem) throws -> Path {
+        system.compact()
+        let a = system.matrix
+        guard let factorization, let factored = factoredMatrix, !needsNumericFactor else {
+            return try refactorOrAnalyse(system)
+        }
+        guard factoredVersion != system.matrixVersion else {
+            suspectRows = []
+            return .unchanged
+        }
+        let candidates = suspectRows.map { Array($0) } ?? Array(0..<a.rows)
+        let changed = candidates.filter { !Self.rowsEqual(a, factored, $0) || correction.contains($0) }
+        guard !changed.isEmpty else {
+            suspectRows = []
+            factoredVersion = system.matrixVersion
+            return .unchanged
+        }
+        let newRows = changed.filter { !correction.contains($0) }.count
+        let overBudget = correction.rank + newRows > maxCorrectionRank
+            || correctionSeconds + Double(newRows) * predictedSolveSeconds > max(factorSeconds, predictedSolveSeconds)
+        if !overBudget {
+            do {
+                let started = ContinuousClock.now
+                for row in changed {
+                    try correction.include(row, dimension: a.rows) { try factorization.solve(&$0) }
+                    correction.setDelta(row: row, current: a, factored: factored)
+                }
+                try correction.refreshCapacitance()
+                correctionSeconds += (ContinuousClock.now - started).seconds
+                suspectRows = []
+                factoredVersion = system.matrixVersion
+                lastPath = .lowRankUpdate
+                return .lowRankUpdate
+            } catch {
+                // A singular capacitance: the correction cannot express this change; refactor instead.
+            }
+        }
+        return try refactorOrAnalyse(system)
+    }
+
+    /// Schedules a numeric factorisation of the current `A`: on the kept analysis when the pattern is the analysed
+    /// one, else after a new analysis. A symmetric kind refuses a matrix that is not symmetric (to 1e-10).
+    private func refactorOrAnalyse(_ system: LiveSystem) throws -> Path {
+        let a = system.matrix
+        if kind != .lu, !MatrixProperties.isSymmetric(a, transpose: system.columns, tolerance: 1e-10) {
+            throw SolverError(.factorizationFailed,
+                              "the matrix is not symmetric: \(kind.rawValue) factors symmetric matrices; use lu",
+                              field: factorization == nil ? "method" : "matrix_updates")
+        }
+        if factorization != nil, factoredMatrix.map({ a.hasSamePattern(as: $0) }) ?? true {
+            return mark(factoredMatrix == nil ? .analysis : .refactor, version: system.matrixVersion, matrix: a)
+        }
+        factorization = try SparseFactorizations.analyze(a, kind: kind, byteLimit: byteLimit)
+        return mark(.analysis, version: system.matrixVersion, matrix: a)
+    }
+
+    /// Records that the next step factors `matrix` afresh.
+    private func mark(_ path: Path, version: Int, matrix: CSRMatrix) -> Path {
+        factoredMatrix = matrix
+        factoredVersion = version
+        needsNumericFactor = true
+        correction = LowRankCorrection()
+        correctionSeconds = 0
+        suspectRows = []
+        lastPath = path
+        return path
+    }
+
+    public func step(_ system: LiveSystem) -> MethodStep {
+        guard system.residualNorm > stopNorm else { return MethodStep(flops: 0) }
+        do {
+            var flops = 0
+            if needsNumericFactor { flops += try factorNow(reuse: !freshFactorTried) }
+            var delta = system.r
+            let started = ContinuousClock.now
+            try factorization!.solve(&delta)
+            correction.apply(&delta)
+            solveSeconds = (ContinuousClock.now - started).seconds
+            flops += Int(estimate!.solveFlops) + 4 * correction.rank * system.dimension
+            system.x.withUnsafeMutableBufferPointer { x in
+                for i in 0..<x.count { x[i] += delta[i] }
+            }
+            system.noteSolutionChangedEverywhere()
+            let norm = system.recomputeResidual()
+            flops += 2 * system.matrix.nnz + 2 * system.dimension
+            if norm > stopNorm, norm > 0.5 * previousNorm {
+                stalledSteps += 1
+                if stalledSteps >= 2 {
+                    return refinementStalled(system, flops: flops)
+                }
+            } else {
+                stalledSteps = 0
+            }
+            previousNorm = norm
+            return MethodStep(flops: flops)
+        } catch let error as SolverError {
+            return MethodStep(flops: 0, breakdown: error.message)
+        } catch {
+            return MethodStep(flops: 0, breakdown: "\(error)")
+        }
+    }
+
+    /// Refinement stopped improving: the factor (with its correction, or KLU's reused pivots) is not accurate
+    /// enough. Factor afresh once; after that, report.
+    private func refinementStalled(_ system: LiveSystem, flops: Int) -> MethodStep {
+        guard !freshFactorTried else {
+            let relative = system.rightHandSideNorm > 0 ? system.residualNorm / system.rightHandSideNorm : 0
+            return MethodStep(flops: flops, breakdown:
+                "\(name): iterative refinement stalls at relative residual \(relative): the matrix is too ill-conditioned for this factorisation")
+        }
+        freshFactorTried = true
+        stalledSteps = 0
+        previousNorm = .infinity
+        do {
+            _ = try refactorOrAnalyse(system)
+        } catch {
+            return MethodStep(flops: flops, breakdown: "\(error)")
+        }
+        return MethodStep(flops: flops)
+    }
+
+    private func factorNow(reuse: Bool) throws -> Int {
+        guard let factorization, let matrix = factoredMatrix else { return 0 }
+        let started = ContinuousClock.now
+        try factorization.factor(matrix, reuse: reuse && lastPath == .refactor)
+        factorSeconds = (ContinuousClock.now - started).seconds
+        needsNumericFactor = false
+        return Int(factorization.estimate.factorFlops)
+    }
+
+    private static func rowsEqual(_ a: CSRMatrix, _ b: CSRMatrix, _ row: Int) -> Bool {
+        let (p, q) = (a.rowPointers[row], b.rowPointers[row])
+        let length = a.rowPointers[row + 1] - p
+        guard length == b.rowPointers[row + 1] - q else { return false }
+        for k in 0..<length where a.colIndices[p + k] != b.colIndices[q + k] || a.values[p + k] != b.values[q + k] {
+            return false
+        }
+        return true
+    }
+}

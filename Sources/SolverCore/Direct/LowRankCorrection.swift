@@ -1,0 +1,115 @@
+/// A Sherman–Morrison–Woodbury correction that lets a factor of `A₀` solve with `A = A₀ + E_R D`, where `R` are the
+/// rows whose values changed since the factorisation and `D` holds those rows' changes (`A[r,:] − A₀[r,:]`):
+///
+///     A⁻¹ = A₀⁻¹ − W C⁻¹ D A₀⁻¹,   W = A₀⁻¹ E_R (one solve per row in R),   C = I + D W (k × k).
+///
+/// A row joins `R` once, at the price of one solve; later changes to the same row only refresh `D` and `C`. The
+/// changes may add entries outside `A₀`'s pattern. The caller refactors when `rank` grows past its budget.
+struct LowRankCorrection {
+    /// Changed rows, in the order they joined.
+    private(set) var rows: [Int] = []
+    private var slot: [Int: Int] = [:]
+    /// `W[:, k] = A₀⁻¹ e_rows[k]`.
+    private var columns: [[Double]] = []
+    /// Row `rows[k]` of `A − A₀` (sorted columns).
+    private var deltaColumns: [[Int32]] = []
+    private var deltaValues: [[Double]] = []
+    /// LU of `C` with partial pivoting, row-major.
+    private var capacitance: [Double] = []
+    private var pivots: [Int] = []
+
+    var rank: Int { rows.count }
+    var isEmpty: Bool { rows.isEmpty }
+    var memoryBytes: Int { columns.reduce(0) { $0 + $1.count * 8 } + capacitance.count * 8 }
+
+    /// Adds `row` to `R` (one solve with the factor) unless it is there.
+    mutating func include(_ row: Int, dimension: Int, solve: (inout [Double]) throws -> Void) throws {
+        guard slot[row] == nil else { return }
+        var column = [Double](repeating: 0, count: dimension)
+        column[row] = 1
+        try solve(&column)
+        slot[row] = rows.count
+        rows.append(row)
+        columns.append(column)
+        deltaColumns.append([])
+        deltaValues.append([])
+    }
+
+    func contains(_ row: Int) -> Bool { slot[row] != nil }
+
+    /// Sets row `row`'s change (`current − factored`, merged from the two sorted rows), for a row already included.
+    mutating func setDelta(row: Int, current: CSRMatrix, factored: CSRMatrix) {
+        guard let k = slot[row] else { return }
+        var cols: [Int32] = []
+        var vals: [Double] = []
+        var p = current.rowPointers[row], pEnd = current.rowPointers[row + 1]
+        var q = factored.rowPointers[row], qEnd = factored.rowPointers[row + 1]
+        while p < pEnd || q < qEnd {
+            let cp = p < pEnd ? current.colIndices[p] : .max
+            let cq = q < qEnd ? factored.colIndices[q] : .max
+            let col = min(cp, cq)
+            let value = (cp == col ? current.values[p] : 0) - (cq == col ? factored.values[q] : 0)
+            if cp == col { p += 1 }
+            if cq == col { q += 1 }
+            if value != 0 { cols.append(col); vals.append(value) }
+        }
+        deltaColumns[k] = cols
+        deltaValues[k] = vals
+    }
+
+    /// Rebuilds and factors `C = I + D W`; throws when it is singular (the corrected matrix is, or the change is
+    /// too large for a correction: the caller refactors).
+    mutating func refreshCapacitance() throws {
+        let k = rank
+        var c = [Double](repeating: 0, count: k * k)
+        for a in 0..<k {
+            c[a * k + a] = 1
+            for b in 0..<k { c[a * k + b] += dot(a, columns[b]) }
+        }
+        pivots = Array(0..<k)
+        for j in 0..<k {
+            var best = j
+            for i in j..<k where abs(c[i * k + j]) > abs(c[best * k + j]) { best = i }
+            guard abs(c[best * k + j]) > 1e-13 else {
+                throw SolverError(.factorizationFailed, "the low-rank correction is singular", field: "matrix_updates")
+            }
+            if best != j {
+                for m in 0..<k { c.swapAt(j * k + m, best * k + m) }
+                pivots.swapAt(j, best)
+            }
+            for i in (j + 1)..<k {
+                let factor = c[i * k + j] / c[j * k + j]
+                c[i * k + j] = factor
+                for m in (j + 1)..<k { c[i * k + m] -= factor * c[j * k + m] }
+            }
+        }
+        capacitance = c
+    }
+
+    /// `y ← y − W C⁻¹ D y`: turns `A₀⁻¹ v` into `A⁻¹ v`. O(k·n + nnz(D) + k²).
+    func apply(_ y: inout [Double]) {
+        let k = rank
+        guard k > 0 else { return }
+        var z = (0..<k).map { dot(pivots[$0], y) }
+        for i in 0..<k { for m in 0..<i { z[i] -= capacitance[i * k + m] * z[m] } }
+        for i in stride(from: k - 1, through: 0, by: -1) {
+            for m in (i + 1)..<k { z[i] -= capacitance[i * k + m] * z[m] }
+            z[i] /= capacitance[i * k + i]
+        }
+        y.withUnsafeMutableBufferPointer { out in
+            for b in 0..<k where z[b] != 0 {
+                let scale = z[b]
+                columns[b].withUnsafeBufferPointer { w in
+                    for i in 0..<out.count { out[i] -= scale * w[i] }
+                }
+            }
+        }
+    }
+
+    /// `D[a,:] · v`.
+    private func dot(_ a: Int, _ v: [Double]) -> Double {
+        var sum = 0.0
+        for (col, value) in zip(deltaColumns[a], deltaValues[a]) { sum += value * v[Int(col)] }
+        return sum
+    }
+}

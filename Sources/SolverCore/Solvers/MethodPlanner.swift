@@ -1,0 +1,130 @@
+/// The `hybrid` plan: an ordered list of methods to try, from the matrix's properties and the predicted cost of each
+/// candidate, ending with a sparse factorisation whenever its predicted memory fits the limit — so `stagnated` is
+/// never the answer for a system a factorisation within the limits solves.
+///
+/// Rules:
+/// 1. symmetric, positive diagonal and strictly diagonally dominant: CG+IC(0) first (its iteration count is bounded
+///    by the dominance), the factorisation last;
+/// 2. otherwise the symbolic analysis of the factorisation that fits (Cholesky for a symmetric positive diagonal,
+///    LDLᵀ for other symmetric matrices, KLU's LU for the rest) predicts its flops and bytes:
+///    - symmetric positive diagonal (likely SPD): the factorisation runs first when its predicted flops (plus one
+///      solve, and for a live session the re-solves it saves) undercut CG+IC(0)'s predicted `√n`-scaled iterations;
+///    - indefinite or nonsymmetric: Krylov convergence cannot be predicted there, so the factorisation runs first;
+/// 3. the iterative chain (`MethodSelector`, plus MINRES for symmetric and GMRES for nonsymmetric systems) follows;
+///    a factor over the byte limit is left out and the reason says so.
+public struct MethodPlan {
+    /// In order: the first runs, the others are fallbacks.
+    public var choices: [MethodChoice]
+    /// Symbolic analyses already made, reused by the direct method that runs.
+    public var analyses: [FactorizationKind: any SparseFactorization]
+    /// The facts the plan was made from (nil when the client named the method).
+    public var properties: MatrixProperties?
+
+    public init(choices: [MethodChoice], analyses: [FactorizationKind: any SparseFactorization] = [:],
+                properties: MatrixProperties? = nil) {
+        precondition(!choices.isEmpty, "a plan has a first method")
+        self.choices = choices
+        self.analyses = analyses
+        self.properties = properties
+    }
+
+    /// What the plan starts with, and why.
+    public var first: MethodChoice { choices[0] }
+
+    public func analysis(for choice: MethodChoice) -> (any SparseFactorization)? {
+        choice.kind.factorization.flatMap { analyses[$0] }
+    }
+}
+
+public enum MethodPlanner {
+    /// A one-shot solve, or a live session whose factor keeps paying off across updates.
+    public enum Purpose: Sendable {
+        case oneShot
+        case live
+    }
+
+    /// A live session re-solves after many updates; a factor makes each global re-solve one solve, so its cost is
+    /// weighed against this many iterative solves.
+    static let liveSolvesWeighed = 4.0
+
+    public static func plan(for system: LiveSystem, purpose: Purpose, tolerance: Double = 1e-8,
+                            byteLimit: Int = SparseFactorizations.defaultByteLimit) -> MethodPlan {
+        let properties = MatrixProperties(system: system)
+        var iterative = iterativeChain(properties)
+        let symmetric = properties.isSymmetric
+        let likelySPD = symmetric && properties.hasPositiveDiagonal
+        let kind: FactorizationKind = likelySPD ? .cholesky : (symmetric ? .ldlt : .lu)
+        let dominant = properties.rowDominance == .strict || properties.columnDominance == .strict
+        var analyses: [FactorizationKind: any SparseFactorization] = [:]
+        let directChain = directKinds(from: kind)
+        let analysis: any SparseFactorization
+        do {
+            analysis = try SparseFactorizations.analyze(system.matrix, kind: kind, byteLimit: byteLimit)
+        } catch {
+            let why = (error as? SolverError)?.message ?? "\(error)"
+            iterative[0].reason += "; no direct fallback: \(why)"
+            return MethodPlan(choices: iterative, analyses: [:], properties: properties)
+        }
+        analyses[kind] = analysis
+        let estimate = analysis.estimate
+        let directFlops = estimate.factorFlops + estimate.solveFlops
+        let n = Double(properties.n)
+        let facts = "\(kind.rawValue) predicts nnz(L) \(estimate.factorNonzeros), \(format(directFlops)) flops, \(estimate.bytes) bytes (\(estimate.ordering))"
+        let direct = directChain.map { MethodChoice(kind: $0.method, preconditioner: .none, reason: "") }
+        if likelySPD && dominant {
+            iterative[0].reason += "; \(facts): kept as the last fallback"
+            return MethodPlan(choices: iterative + direct.map { reasoned($0, "fallback after the iterative chain") },
+                              analyses: analyses, properties: properties)
+        }
+        if likelySPD {
+            // CG+IC(0) on an SPD matrix without dominance: iterations grow like √κ, κ ~ n for mesh-like matrices.
+            let iterations = 0.5 * n.squareRoot() * ReconvergenceCosts.naturalLog(2 / tolerance) / 2
+            let perIteration = 6 * Double(properties.nnz) + 10 * n
+            let weight = purpose == .live ? liveSolvesWeighed : 1
+            let iterativeFlops = iterations * perIteration * weight
+            if directFlops > iterativeFlops {
+                iterative[0].reason += "; cg+ic0 predicts \(format(iterativeFlops)) flops\(purpose == .live ? " over \(Int(weight)) live solves" : "") against \(facts)"
+                return MethodPlan(choices: iterative + direct.map { reasoned($0, "fallback after the iterative chain") },
+                                  analyses: analyses, properties: properties)
+            }
+            let first = reasoned(direct[0], "symmetric with positive diagonal, not diagonally dominant: \(facts), under cg+ic0's \(format(iterativeFlops)) predicted flops")
+            return MethodPlan(choices: [first] + direct.dropFirst().map { reasoned($0, "after \(direct[0].kind.rawValue) failed") } + iterative,
+                              analyses: analyses, properties: properties)
+        }
+        let shape = symmetric ? "symmetric, not positive on the diagonal (indefinite evidence)" : "nonsymmetric"
+        let first = reasoned(direct[0], "\(shape): Krylov convergence is unpredictable here; \(facts)")
+        return MethodPlan(choices: [first] + direct.dropFirst().map { reasoned($0, "after \(direct[0].kind.rawValue) failed") } + iterative,
+                          analyses: analyses, properties: properties)
+    }
+
+    /// Cholesky, then LDLᵀ (indefinite after all), then LU (a zero pivot needs pivoting).
+    static func directKinds(from kind: FactorizationKind) -> [FactorizationKind] {
+        switch kind {
+        case .cholesky: return [.cholesky, .ldlt, .lu]
+        case .ldlt: return [.ldlt, .lu]
+        case .lu: return [.lu]
+        }
+    }
+
+    /// `MethodSelector`'s choice and its fallbacks, with MINRES (symmetric) or GMRES (nonsymmetric) after them.
+    static func iterativeChain(_ properties: MatrixProperties) -> [MethodChoice] {
+        var chain = [MethodSelector.choose(for: properties)]
+        while let next = MethodSelector.fallback(after: chain[chain.count - 1], failure: "it failed") { chain.append(next) }
+        let krylov = properties.isSymmetric
+            ? MethodChoice(kind: .minres, preconditioner: properties.hasNonzeroDiagonal ? .jacobi : .none,
+                           reason: "minres for a symmetric system")
+            : MethodChoice(kind: .gmres, preconditioner: properties.hasNonzeroDiagonal ? .ilu : .none,
+                           reason: "gmres(30) for a nonsymmetric system")
+        return properties.isSymmetric && !properties.hasPositiveDiagonal ? [krylov] + chain : chain + [krylov]
+    }
+
+    private static func reasoned(_ choice: MethodChoice, _ reason: String) -> MethodChoice {
+        var choice = choice
+        choice.reason = reason
+        return choice
+    }
+
+    static func format(_ flops: Double) -> String {
+        flops >= 1e9 ? "\((flops / 1e8).rounded() / 10) G" : flops >= 1e6 ? "\((flops / 1e5).rounded() / 10) M" : "\(Int(flops))"
+    }
+}
