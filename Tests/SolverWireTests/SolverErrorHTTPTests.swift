@@ -10,7 +10,7 @@ import SolverSession
         .duplicateEntry, .tooLarge, .invalidArgument, .unsupportedMethod, .parseError, .oldValueMismatch,
         .preconditionerBreakdown, .notDiagonallyDominant, .invalidSnapshot, .sessionClosed, .duplicateSession,
         .sessionNotFound, .capacityExceeded, .internal, .invalidJSON, .unknownType, .invalidType, .missingField,
-        .updateNotDurable,
+        .updateNotDurable, .factorizationTooLarge, .factorizationFailed,
         // Declared by the server and cluster modules.
         "unauthorized", "forbidden", "rate_limited", "method_not_allowed", "not_found", "payload_too_large",
         "draining", "events_expired", "cluster_unavailable", "propagation_exhausted", "owner_unavailable", "owner_timeout",

@@ -76,7 +76,7 @@ public final class AdaptiveSolver: IterativeMethod {
             return
         }
         let norm = system.residualNorm, stop = max(local.stopNorm, 1e-300)
-        let pushEntries = costs.predictedPushEntries(rows: rows.count, norm: norm, stop: stop)
+        let pushEntries = costs.predictedPushEntries(rows: rows.count, norm: norm, stop: stop, nnz: system.matrix.nnz)
         let pushSeconds = pushEntries * costs.secondsPerPushEntry
         let globalSeconds = predictedGlobalSeconds(system, changedRows: rows.count, norm: norm, stop: stop)
         guard pushSeconds < globalSeconds else {

@@ -25,11 +25,12 @@ struct ReconvergenceCosts {
         averageDegree = Double(properties.nnz) / Double(max(1, properties.n))
     }
 
-    /// Predicted entries local push touches to bring `‖r‖` from `norm` to `stop` after changes in `rows` rows.
-    func predictedPushEntries(rows: Int, norm: Double, stop: Double) -> Double {
+    /// Predicted entries local push touches to bring `‖r‖` from `norm` to `stop` after changes in `rows` rows: the
+    /// disc of each change, but never more than every level sweeping the whole matrix (`nnz` entries).
+    func predictedPushEntries(rows: Int, norm: Double, stop: Double, nnz: Int) -> Double {
         guard decay < 1, norm > stop, stop > 0 else { return norm <= stop ? 0 : .infinity }
         let levels = ReconvergenceCosts.naturalLog(norm / stop) / (1 - decay)
-        return Double(rows) * averageDegree * levels * levels * pushWorkRatio
+        return min(Double(rows) * averageDegree * levels, Double(nnz)) * levels * pushWorkRatio
     }
 
     func predictedIterativeSeconds(norm: Double, stop: Double, nnz: Int) -> Double {

@@ -7,6 +7,7 @@ import Foundation
 let usage = """
     usage: solverd-bench core [--only spmv|cg|reconvergence|reconvergence_dominant|estimate|updates ...]
            solverd-bench sessions [--sessions N] [--seconds S]
+           solverd-bench direct [--sides 500,1000] [--shifts 1,0.2,0.05,0] [--outage-matrix A.mtx --outage-rhs b.mtx --outage-edges i:j,...]
     """
 
 func progress(_ message: String) {
@@ -55,6 +56,8 @@ do {
         if let count = option("--sessions") { benchmark.count = Int(count) }
         if let seconds = option("--seconds") { benchmark.phaseSeconds = seconds }
         result = try benchmark.run()
+    case "direct":
+        result = try DirectBenchmark.run(arguments: arguments)
     default:
         FileHandle.standardError.write(Data("\(usage)\n".utf8))
         exit(2)

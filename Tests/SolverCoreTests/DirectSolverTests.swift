@@ -1,0 +1,241 @@
+import Testing
+@testable import SolverCore
+import SolverTestSupport
+
+/// Test systems for the factorisations: SPD, symmetric indefinite (negative-weight edges; a saddle point), nonsymmetric.
+enum DirectFixtures {
+    /// The 2D Laplacian with a few edges given negative weight: symmetric, positive diagonal, indefinite.
+    static func negativeEdges(side: Int = 12) -> CSRMatrix {
+        var t = COOTriplets(rows: side * side, cols: side * side)
+        func edge(_ i: Int, _ j: Int, _ w: Double) {
+            t.append(row: i, col: i, value: w); t.append(row: j, col: j, value: w)
+            t.append(row: i, col: j, value: -w); t.append(row: j, col: i, value: -w)
+        }
+        for y in 0..<side {
+            for x in 0..<side {
+                let i = y * side + x
+                let w = (x + y) % 7 == 3 ? -0.6 : 1.0
+                if x + 1 < side { edge(i, i + 1, w) }
+                if y + 1 < side { edge(i, i + side, 1) }
+                t.append(row: i, col: i, value: 0.01)
+            }
+        }
+        return t.toCSR()
+    }
+
+    /// `[[K, Bᵀ], [B, 0]]` with `K` SPD: symmetric, zero diagonal block, indefinite.
+    static func saddlePoint(n: Int = 40, m: Int = 10) -> CSRMatrix {
+        var t = COOTriplets(rows: n + m, cols: n + m)
+        for i in 0..<n {
+            t.append(row: i, col: i, value: 4)
+            if i + 1 < n { t.append(row: i, col: i + 1, value: -1); t.append(row: i + 1, col: i, value: -1) }
+        }
+        for k in 0..<m {
+            for j in [k, k + m, (3 * k + 1) % n] {
+                t.append(row: n + k, col: j, value: 1); t.append(row: j, col: n + k, value: 1)
+            }
+        }
+        return t.toCSR()
+    }
+
+    /// Upwind convection–diffusion: nonsymmetric, not diagonally dominant by columns.
+    static func convectionDiffusion(side: Int = 12) -> CSRMatrix {
+        var t = COOTriplets(rows: side * side, cols: side * side)
+        for y in 0..<side {
+            for x in 0..<side {
+                let i = y * side + x
+                t.append(row: i, col: i, value: 4.5)
+                if x > 0 { t.append(row: i, col: i - 1, value: -1.5) }
+                if x + 1 < side { t.append(row: i, col: i + 1, value: -0.5) }
+                if y > 0 { t.append(row: i, col: i - side, value: -1) }
+                if y + 1 < side { t.append(row: i, col: i + side, value: -1) }
+            }
+        }
+        return t.toCSR()
+    }
+}
+
+@Suite struct DirectSolverTests {
+    static let options = SolveOptions(tolerance: 1e-12, maxIterations: 50)
+
+    func expectSolves(_ matrix: CSRMatrix, kind: MethodKind) throws -> SolveReport {
+        let b = MatrixGenerators.randomVector(matrix.rows)
+        let system = try LiveSystem(matrix: matrix, b: b)
+        let report = try SolveDriver.run(system, kind: kind, options: Self.options)
+        #expect(report.status == .converged, "\(report)")
+        let reference = try #require(DenseReference.solve(matrix, b))
+        let scale = reference.map(abs).max() ?? 1
+        #expect(DenseReference.maxDifference(system.x, reference) <= 1e-9 * scale)
+        return report
+    }
+
+    @Test func choleskySolvesSPD() throws {
+        let report = try expectSolves(MatrixGenerators.laplacian2D(side: 15), kind: .cholesky)
+        #expect(report.iterations <= 2)
+        let factor = try #require(report.factorization)
+        #expect(factor.estimate.kind == .cholesky && factor.factorNonzeros > 0 && factor.bytes > 0)
+    }
+
+    @Test func ldltSolvesSymmetricIndefinite() throws {
+        _ = try expectSolves(DirectFixtures.negativeEdges(), kind: .ldlt)
+    }
+
+    @Test func luSolvesNonsymmetricAndSaddlePoint() throws {
+        _ = try expectSolves(DirectFixtures.convectionDiffusion(), kind: .lu)
+        _ = try expectSolves(DirectFixtures.saddlePoint(), kind: .lu)
+    }
+
+    @Test func choleskyOnIndefiniteReportsNotPositiveDefinite() throws {
+        let system = try LiveSystem(matrix: DirectFixtures.negativeEdges(), b: MatrixGenerators.randomVector(144))
+        let report = try SolveDriver.run(system, kind: .cholesky, options: Self.options)
+        #expect(report.status == .breakdown)
+        #expect(report.detail?.contains("not positive definite") == true, "\(report)")
+    }
+
+    @Test func symmetricKindsRefuseNonsymmetricMatrices() throws {
+        let system = try LiveSystem(matrix: DirectFixtures.convectionDiffusion(), b: MatrixGenerators.randomVector(144))
+        #expect(throws: SolverError.self) { try SolveDriver.run(system, kind: .ldlt, options: Self.options) }
+    }
+
+    @Test(arguments: [0, 1, 2])
+    func hybridSolvesWhatAFactorisationSolves(fixture: Int) throws {
+        let matrix = [DirectFixtures.negativeEdges(), DirectFixtures.saddlePoint(), DirectFixtures.convectionDiffusion()][fixture]
+        let report = try expectSolves(matrix, kind: .hybrid)
+        #expect(report.reason?.isEmpty == false)
+    }
+
+    @Test func predictedFactorOverTheLimitIsRefusedBeforeFactoring() throws {
+        let matrix = MatrixGenerators.laplacian2D(side: 20)
+        do {
+            _ = try SparseFactorizations.analyze(matrix, kind: .cholesky, byteLimit: 10_000)
+            Issue.record("expected factorization_too_large")
+        } catch let error as SolverError {
+            #expect(error.code == .factorizationTooLarge)
+            #expect(error.message.contains("10000 bytes"))
+        }
+        // Hybrid leaves the factor out and says why.
+        let system = try LiveSystem(matrix: matrix, b: MatrixGenerators.randomVector(400))
+        let report = try SolveDriver.run(system, kind: .hybrid, methodOptions: MethodOptions(factorByteLimit: 10_000),
+                                         options: SolveOptions(tolerance: 1e-8))
+        #expect(report.status == .converged)
+        #expect(report.factorization == nil)
+        #expect(report.reason?.contains("limit is 10000 bytes") == true, "\(report.reason ?? "")")
+    }
+
+    @Test func hybridEndsWithAFactorisationThatFits() {
+        let system = try! LiveSystem(matrix: MatrixGenerators.laplacian2D(side: 10, shift: 1), b: MatrixGenerators.randomVector(100))
+        let plan = MethodPlanner.plan(for: system, purpose: .oneShot)
+        #expect(plan.first.kind == .cg)  // strictly dominant SPD: CG+IC(0) first
+        #expect(plan.choices.contains { $0.kind == .cholesky })
+    }
+}
+
+/// Live updates through a factor: re-solves of new right-hand sides, low-rank corrections for changed rows of A,
+/// refactorisations once they pile up — each compared with a cold dense solve of the final system.
+@Suite struct DirectLiveTests {
+    func converge(_ system: LiveSystem, _ solver: AdaptiveSolver) {
+        let target = 1e-9 * system.rightHandSideNorm
+        solver.globalStopNorm = target
+        solver.localStopNorm = target
+        var steps = 0
+        while system.residualNorm > target, steps < 200 {
+            let step = solver.step(system)
+            #expect(step.breakdown == nil, "\(step)")
+            steps += 1
+        }
+        solver.didConverge()
+        system.prepareForLocalUpdates()
+    }
+
+    func expectMatchesColdSolve(_ system: LiveSystem) throws {
+        let reference = try #require(DenseReference.solve(system.matrix, system.b))
+        let scale = reference.map(abs).max() ?? 1
+        #expect(DenseReference.maxDifference(system.x, reference) <= 1e-8 * scale)
+    }
+
+    @Test(arguments: [MethodKind.ldlt, .lu])
+    func manyUpdatesThenTheColdSolution(kind: MethodKind) throws {
+        let matrix = DirectFixtures.negativeEdges(side: 10)
+        let n = matrix.rows
+        let system = try LiveSystem(matrix: matrix, b: MatrixGenerators.randomVector(n))
+        let direct = DirectSolver(kind: kind.factorization!)
+        direct.maxCorrectionRank = 6
+        let solver = AdaptiveSolver(global: direct)
+        try solver.restart(system)
+        converge(system, solver)
+        var modes: Set<AdaptiveSolver.Mode> = []
+        var rng = SplitMix64(seed: 9)
+        for round in 0..<30 {
+            let i = Int(rng.next() % UInt64(n))
+            try system.addToRightHandSide(i, Double(round % 5) - 2)
+            if round % 2 == 0 {
+                // A symmetric change of one edge, pattern kept.
+                let j = i + 1 < n ? i + 1 : i - 1
+                let value = system.entry(row: i, col: j) + 0.25
+                try system.setEntry(row: i, col: j, to: value)
+                try system.setEntry(row: j, col: i, to: value)
+            }
+            try solver.updatesApplied(system)
+            modes.insert(solver.mode)
+            converge(system, solver)
+        }
+        #expect(modes.contains(.lowRankUpdate), "\(modes)")
+        #expect(modes.contains(.refactor), "\(modes)")
+        #expect(modes.contains(.factorResolve), "\(modes)")
+        try expectMatchesColdSolve(system)
+    }
+
+    @Test func aNewNonzeroIsCorrectedThenReanalysed() throws {
+        let matrix = MatrixGenerators.laplacian2D(side: 8)
+        let system = try LiveSystem(matrix: matrix, b: MatrixGenerators.randomVector(64))
+        let direct = DirectSolver(kind: .lu)
+        let solver = AdaptiveSolver(global: direct)
+        try solver.restart(system)
+        converge(system, solver)
+        try system.setEntry(row: 0, col: 63, to: -0.5)  // outside the pattern
+        try solver.updatesApplied(system)
+        #expect(solver.mode == .lowRankUpdate)
+        converge(system, solver)
+        try expectMatchesColdSolve(system)
+        direct.maxCorrectionRank = 0
+        try system.setEntry(row: 63, col: 0, to: -0.5)
+        try solver.updatesApplied(system)
+        #expect(solver.mode == .refactor)
+        #expect(direct.lastPath == .analysis)
+        converge(system, solver)
+        try expectMatchesColdSolve(system)
+    }
+
+    @Test func lineOutageIsARankCorrectionNotARefactor() throws {
+        let matrix = MatrixGenerators.laplacian2D(side: 12, shift: 0.001)
+        let system = try LiveSystem(matrix: matrix, b: MatrixGenerators.randomVector(144))
+        let direct = DirectSolver(kind: .cholesky)
+        let solver = AdaptiveSolver(global: direct)
+        try solver.restart(system)
+        converge(system, solver)
+        let (i, j) = (50, 51)
+        let w = -system.entry(row: i, col: j)
+        try system.setEntry(row: i, col: j, to: 0)
+        try system.setEntry(row: j, col: i, to: 0)
+        try system.setEntry(row: i, col: i, to: system.entry(row: i, col: i) - w)
+        try system.setEntry(row: j, col: j, to: system.entry(row: j, col: j) - w)
+        try solver.updatesApplied(system)
+        #expect(solver.mode == .lowRankUpdate)
+        #expect(direct.correctionRank == 2)
+        converge(system, solver)
+        try expectMatchesColdSolve(system)
+    }
+
+    @Test func localChangesOnADominantMatrixTakePush() throws {
+        let matrix = MatrixGenerators.laplacian2D(side: 60, shift: 1)
+        let system = try LiveSystem(matrix: matrix, b: [Double](repeating: 1, count: 3600))
+        let solver = AdaptiveSolver(global: DirectSolver(kind: .cholesky))
+        try solver.restart(system)
+        converge(system, solver)
+        try system.addToRightHandSide(1830, 0.5)
+        try solver.updatesApplied(system)
+        #expect(solver.mode == .localPush, "\(solver.modeReason)")
+        converge(system, solver)
+        try expectMatchesColdSolve(system)
+    }
+}
