@@ -40,10 +40,12 @@ enum MethodSpec: String, CaseIterable, Sendable, CustomStringConvertible {
     case jacobi, weightedJacobi, gaussSeidel, sor, neumann
     case cg, cgJacobi, cgIlu
     case bicgstab, bicgstabJacobi, bicgstabIlu
+    case minres, minresJacobi, gmres, gmresIlu
+    case cholesky, ldlt, lu
 
     var description: String { rawValue }
 
-    var needsSymmetric: Bool { [.cg, .cgJacobi, .cgIlu].contains(self) }
+    var needsSymmetric: Bool { [.cg, .cgJacobi, .cgIlu, .minres, .minresJacobi, .cholesky, .ldlt].contains(self) }
 
     func make() throws -> any IterativeMethod {
         switch self {
@@ -58,6 +60,13 @@ enum MethodSpec: String, CaseIterable, Sendable, CustomStringConvertible {
         case .bicgstab: try MethodFactory.makeMethod(kind: .bicgstab)
         case .bicgstabJacobi: try MethodFactory.makeMethod(kind: .bicgstab, preconditioner: .jacobi)
         case .bicgstabIlu: try MethodFactory.makeMethod(kind: .bicgstab, preconditioner: .ilu)
+        case .minres: try MethodFactory.makeMethod(kind: .minres)
+        case .minresJacobi: try MethodFactory.makeMethod(kind: .minres, preconditioner: .jacobi)
+        case .gmres: try MethodFactory.makeMethod(kind: .gmres)
+        case .gmresIlu: try MethodFactory.makeMethod(kind: .gmres, preconditioner: .ilu)
+        case .cholesky: try MethodFactory.makeMethod(kind: .cholesky)
+        case .ldlt: try MethodFactory.makeMethod(kind: .ldlt)
+        case .lu: try MethodFactory.makeMethod(kind: .lu)
         }
     }
 }

@@ -65,13 +65,13 @@ import SolverTestSupport
         #expect(report.reason?.contains("symmetric") == true)
     }
 
-    @Test func hybridFallsBackWhenIncompleteCholeskyBreaksDown() throws {
-        // Symmetric with a positive diagonal but indefinite: Cholesky (first for this small, non-dominant matrix)
-        // finds it not positive definite, so the plan falls back to LDLᵀ.
+    @Test func hybridFactorsIndefiniteMatricesWithLDLT() throws {
+        // Symmetric with a positive diagonal but indefinite; a positive off-diagonal entry without dominance is the
+        // evidence that sends the plan to LDLᵀ rather than Cholesky or CG+IC(0).
         let system = try LiveSystem(matrix: denseMatrix([[1, 2, 0], [2, 1, 0], [0, 0, 3]]), b: [1, 2, 3])
         let report = try SolveDriver.run(system, kind: .hybrid, options: SolveOptions(tolerance: 1e-10))
         #expect(report.status == .converged, "\(report)")
-        #expect(report.reason?.contains("after") == true)
+        #expect(report.reason?.contains("indefinite evidence") == true)
         #expect(report.methodName == "ldlt", "\(report)")
         let reference = try #require(DenseReference.solve(system.matrix, system.b))
         #expect(DenseReference.maxDifference(system.x, reference) < 1e-8)

@@ -18,6 +18,10 @@ public struct MatrixProperties: Sendable, Equatable {
     public let hasPositiveDiagonal: Bool
     /// Every diagonal entry is stored and non-zero (Jacobi, Gauss–Seidel, Neumann and the factorisations need it).
     public let hasNonzeroDiagonal: Bool
+    /// Some off-diagonal entry is positive. With a positive diagonal this is where indefiniteness hides in
+    /// Laplacian-like matrices (negative edge weights: series compensation, three-winding transformer star points),
+    /// so it is the planner's evidence against trying Cholesky first.
+    public let hasPositiveOffDiagonal: Bool
     public let rowDominance: Dominance
     public let columnDominance: Dominance
     /// `min_i |a_ii| / Σ_{j≠i} |a_ij|` (∞ for a diagonal matrix); `> 1` means strictly row dominant.
@@ -38,6 +42,9 @@ public struct MatrixProperties: Sendable, Equatable {
         let diagonal = system.diagonalPositions.map { $0 >= 0 ? a.values[$0] : 0 }
         hasPositiveDiagonal = diagonal.allSatisfy { $0 > 0 }
         hasNonzeroDiagonal = diagonal.allSatisfy { $0 != 0 }
+        hasPositiveOffDiagonal = (0..<a.rows).contains { i in
+            (a.rowPointers[i]..<a.rowPointers[i + 1]).contains { a.values[$0] > 0 && Int(a.colIndices[$0]) != i }
+        }
         isSymmetric = Self.isSymmetric(a, transpose: system.columns, tolerance: symmetryTolerance)
         minimumRowDominanceRatio = Self.minimumDominanceRatio(a, diagonal: diagonal)
         minimumColumnDominanceRatio = Self.minimumDominanceRatio(system.columns, diagonal: diagonal)

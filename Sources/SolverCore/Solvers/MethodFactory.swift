@@ -15,8 +15,11 @@ public enum MethodFactory {
         case .cholesky, .ldlt, .lu:
             return DirectSolver(kind: kind.factorization!, byteLimit: options.factorByteLimit,
                                 analysis: analysis?.estimate.kind == kind.factorization ? analysis : nil)
-        case .minres, .gmres:
-            throw SolverError(.unsupportedMethod, "MERGE-PENDING", field: "method")
+        case .minres:
+            // MINRES needs an SPD preconditioner: Jacobi becomes |diag| scaling inside MINRES.
+            return MINRES(preconditioner: preconditioner.makePreconditioner())
+        case .gmres:
+            return GMRES(restart: 30, preconditioner: preconditioner.makePreconditioner())
         case .jacobi:
             return try Jacobi(weight: options.jacobiWeight)
         case .gaussSeidel:

@@ -6,7 +6,8 @@
 /// 1. symmetric, positive diagonal and strictly diagonally dominant: CG+IC(0) first (its iteration count is bounded
 ///    by the dominance), the factorisation last;
 /// 2. otherwise the symbolic analysis of the factorisation that fits (Cholesky for a symmetric positive diagonal,
-///    LDLᵀ for other symmetric matrices, KLU's LU for the rest) predicts its flops and bytes:
+///    LDLᵀ for other symmetric matrices and for those with positive off-diagonal entries and no dominance — a
+///    Laplacian with negative edge weights —, KLU's LU for the rest) predicts its flops and bytes:
 ///    - symmetric positive diagonal (likely SPD): the factorisation runs first when its predicted flops (plus one
 ///      solve, and for a live session the re-solves it saves) undercut CG+IC(0)'s predicted `√n`-scaled iterations;
 ///    - indefinite or nonsymmetric: Krylov convergence cannot be predicted there, so the factorisation runs first;
@@ -53,8 +54,10 @@ public enum MethodPlanner {
         var iterative = iterativeChain(properties)
         let symmetric = properties.isSymmetric
         let likelySPD = symmetric && properties.hasPositiveDiagonal
-        let kind: FactorizationKind = likelySPD ? .cholesky : (symmetric ? .ldlt : .lu)
         let dominant = properties.rowDominance == .strict || properties.columnDominance == .strict
+        // Positive off-diagonals without dominance: indefiniteness is likely, and LDLᵀ factors SPD matrices too.
+        let definiteDoubt = likelySPD && !dominant && properties.hasPositiveOffDiagonal
+        let kind: FactorizationKind = likelySPD && !definiteDoubt ? .cholesky : (symmetric ? .ldlt : .lu)
         var analyses: [FactorizationKind: any SparseFactorization] = [:]
         let directChain = directKinds(from: kind)
         let analysis: any SparseFactorization
@@ -76,7 +79,7 @@ public enum MethodPlanner {
             return MethodPlan(choices: iterative + direct.map { reasoned($0, "fallback after the iterative chain") },
                               analyses: analyses, properties: properties)
         }
-        if likelySPD {
+        if likelySPD && !definiteDoubt {
             // CG+IC(0) on an SPD matrix without dominance: iterations grow like √κ, κ ~ n for mesh-like matrices.
             let iterations = 0.5 * n.squareRoot() * ReconvergenceCosts.naturalLog(2 / tolerance) / 2
             let perIteration = 6 * Double(properties.nnz) + 10 * n
@@ -91,7 +94,9 @@ public enum MethodPlanner {
             return MethodPlan(choices: [first] + direct.dropFirst().map { reasoned($0, "after \(direct[0].kind.rawValue) failed") } + iterative,
                               analyses: analyses, properties: properties)
         }
-        let shape = symmetric ? "symmetric, not positive on the diagonal (indefinite evidence)" : "nonsymmetric"
+        let shape = !symmetric ? "nonsymmetric"
+            : definiteDoubt ? "symmetric with positive off-diagonal entries and no dominance (indefinite evidence)"
+            : "symmetric, not positive on the diagonal (indefinite evidence)"
         let first = reasoned(direct[0], "\(shape): Krylov convergence is unpredictable here; \(facts)")
         return MethodPlan(choices: [first] + direct.dropFirst().map { reasoned($0, "after \(direct[0].kind.rawValue) failed") } + iterative,
                           analyses: analyses, properties: properties)
