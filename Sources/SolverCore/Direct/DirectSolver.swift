@@ -119,10 +119,8 @@ public final class DirectSolver: IterativeMethod {
         if !overBudget {
             do {
                 let started = ContinuousClock.now
-                for row in changed {
-                    try correction.include(row, dimension: a.rows) { try factorization.solve(&$0) }
-                    correction.setDelta(row: row, current: a, factored: factored)
-                }
+                try correction.include(changed, dimension: a.rows) { try factorization.solve(columns: &$0, count: $1) }
+                for row in changed { correction.setDelta(row: row, current: a, factored: factored) }
                 try correction.refreshCapacitance()
                 correctionSeconds += (ContinuousClock.now - started).seconds
                 suspectRows = []
@@ -169,12 +167,19 @@ public final class DirectSolver: IterativeMethod {
         do {
             var flops = 0
             if needsNumericFactor { flops += try factorNow(reuse: !freshFactorTried) }
-            var delta = system.r
-            let started = ContinuousClock.now
-            try factorization!.solve(&delta)
-            correction.apply(&delta)
-            solveSeconds = (ContinuousClock.now - started).seconds
-            flops += Int(estimate!.solveFlops) + 4 * correction.rank * system.dimension
+            let delta: [Double]
+            if let rho = residualOnCorrectedRows(system) {
+                delta = correction.solveOnRows(rho)
+                flops += 2 * correction.rank * system.dimension
+            } else {
+                var solved = system.r
+                let started = ContinuousClock.now
+                try factorization!.solve(&solved)
+                correction.apply(&solved)
+                solveSeconds = (ContinuousClock.now - started).seconds
+                flops += Int(estimate!.solveFlops) + 4 * correction.rank * system.dimension
+                delta = solved
+            }
             system.x.withUnsafeMutableBufferPointer { x in
                 for i in 0..<x.count { x[i] += delta[i] }
             }
@@ -196,6 +201,16 @@ public final class DirectSolver: IterativeMethod {
         } catch {
             return MethodStep(flops: 0, breakdown: "\(error)")
         }
+    }
+
+    /// The residual on the corrected rows when what lies elsewhere is already below half the stopping norm (after
+    /// a change of `A` alone, the residual lives on the changed rows): then `W C⁻¹ ρ` corrects `x` without a solve.
+    private func residualOnCorrectedRows(_ system: LiveSystem) -> [Double]? {
+        guard !correction.isEmpty, stopNorm > 0 else { return nil }
+        let rho = correction.rows.map { system.r[$0] }
+        let onRows = rho.reduce(0) { $0 + $1 * $1 }
+        let elsewhere = max(0, system.residualNormSquared - onRows)
+        return elsewhere <= 0.25 * stopNorm * stopNorm ? rho : nil
     }
 
     /// Refinement stopped improving: the factor (with its correction, or KLU's reused pivots) is not accurate

@@ -86,10 +86,12 @@ final class KLUFactorization: SparseFactorization {
         isFactored = true
     }
 
-    func solve(_ rhs: inout [Double]) throws {
+    func solve(columns: inout [Double], count: Int) throws {
         precondition(isFactored, "solve before factor")
-        let n = Int32(rhs.count)
-        let ok = rhs.withUnsafeMutableBufferPointer { klu_tsolve(symbolic, numeric, n, 1, $0.baseAddress, common) }
+        let n = Int32(columns.count / max(1, count))
+        let ok = columns.withUnsafeMutableBufferPointer {
+            klu_tsolve(symbolic, numeric, n, Int32(count), $0.baseAddress, common)
+        }
         guard ok != 0 else {
             throw SolverError(.factorizationFailed, "KLU solve failed (status \(common.pointee.status))", field: "matrix")
         }

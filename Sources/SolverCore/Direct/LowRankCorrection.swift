@@ -22,17 +22,20 @@ struct LowRankCorrection {
     var isEmpty: Bool { rows.isEmpty }
     var memoryBytes: Int { columns.reduce(0) { $0 + $1.count * 8 } + capacitance.count * 8 }
 
-    /// Adds `row` to `R` (one solve with the factor) unless it is there.
-    mutating func include(_ row: Int, dimension: Int, solve: (inout [Double]) throws -> Void) throws {
-        guard slot[row] == nil else { return }
-        var column = [Double](repeating: 0, count: dimension)
-        column[row] = 1
-        try solve(&column)
-        slot[row] = rows.count
-        rows.append(row)
-        columns.append(column)
-        deltaColumns.append([])
-        deltaValues.append([])
+    /// Adds the rows not in `R` yet, with one multi-column solve for all of them (`solve(columns, count)`).
+    mutating func include(_ newRows: [Int], dimension: Int, solve: (inout [Double], Int) throws -> Void) throws {
+        let added = Array(Set(newRows.filter { slot[$0] == nil })).sorted()
+        guard !added.isEmpty else { return }
+        var block = [Double](repeating: 0, count: dimension * added.count)
+        for (k, row) in added.enumerated() { block[k * dimension + row] = 1 }
+        try solve(&block, added.count)
+        for (k, row) in added.enumerated() {
+            slot[row] = rows.count
+            rows.append(row)
+            columns.append(Array(block[(k * dimension)..<((k + 1) * dimension)]))
+            deltaColumns.append([])
+            deltaValues.append([])
+        }
     }
 
     func contains(_ row: Int) -> Bool { slot[row] != nil }
@@ -88,19 +91,38 @@ struct LowRankCorrection {
 
     /// `y ← y − W C⁻¹ D y`: turns `A₀⁻¹ v` into `A⁻¹ v`. O(k·n + nnz(D) + k²).
     func apply(_ y: inout [Double]) {
+        guard rank > 0 else { return }
+        let z = solveCapacitance((0..<rank).map { dot($0, y) })
+        addColumns(scaledBy: z.map { -$0 }, to: &y)
+    }
+
+    /// `A⁻¹ E_R ρ = W C⁻¹ ρ` (the push-through identity): the exact correction for a residual that lives on the
+    /// changed rows alone (`rho[k]` on `rows[k]`), with no solve. O(k·n + k²).
+    func solveOnRows(_ rho: [Double]) -> [Double] {
+        var delta = [Double](repeating: 0, count: columns.first?.count ?? 0)
+        addColumns(scaledBy: solveCapacitance(rho), to: &delta)
+        return delta
+    }
+
+    /// `C⁻¹ v` with the pivoted LU of `C`.
+    private func solveCapacitance(_ v: [Double]) -> [Double] {
         let k = rank
-        guard k > 0 else { return }
-        var z = (0..<k).map { dot(pivots[$0], y) }
+        var z = (0..<k).map { v[pivots[$0]] }
         for i in 0..<k { for m in 0..<i { z[i] -= capacitance[i * k + m] * z[m] } }
         for i in stride(from: k - 1, through: 0, by: -1) {
             for m in (i + 1)..<k { z[i] -= capacitance[i * k + m] * z[m] }
             z[i] /= capacitance[i * k + i]
         }
-        y.withUnsafeMutableBufferPointer { out in
-            for b in 0..<k where z[b] != 0 {
+        return z
+    }
+
+    /// `out += W z`.
+    private func addColumns(scaledBy z: [Double], to out: inout [Double]) {
+        out.withUnsafeMutableBufferPointer { out in
+            for b in 0..<rank where z[b] != 0 {
                 let scale = z[b]
                 columns[b].withUnsafeBufferPointer { w in
-                    for i in 0..<out.count { out[i] -= scale * w[i] }
+                    for i in 0..<out.count { out[i] += scale * w[i] }
                 }
             }
         }

@@ -51,6 +51,13 @@ public protocol SparseFactorization: AnyObject {
     /// values' business (KLU's pivot order); pass false after a refactorisation proved inaccurate.
     func factor(_ matrix: CSRMatrix, reuse: Bool) throws
     func solve(_ rhs: inout [Double]) throws
+    /// Solves for `count` right-hand sides at once, stored column after column in `columns` (n · count values): one
+    /// pass over the factor serves them all, far cheaper than `count` single solves.
+    func solve(columns: inout [Double], count: Int) throws
+}
+
+extension SparseFactorization {
+    public func solve(_ rhs: inout [Double]) throws { try solve(columns: &rhs, count: 1) }
 }
 
 extension SolverError.Code {

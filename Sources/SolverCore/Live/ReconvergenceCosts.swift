@@ -18,7 +18,7 @@ struct ReconvergenceCosts {
     /// The global iterative method's residual reduction per step and step time, as measured.
     var globalRate = 0.5
     var globalStepSeconds = 0.0
-    private static let smoothing = 0.3
+    private static let smoothing = 0.5
 
     mutating func observeMatrix(_ properties: MatrixProperties) {
         decay = properties.minimumRowDominanceRatio > 0 ? 1 / properties.minimumRowDominanceRatio : .infinity

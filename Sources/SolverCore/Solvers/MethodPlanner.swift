@@ -3,15 +3,14 @@
 /// never the answer for a system a factorisation within the limits solves.
 ///
 /// Rules:
-/// 1. symmetric, positive diagonal and strictly diagonally dominant: CG+IC(0) first (its iteration count is bounded
-///    by the dominance), the factorisation last;
-/// 2. otherwise the symbolic analysis of the factorisation that fits (Cholesky for a symmetric positive diagonal,
+/// 1. the symbolic analysis of the factorisation that fits (Cholesky for a symmetric positive diagonal,
 ///    LDLᵀ for other symmetric matrices and for those with positive off-diagonal entries and no dominance — a
 ///    Laplacian with negative edge weights —, KLU's LU for the rest) predicts its flops and bytes:
 ///    - symmetric positive diagonal (likely SPD): the factorisation runs first when its predicted flops (plus one
-///      solve, and for a live session the re-solves it saves) undercut CG+IC(0)'s predicted `√n`-scaled iterations;
+///      solve) undercut CG+IC(0)'s predicted `√κ`-scaled iterations (κ bounded by the dominance, else ~ n), counted
+///      `liveSolvesWeighed` times for a live session, where the factor turns each later global re-solve into one solve;
 ///    - indefinite or nonsymmetric: Krylov convergence cannot be predicted there, so the factorisation runs first;
-/// 3. the iterative chain (`MethodSelector`, plus MINRES for symmetric and GMRES for nonsymmetric systems) follows;
+/// 2. the iterative chain (`MethodSelector`, plus MINRES for symmetric and GMRES for nonsymmetric systems) follows;
 ///    a factor over the byte limit is left out and the reason says so.
 public struct MethodPlan {
     /// In order: the first runs, the others are fallbacks.
@@ -46,7 +45,7 @@ public enum MethodPlanner {
 
     /// A live session re-solves after many updates; a factor makes each global re-solve one solve, so its cost is
     /// weighed against this many iterative solves.
-    static let liveSolvesWeighed = 4.0
+    static let liveSolvesWeighed = 10.0
 
     public static func plan(for system: LiveSystem, purpose: Purpose, tolerance: Double = 1e-8,
                             byteLimit: Int = SparseFactorizations.defaultByteLimit) -> MethodPlan {
@@ -74,23 +73,22 @@ public enum MethodPlanner {
         let n = Double(properties.n)
         let facts = "\(kind.rawValue) predicts nnz(L) \(estimate.factorNonzeros), \(format(directFlops)) flops, \(estimate.bytes) bytes (\(estimate.ordering))"
         let direct = directChain.map { MethodChoice(kind: $0.method, preconditioner: .none, reason: "") }
-        if likelySPD && dominant {
-            iterative[0].reason += "; \(facts): kept as the last fallback"
-            return MethodPlan(choices: iterative + direct.map { reasoned($0, "fallback after the iterative chain") },
-                              analyses: analyses, properties: properties)
-        }
         if likelySPD && !definiteDoubt {
-            // CG+IC(0) on an SPD matrix without dominance: iterations grow like √κ, κ ~ n for mesh-like matrices.
-            let iterations = 0.5 * n.squareRoot() * ReconvergenceCosts.naturalLog(2 / tolerance) / 2
+            // CG's iterations grow like √κ; dominance bounds κ by (1 + ρ) / (1 − ρ), ρ the largest off-diagonal row
+            // sum over the diagonal; without dominance κ ~ n, as on meshes.
+            let rho = properties.minimumRowDominanceRatio > 0 ? 1 / properties.minimumRowDominanceRatio : 1
+            let kappa = rho < 1 ? (1 + rho) / (1 - rho) : n
+            let iterations = kappa.squareRoot() * ReconvergenceCosts.naturalLog(2 / tolerance) / 2
             let perIteration = 6 * Double(properties.nnz) + 10 * n
             let weight = purpose == .live ? liveSolvesWeighed : 1
             let iterativeFlops = iterations * perIteration * weight
+            let cg = "cg+ic0 predicts \(format(iterativeFlops)) flops\(purpose == .live ? " over \(Int(weight)) live solves" : "")"
             if directFlops > iterativeFlops {
-                iterative[0].reason += "; cg+ic0 predicts \(format(iterativeFlops)) flops\(purpose == .live ? " over \(Int(weight)) live solves" : "") against \(facts)"
+                iterative[0].reason += "; \(cg), under \(facts): the factor is the last fallback"
                 return MethodPlan(choices: iterative + direct.map { reasoned($0, "fallback after the iterative chain") },
                                   analyses: analyses, properties: properties)
             }
-            let first = reasoned(direct[0], "symmetric with positive diagonal, not diagonally dominant: \(facts), under cg+ic0's \(format(iterativeFlops)) predicted flops")
+            let first = reasoned(direct[0], "symmetric with positive diagonal: \(facts), under \(cg)")
             return MethodPlan(choices: [first] + direct.dropFirst().map { reasoned($0, "after \(direct[0].kind.rawValue) failed") } + iterative,
                               analyses: analyses, properties: properties)
         }
