@@ -122,11 +122,16 @@ enum DirectFixtures {
         #expect(report.reason?.contains("limit is 10000 bytes") == true, "\(report.reason ?? "")")
     }
 
-    @Test func hybridEndsWithAFactorisationThatFits() {
-        let system = try! LiveSystem(matrix: MatrixGenerators.laplacian2D(side: 10, shift: 1), b: MatrixGenerators.randomVector(100))
-        let plan = MethodPlanner.plan(for: system, purpose: .oneShot)
-        #expect(plan.first.kind == .cg)  // strictly dominant SPD: CG+IC(0) first
+    @Test func hybridWeighsPredictedCostsAndKeepsTheFactorLast() throws {
+        // Strongly dominant and large: CG+IC(0)'s few iterations undercut the factor, which stays the last fallback.
+        let large = try LiveSystem(matrix: MatrixGenerators.laplacian2D(side: 300, shift: 1), b: [Double](repeating: 1, count: 90_000))
+        let plan = MethodPlanner.plan(for: large, purpose: .oneShot)
+        #expect(plan.first.kind == .cg, "\(plan.first)")
+        #expect(plan.choices.last?.kind.factorization != nil)
         #expect(plan.choices.contains { $0.kind == .cholesky })
+        // Not dominant (no shift): CG's √n iterations lose to the factor.
+        let mesh = try LiveSystem(matrix: MatrixGenerators.laplacian2D(side: 300), b: [Double](repeating: 1, count: 90_000))
+        #expect(MethodPlanner.plan(for: mesh, purpose: .oneShot).first.kind == .cholesky)
     }
 }
 

@@ -71,12 +71,13 @@ import SolverTestSupport
     }
 
     @Test func localUpdateReconvergesWithPushAndReportsIt() throws {
-        // A strongly shifted Laplacian: the correction decays within a few grid steps of the changed rows.
-        let session = try makeSession(side: 30, shift: 2)
+        // A strongly shifted Laplacian: the correction decays within a few grid steps of the changed rows, so push
+        // is predicted (and is) cheaper than a solve with the session's factor at this size (n = 40,000).
+        let session = try makeSession(side: 200, shift: 2)
         let sink = CollectingSink()
         _ = try session.hub.subscribe(sink)
         #expect(eventually { session.status.phase == .converged })
-        let seq = try session.submit(CostUpdate(deltaIndices: [17, 400], deltaValues: [0.5, -0.25]))
+        let seq = try session.submit(CostUpdate(deltaIndices: [170, 20_400], deltaValues: [0.5, -0.25]))
         #expect(sink.wait { events in
             events.contains { if case .convergenceSignal(let c) = $0.body { c.lastAppliedSeq == seq && c.converged } else { false } }
         })
@@ -137,7 +138,8 @@ import SolverTestSupport
     }
 
     @Test func corruptedResidualIsDetectedByPeriodicProbes() throws {
-        let session = try makeSession(side: 6, method: .jacobi) { $0.verificationInterval = 1; $0.probeCount = 36; $0.maxIterations = 100_000 }
+        // Push keeps r by recurrence (a Jacobi step would recompute it and erase the corruption before a probe).
+        let session = try makeSession(side: 6, method: .push) { $0.verificationInterval = 1; $0.probeCount = 36; $0.maxIterations = 100_000 }
         let sink = CollectingSink()
         _ = try session.hub.subscribe(sink)
         #expect(eventually { session.status.phase == .converged })

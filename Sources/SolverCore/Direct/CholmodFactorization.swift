@@ -17,6 +17,8 @@ final class CholmodFactorization: SparseFactorization {
     private var workY: UnsafeMutablePointer<cholmod_dense>?
     private var workE: UnsafeMutablePointer<cholmod_dense>?
     private(set) var isFactored = false
+    /// Built at the first sparse solve after a numeric factorisation (the structure is the analysis's).
+    private var sparseForward: SupernodalForwardSolve??
 
     init(_ matrix: CSRMatrix, kind: FactorizationKind) throws {
         precondition(kind != .lu, "KLU factors LU")
@@ -86,14 +88,7 @@ final class CholmodFactorization: SparseFactorization {
         precondition(isFactored, "solve before factor")
         let n = columns.count / max(1, count)
         let ok = columns.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var b = cholmod_dense()
-            b.nrow = n
-            b.ncol = count
-            b.nzmax = n * count
-            b.d = n
-            b.x = UnsafeMutableRawPointer(buffer.baseAddress)
-            b.xtype = CHOLMOD_REAL
-            b.dtype = CHOLMOD_DOUBLE
+            var b = Self.denseView(buffer, rows: n, columns: count)
             return cholmod_solve2(CHOLMOD_A, factorPointer, &b, nil, &solution, nil, &workY, &workE, common)
         }
         guard ok != 0, let solution else {
@@ -101,6 +96,44 @@ final class CholmodFactorization: SparseFactorization {
         }
         let x = solution.pointee.x.assumingMemoryBound(to: Double.self)
         columns.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress!.update(from: x, count: n * count) }
+    }
+
+    /// The reach may cover at most this share of the factor before a dense solve is the cheaper one (the reach walk
+    /// is scalar code, the dense solve runs on BLAS).
+    static let sparseReachShare = 0.4
+
+    func solveSparse(rows: [Int], values: [Double]) throws -> [Double]? {
+        guard isFactored, let factor = factorPointer else { return nil }
+        if sparseForward == nil { sparseForward = .some(SupernodalForwardSolve(factor)) }
+        guard let forward = sparseForward ?? nil,
+              let reach = forward.reach(of: rows, entryLimit: Int(Double(forward.totalEntries) * Self.sparseReachShare))
+        else { return nil }
+        let n = Int(factor.pointee.n)
+        var y = [Double](repeating: 0, count: n)
+        y.withUnsafeMutableBufferPointer { forward.forward(rows: rows, values: values, reach: reach, factor: factor, into: $0) }
+        let ok = y.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var b = Self.denseView(buffer, rows: n, columns: 1)
+            return cholmod_solve2(CHOLMOD_Lt, factor, &b, nil, &solution, nil, &workY, &workE, common)
+        }
+        guard ok != 0, let solution else {
+            throw SolverError(.factorizationFailed, "CHOLMOD solve failed (status \(common.pointee.status))", field: "matrix")
+        }
+        let z = solution.pointee.x.assumingMemoryBound(to: Double.self)
+        let perm = factor.pointee.Perm.assumingMemoryBound(to: Int32.self)
+        for k in 0..<n { y[Int(perm[k])] = z[k] }
+        return y
+    }
+
+    private static func denseView(_ buffer: UnsafeMutableBufferPointer<Double>, rows: Int, columns: Int) -> cholmod_dense {
+        var b = cholmod_dense()
+        b.nrow = rows
+        b.ncol = columns
+        b.nzmax = rows * columns
+        b.d = rows
+        b.x = UnsafeMutableRawPointer(buffer.baseAddress)
+        b.xtype = CHOLMOD_REAL
+        b.dtype = CHOLMOD_DOUBLE
+        return b
     }
 
     /// Lends `matrix` to CHOLMOD as a symmetric (upper-stored) compressed-column matrix.

@@ -40,6 +40,9 @@ public final class DirectSolver: IterativeMethod {
     /// Measured costs, for the choice between re-convergence paths (seconds; 0 until measured).
     public private(set) var factorSeconds = 0.0
     public private(set) var solveSeconds = 0.0
+    /// Measured seconds of the last step that solved with the factor (a sparse right-hand side may make it cheaper
+    /// than a full solve): what the next re-solve is predicted to cost.
+    public private(set) var resolveSeconds = 0.0
     /// Solve time spent on corrections since the last factorisation: a refactorisation is due once it reaches
     /// `factorSeconds` (the corrections have then cost as much as starting afresh would have).
     private var correctionSeconds = 0.0
@@ -74,6 +77,9 @@ public final class DirectSolver: IterativeMethod {
         solveSeconds > 0 ? solveSeconds : (estimate?.solveFlops ?? 0) * 1e-9
     }
 
+    /// Predicted seconds of the next re-solve step, as the last ones measured.
+    public var predictedResolveSeconds: Double { resolveSeconds > 0 ? resolveSeconds : predictedSolveSeconds }
+
     public func restart(_ system: LiveSystem) throws {
         system.compact()
         lastSynchronization = try synchronize(system)
@@ -82,8 +88,12 @@ public final class DirectSolver: IterativeMethod {
         freshFactorTried = false
     }
 
-    /// Rows whose values may have changed since the last synchronisation; nil means any.
+    /// Rows whose residual the latest updates changed: the next solve may treat the residual as living there.
+    private var freshRows: [Int] = []
+
+    /// Rows whose residual (and maybe values) changed with the latest updates; nil means any.
     public func noteChangedRows(_ rows: [Int]?) {
+        freshRows = rows.map { Array(Set($0)) } ?? []
         guard let rows, var known = suspectRows, known.count + rows.count <= maxCorrectionRank * 64 else {
             suspectRows = nil
             return
@@ -167,10 +177,18 @@ public final class DirectSolver: IterativeMethod {
         do {
             var flops = 0
             if needsNumericFactor { flops += try factorNow(reuse: !freshFactorTried) }
+            let stepStarted = ContinuousClock.now
+            defer { resolveSeconds = (ContinuousClock.now - stepStarted).seconds }
             let delta: [Double]
-            if let rho = residualOnCorrectedRows(system) {
+            defer { freshRows = [] }
+            if !correction.isEmpty, let rho = residual(confinedTo: correction.rows, system) {
                 delta = correction.solveOnRows(rho)
                 flops += 2 * correction.rank * system.dimension
+            } else if let values = residual(confinedTo: freshRows, system),
+                      var solved = try factorization!.solveSparse(rows: freshRows, values: values) {
+                correction.apply(&solved)
+                flops += Int(estimate!.solveFlops / 2) + 4 * correction.rank * system.dimension
+                delta = solved
             } else {
                 var solved = system.r
                 let started = ContinuousClock.now
@@ -203,14 +221,14 @@ public final class DirectSolver: IterativeMethod {
         }
     }
 
-    /// The residual on the corrected rows when what lies elsewhere is already below half the stopping norm (after
-    /// a change of `A` alone, the residual lives on the changed rows): then `W C⁻¹ ρ` corrects `x` without a solve.
-    private func residualOnCorrectedRows(_ system: LiveSystem) -> [Double]? {
-        guard !correction.isEmpty, stopNorm > 0 else { return nil }
-        let rho = correction.rows.map { system.r[$0] }
-        let onRows = rho.reduce(0) { $0 + $1 * $1 }
-        let elsewhere = max(0, system.residualNormSquared - onRows)
-        return elsewhere <= 0.25 * stopNorm * stopNorm ? rho : nil
+    /// The residual on `rows` when what lies elsewhere is below half the stopping norm — after a change of `b` at a
+    /// few rows, or of `A` on the corrected rows, the residual lives there — so a solve with that sparse
+    /// right-hand side is exact enough; nil otherwise.
+    private func residual(confinedTo rows: [Int], _ system: LiveSystem) -> [Double]? {
+        guard !rows.isEmpty, rows.count <= 256, stopNorm > 0 else { return nil }
+        let values = rows.map { system.r[$0] }
+        let onRows = values.reduce(0) { $0 + $1 * $1 }
+        return max(0, system.residualNormSquared - onRows) <= 0.25 * stopNorm * stopNorm ? values : nil
     }
 
     /// Refinement stopped improving: the factor (with its correction, or KLU's reused pivots) is not accurate

@@ -54,10 +54,14 @@ public protocol SparseFactorization: AnyObject {
     /// Solves for `count` right-hand sides at once, stored column after column in `columns` (n · count values): one
     /// pass over the factor serves them all, far cheaper than `count` single solves.
     func solve(columns: inout [Double], count: Int) throws
+    /// `A⁻¹ b` for `b` holding `values` at `rows` and zeros elsewhere, when the factor can exploit that sparsity
+    /// (a forward solve over the elimination-tree reach only); nil when it cannot or the reach is too large.
+    func solveSparse(rows: [Int], values: [Double]) throws -> [Double]?
 }
 
 extension SparseFactorization {
     public func solve(_ rhs: inout [Double]) throws { try solve(columns: &rhs, count: 1) }
+    public func solveSparse(rows: [Int], values: [Double]) throws -> [Double]? { nil }
 }
 
 extension SolverError.Code {

@@ -97,7 +97,7 @@ public final class AdaptiveSolver: IterativeMethod {
     private func predictedGlobalSeconds(_ system: LiveSystem, changedRows: Int, norm: Double, stop: Double) -> Double {
         if let direct, direct.isFactored {
             let corrections = system.matrixVersion == direct.synchronizedVersion ? 0 : changedRows
-            return direct.predictedSolveSeconds * Double(1 + corrections) + Double(system.matrix.nnz) * 4e-9
+            return direct.predictedResolveSeconds + direct.predictedSolveSeconds * Double(corrections)
         }
         return costs.predictedIterativeSeconds(norm: norm, stop: max(stop, globalStopNorm), nnz: system.matrix.nnz)
     }
