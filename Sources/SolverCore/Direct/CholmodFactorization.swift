@@ -1,6 +1,6 @@
 import CSuiteSparse
 
-/// CHOLMOD's `LLᵀ` (supernodal, for SPD matrices) or `LDLᵀ` (simplicial, no pivoting, for symmetric indefinite and
+/// CHOLMOD's `LLᵀ` (supernodal where the fill makes it pay, for SPD matrices) or `LDLᵀ` (simplicial, no pivoting, for symmetric indefinite and
 /// quasi-definite matrices) of a symmetric matrix, through CHOLMOD's int interface.
 ///
 /// The matrix is handed over without copying: CSR arrays of `A` read as compressed columns describe `Aᵀ`, and with
@@ -27,7 +27,9 @@ final class CholmodFactorization: SparseFactorization {
         cholmod_start(common)
         common.pointee.print = 0
         if kind == .cholesky {
-            common.pointee.supernodal = CHOLMOD_SUPERNODAL
+            // CHOLMOD's own rule: supernodal (BLAS on dense blocks) once flops per factor entry make it pay, else
+            // simplicial — on power grids and other very sparse factors the BLAS calls would cost more than the work.
+            common.pointee.supernodal = CHOLMOD_AUTO
         } else {
             common.pointee.supernodal = CHOLMOD_SIMPLICIAL
             common.pointee.final_ll = 0
