@@ -232,15 +232,17 @@ enum DirectFixtures {
     }
 
     @Test func localChangesOnADominantMatrixTakePush() throws {
-        let matrix = MatrixGenerators.laplacian2D(side: 60, shift: 1)
-        let system = try LiveSystem(matrix: matrix, b: [Double](repeating: 1, count: 3600))
+        // Large enough (n = 40,000) that a solve with the factor costs more than push's few hundred rows.
+        let matrix = MatrixGenerators.laplacian2D(side: 200, shift: 1)
+        let system = try LiveSystem(matrix: matrix, b: [Double](repeating: 1, count: 40_000))
         let solver = AdaptiveSolver(global: DirectSolver(kind: .cholesky))
         try solver.restart(system)
         converge(system, solver)
-        try system.addToRightHandSide(1830, 0.5)
+        try system.addToRightHandSide(20_100, 0.5)
         try solver.updatesApplied(system)
         #expect(solver.mode == .localPush, "\(solver.modeReason)")
         converge(system, solver)
-        try expectMatchesColdSolve(system)
+        // Too large for the dense reference: the exactly recomputed residual meets the target.
+        #expect(system.recomputeResidual() <= 1e-9 * system.rightHandSideNorm)
     }
 }

@@ -30,6 +30,8 @@ final class CholmodFactorization: SparseFactorization {
             // CHOLMOD's own rule: supernodal (BLAS on dense blocks) once flops per factor entry make it pay, else
             // simplicial — on power grids and other very sparse factors the BLAS calls would cost more than the work.
             common.pointee.supernodal = CHOLMOD_AUTO
+            // LLᵀ also when simplicial: an indefinite matrix must be refused, not factored as LDLᵀ behind its name.
+            common.pointee.final_ll = 1
         } else {
             common.pointee.supernodal = CHOLMOD_SIMPLICIAL
             common.pointee.final_ll = 0
