@@ -174,6 +174,26 @@ import SolverTestSupport
         #expect(throws: SolverError.self) { try SessionSnapshot.decode(flipped) }
     }
 
+    @Test func factorSessionRestoresFromASnapshotToTheSameSolution() throws {
+        // Indefinite: the session runs LDLᵀ; a symmetric change of A goes through the factor. The snapshot keeps the
+        // matrix, not the factor, which the restored session builds again.
+        let a = MatrixGenerators.laplacian2D(side: 12, shift: -0.3)
+        var options = SessionOptions()
+        options.method = .ldlt
+        options.tolerance = 1e-10
+        let session = try registry.create(SessionSpec(matrix: a, rightHandSide: MatrixGenerators.randomVector(a.rows), options: options))
+        #expect(eventually { session.status.phase == .converged })
+        _ = try session.submit(CostUpdate(deltaIndices: [5], deltaValues: [1], matrixUpdates: [
+            .init(row: 7, col: 8, newValue: -0.5), .init(row: 8, col: 7, newValue: -0.5),
+        ]))
+        #expect(eventually { session.status.phase == .converged && session.status.updatesApplied == 1 })
+        #expect(session.status.reconvergenceMode == "low_rank_update")
+        let restored = try SessionRegistry().restore(try SessionSnapshot.decode(session.snapshot().encode()))
+        #expect(eventually { restored.status.phase == .converged })
+        #expect(restored.status.method == "ldlt")
+        #expect(DenseReference.maxDifference(try restored.readSolution().values, try session.readSolution().values) < 1e-8)
+    }
+
     @Test func ownerAndSharesSurviveASnapshot() throws {
         let a = MatrixGenerators.laplacian2D(side: 4, shift: 0.5)
         var spec = SessionSpec(matrix: a, rightHandSide: [Double](repeating: 1, count: a.rows), owner: "alice")
