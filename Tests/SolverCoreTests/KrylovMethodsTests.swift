@@ -110,7 +110,7 @@ enum KrylovFixture {
         #expect(MINRES().name == "minres")
         let method = MINRES(preconditioner: JacobiPreconditioner())
         #expect(method.name == "minres+jacobi")
-        #expect(method.preconditioner is AbsoluteJacobiPreconditioner)
+        #expect((method.preconditioner as? JacobiPreconditioner)?.absolute == true)
     }
 
     // MARK: GMRES

@@ -1,11 +1,15 @@
 /// Diagonal (Jacobi) preconditioner `M = diag(A)`: cheap, parallel, and fused by CG into its update pass. Needs a
-/// non-zero diagonal.
+/// non-zero diagonal. With `absolute`, `M = |diag(A)|`: symmetric positive definite whenever no diagonal entry is
+/// zero, which MINRES needs on indefinite matrices.
 public final class JacobiPreconditioner: Preconditioner {
     public var name: String { "jacobi" }
     public private(set) var inverseDiagonal: [Double]? = nil
+    public let absolute: Bool
     private var stamp = PreconditionerBuildStamp()
 
-    public init() {}
+    public init(absolute: Bool = false) {
+        self.absolute = absolute
+    }
 
     public var flopsPerApplication: Int { inverseDiagonal?.count ?? 0 }
 
@@ -13,7 +17,8 @@ public final class JacobiPreconditioner: Preconditioner {
         system.prepareForMethod()
         guard stamp.isStale(for: system) else { return }
         stamp.invalidate()
-        inverseDiagonal = try system.inverseDiagonal()
+        let inverse = try system.inverseDiagonal()
+        inverseDiagonal = absolute ? inverse.map(abs) : inverse
         stamp.markBuilt(for: system)
     }
 

@@ -1,5 +1,5 @@
 /// MINRES (Paige–Saunders) for symmetric, possibly indefinite `A`, optionally with a symmetric positive definite
-/// preconditioner `M`. A `JacobiPreconditioner` is replaced by `AbsoluteJacobiPreconditioner` (`M = |diag(A)|`):
+/// preconditioner `M`. A `JacobiPreconditioner` is replaced by `JacobiPreconditioner(absolute: true)` (`M = |diag(A)|`):
 /// plain Jacobi is not positive definite when the diagonal has negative entries.
 ///
 /// One step is one Lanczos step (one SpMV fused with `v·Av`, two fused subtractions, one preconditioner
@@ -45,7 +45,7 @@ public final class MINRES: IterativeMethod {
     private var breakdown: String?
 
     public init(preconditioner: (any Preconditioner)? = nil) {
-        self.preconditioner = preconditioner is JacobiPreconditioner ? AbsoluteJacobiPreconditioner() : preconditioner
+        self.preconditioner = preconditioner is JacobiPreconditioner ? JacobiPreconditioner(absolute: true) : preconditioner
     }
 
     public var name: String { preconditioner.map { "minres+\($0.name)" } ?? "minres" }
@@ -184,31 +184,6 @@ public final class MINRES: IterativeMethod {
         system.residualChangedEverywhere(normSquared: rr)
         iteration += 1
         return MethodStep(flops: flops + 8 * n + 7 * n + 30)
-    }
-}
-
-/// Jacobi scaling by `|diag(A)|`: symmetric positive definite whenever no diagonal entry is zero, so MINRES can use
-/// it on indefinite matrices. A zero or missing diagonal throws `zero_diagonal`.
-public final class AbsoluteJacobiPreconditioner: Preconditioner {
-    public var name: String { "jacobi" }
-    public private(set) var inverseDiagonal: [Double]? = nil
-    private var stamp = PreconditionerBuildStamp()
-
-    public init() {}
-
-    public var flopsPerApplication: Int { inverseDiagonal?.count ?? 0 }
-
-    public func prepare(for system: LiveSystem) throws {
-        system.prepareForMethod()
-        guard stamp.isStale(for: system) else { return }
-        stamp.invalidate()
-        inverseDiagonal = try system.inverseDiagonal().map(abs)
-        stamp.markBuilt(for: system)
-    }
-
-    public func apply(_ r: [Double], into z: inout [Double]) {
-        guard let inverseDiagonal else { preconditionFailure("AbsoluteJacobiPreconditioner.apply before prepare") }
-        RelaxationKernels.scale(r, by: inverseDiagonal, into: &z)
     }
 }
 
