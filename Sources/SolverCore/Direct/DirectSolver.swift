@@ -31,9 +31,8 @@ public final class DirectSolver: IterativeMethod {
     private var previousNorm = Double.infinity
     private var stalledSteps = 0
     private var freshFactorTried = false
+    /// What the last synchronisation did to follow `A` (`unchanged` when the factor already matched).
     public private(set) var lastPath = Path.unchanged
-    /// What the last `restart` did to follow `A` (`unchanged` when the factor already matched).
-    public private(set) var lastSynchronization = Path.unchanged
     /// The `matrixVersion` the operator matches.
     public var synchronizedVersion: Int { factoredVersion }
 
@@ -82,7 +81,7 @@ public final class DirectSolver: IterativeMethod {
 
     public func restart(_ system: LiveSystem) throws {
         system.compact()
-        lastSynchronization = try synchronize(system)
+        try synchronize(system)
         previousNorm = .infinity
         stalledSteps = 0
         freshFactorTried = false
@@ -114,6 +113,7 @@ public final class DirectSolver: IterativeMethod {
         }
         guard factoredVersion != system.matrixVersion else {
             suspectRows = []
+            lastPath = .unchanged
             return .unchanged
         }
         let candidates = suspectRows.map { Array($0) } ?? Array(0..<a.rows)
@@ -121,6 +121,7 @@ public final class DirectSolver: IterativeMethod {
         guard !changed.isEmpty else {
             suspectRows = []
             factoredVersion = system.matrixVersion
+            lastPath = .unchanged
             return .unchanged
         }
         let newRows = changed.filter { !correction.contains($0) }.count

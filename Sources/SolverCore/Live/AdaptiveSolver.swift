@@ -160,7 +160,7 @@ public final class AdaptiveSolver: IterativeMethod {
             mode = .globalWarmStart
             return
         }
-        switch direct.lastSynchronization {
+        switch direct.lastPath {
         case .unchanged: mode = .factorResolve
         case .lowRankUpdate: mode = .lowRankUpdate
         case .refactor, .analysis: mode = .refactor
