@@ -20,11 +20,13 @@ Live re-convergence: `solverd-bench direct --live` (when the binary has it) prin
 read from it are, wherever they sit in the object, the dicts with `shift` and `n` (or `side`) and `seconds` (a
 number or {median, best, …}) — the re-convergence after bench_core's 10-entry change sets of b on the 2D
 Laplacian — and one dict under a key naming an entry change / outage (`entry_change`, `matrix_update`, `outage`,
-…) with `seconds`: the single A-entry change (line outage) on case_ACTIVSg70k. References measured here, in the same
-run, at shifts 1, 0.2, 0.05, 0 on n = 2.5e5 and 1e6: scipy cg warm-started from the previous solution (rtol 1e-8,
-no preconditioner, as bench_core) and a cached CHOLMOD factor's re-solve `factor(b)` (factored once, untimed).
-Line outage on case_ACTIVSg70k (one branch removed → 4 entries of B′ change): CHOLMOD `cholesky_inplace(A_new)` +
-solve, a rank-1 downdate `update_inplace(C, subtract=True)` + solve, and the cached re-solve.
+…) with `seconds`, `n` (and `case`, or `runs[0].edge` + `weight`): the single A-entry change. References measured
+here, in the same run, at shifts 1, 0.2, 0.05, 0 on n = 2.5e5 and 1e6: scipy cg warm-started from the previous
+solution (rtol 1e-8, no preconditioner, as bench_core) and a cached CHOLMOD factor's re-solve `factor(b)` (factored
+once, untimed). Line outage on case_ACTIVSg70k (one branch removed → 4 entries of B′ change), and on the system of
+solverd-bench's outage figure when that is a 2D Laplacian (n = side², the same edge): CHOLMOD
+`cholesky_inplace(A_new)` + solve, a rank-1 downdate `update_inplace(C, subtract=True)` + solve, and the cached
+re-solve; solverd's figure is compared with the cached re-solve of the same system.
 
 Targets (issue): hybrid solves every system splu solves to 1e-8 in ≤ splu's factor + solve time; live
 re-convergence ≥ 20× warm cg for shift ≥ 0.2 and ≤ the best reference at every shift; a single A-entry change
@@ -32,8 +34,9 @@ re-convergence ≥ 20× warm cg for shift ≥ 0.2 and ≤ the best reference at 
 because the binary lacks the feature is reported as failed, with the reason in the measurement text.
 
 Environment: SOLVERD_BIN, SOLVERD_BENCH (binaries; default .build/release/...), BENCH_DIRECT_QUICK=1 (skip n = 1e6),
-BENCH_DIRECT_SPLU_TIMEOUT (s, default 90), BENCH_DIRECT_CLI_TIMEOUT (s, default 180), BENCH_DIRECT_LIVE_TIMEOUT
-(s, default 900), BENCH_DIRECT_ONLY (comma-separated system names, for a partial run).
+BENCH_DIRECT_SPLU_TIMEOUT (s, default 90), BENCH_DIRECT_CLI_TIMEOUT (s, default 180, for hybrid and the graded direct
+method), BENCH_DIRECT_EXTRA_TIMEOUT (s, default 30, the other methods), BENCH_DIRECT_LIVE_TIMEOUT (s, default 900),
+BENCH_DIRECT_ONLY (comma-separated system names, and/or `live`, for a partial run).
 Results: bench/results/direct-YYYYmmdd-HHMMSS.json and direct-latest.json (bench_report.finish); `make bench`
 then writes bench/REPORT.md from the latest results.
 """
@@ -65,6 +68,7 @@ TOLERANCE = 1e-8
 QUICK = os.environ.get("BENCH_DIRECT_QUICK") == "1"
 SPLU_TIMEOUT = float(os.environ.get("BENCH_DIRECT_SPLU_TIMEOUT", 90))
 CLI_TIMEOUT = float(os.environ.get("BENCH_DIRECT_CLI_TIMEOUT", 180))
+EXTRA_TIMEOUT = float(os.environ.get("BENCH_DIRECT_EXTRA_TIMEOUT", 30))
 LIVE_TIMEOUT = float(os.environ.get("BENCH_DIRECT_LIVE_TIMEOUT", 900))
 ONLY = {s for s in os.environ.get("BENCH_DIRECT_ONLY", "").split(",") if s}
 SHIFTS = (1.0, 0.2, 0.05, 0.0)
@@ -270,6 +274,9 @@ def dc(case):
 
 CLI_METHODS = {"spd": ("hybrid", "cholesky", "ldlt", "lu"), "indefinite": ("hybrid", "ldlt", "lu", "cholesky"),
                "nonsymmetric": ("hybrid", "lu")}
+# The direct method each kind is graded on; the others are informational and get EXTRA_TIMEOUT (KLU on the 3D
+# Laplacian, for one, takes minutes).
+PRIMARY_DIRECT = {"spd": "cholesky", "indefinite": "ldlt", "nonsymmetric": "lu"}
 
 
 def bench_system(spec, binary, supported, workdir):
@@ -293,8 +300,10 @@ def bench_system(spec, binary, supported, workdir):
                 info["solverd"][method] = {"method_requested": method, "unsupported": True,
                                            "error": "this solverd does not know the method"}
                 continue
+            primary = method in ("hybrid", PRIMARY_DIRECT[kind])
             log(f"{name}: solverd --method {method}")
-            info["solverd"][method] = run_cli(binary, matrix, rhs, method)
+            info["solverd"][method] = run_cli(binary, matrix, rhs, method,
+                                              timeout=CLI_TIMEOUT if primary else EXTRA_TIMEOUT)
     for path in (matrix, rhs):
         os.unlink(path)
     return info
@@ -336,20 +345,30 @@ def live_references(side, shift, sets):
     cg_times = [r["seconds"] for r in cg_runs]
     re_times = [r["seconds"] for r in resolve_runs]
     return {"n": a.shape[0], "side": side, "shift": shift, "sets": sets, "cholmod_factor_seconds": factor_seconds,
+            "loadavg": os.getloadavg(),
             "warm_cg": {"median": statistics.median(cg_times), "best": min(cg_times), "runs": cg_runs},
             "cached_resolve": {"median": statistics.median(re_times), "best": min(re_times), "runs": resolve_runs}}
 
 
-def outage_references(case=OUTAGE_CASE):
+def edge_removal_references(a, b, f, t, w, mode):
+    """A = B′ or a Laplacian, edge (f, t) of weight w removed (A_ff −= w, A_tt −= w, A_ft = A_tf = 0 when it was
+    the only edge): CHOLMOD's cached re-solve of A, refactor (`cholesky_inplace`, same pattern) + solve of A_new,
+    and a rank-1 downdate (`update_inplace(√w (e_f − e_t), subtract=True)`) + solve."""
     import sksparse.cholmod as cholmod
-    system = ds.matpower_dc(case)
-    a, b = system.matrix.tocsc(), system.rhs
-    k = system.interior_branch()
-    a_new, changes = system.outage(k)
+    a = ds.finish_csr(a)
+    d = np.zeros(a.shape[0])
+    d[f], d[t] = 1.0, -1.0
+    delta = sp.csr_matrix(-w * np.outer(d[[f, t]], d[[f, t]]))
+    a_new = a.tolil(copy=True)
+    changes = []
+    for (i, r), (j, c) in ((p, q) for p in enumerate((f, t)) for q in enumerate((f, t))):
+        old = float(a_new[r, c])
+        a_new[r, c] = old + delta[i, j]
+        changes.append((int(r), int(c), old, float(a_new[r, c])))
+    a_new = ds.finish_csr(a_new)
     a_new_csc = a_new.tocsc()
-    factor = cholmod.cholesky(a, mode="simplicial")
+    factor = cholmod.cholesky(a.tocsc(), mode=mode)
     resolve = median_time(lambda: factor(b), 7)
-
     refactored = factor.copy()
 
     def refactor():
@@ -357,11 +376,7 @@ def outage_references(case=OUTAGE_CASE):
         return refactored(b)
     refactor_timing = median_time(refactor, 5)
     x_refactor = refactor()
-
-    f, t = system.branches[k]
-    d = np.zeros(a.shape[0])
-    d[f], d[t] = 1.0, -1.0
-    c = sp.csc_matrix(np.sqrt(system.weights[k]) * d.reshape(-1, 1))
+    c = sp.csc_matrix(np.sqrt(w) * d.reshape(-1, 1))
     times = []
     for _ in range(5):
         g = factor.copy()  # the copy is not timed
@@ -369,11 +384,29 @@ def outage_references(case=OUTAGE_CASE):
         g.update_inplace(c, subtract=True)
         x_update = g(b)
         times.append(time.perf_counter() - start)
-    return {"case": case, "n": a.shape[0], "branch": int(k), "weight": float(system.weights[k]), "changes": changes,
+    return {"n": a.shape[0], "edge": [int(f), int(t)], "weight": float(w), "changes": changes, "mode": mode,
             "cached_resolve": resolve,
             "refactor_solve": {**refactor_timing, "relative_residual": relres(a_new, x_refactor, b)},
             "rank1_downdate_solve": {"median": statistics.median(times), "best": min(times), "samples": len(times),
                                      "relative_residual": relres(a_new, x_update, b)}}
+
+
+def outage_references(case=OUTAGE_CASE):
+    """A line outage on a MATPOWER grid: one in-service branch between two non-reference buses, whose removal
+    keeps the grid connected, is taken out (4 entries of B′ change); LDLᵀ (simplicial) since B′ is indefinite."""
+    system = ds.matpower_dc(case)
+    k = system.interior_branch()
+    f, t = (int(v) for v in system.branches[k])
+    out = edge_removal_references(system.matrix, system.rhs, f, t, float(system.weights[k]), "simplicial")
+    return {"case": case, "system": f"{case} DC B′", "branch": int(k), **out}
+
+
+def laplacian_outage_references(side, shift, f, t, w):
+    """The same on the 2D Laplacian (what `solverd-bench direct --live` measures when its outage has n = side²)."""
+    a = ds.laplacian2d(side, shift)
+    out = edge_removal_references(a, np.ones(a.shape[0]), f, t, w, "auto")
+    return {"case": f"laplacian2d({side}, {shift:g})", "system": f"2D Laplacian {side}×{side} shift {shift:g}",
+            "branch": None, **out}
 
 
 def run_live_bench(binary):
@@ -389,7 +422,7 @@ def run_live_bench(binary):
     if proc.returncode != 0:
         return {"unavailable": f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"}
     try:
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        return {**json.loads(proc.stdout.strip().splitlines()[-1]), "loadavg_after": os.getloadavg()}
     except (json.JSONDecodeError, IndexError):
         return {"unavailable": f"no JSON on stdout: {proc.stdout[-300:]!r}"}
 
@@ -418,8 +451,14 @@ def live_figures(obj):
         if isinstance(node, dict):
             lowered = "/".join(key_path).lower()
             if entry[0] is None and any(k in lowered for k in ENTRY_KEYS) and seconds_of(node) is not None:
+                runs = [r for r in node.get("runs", []) if isinstance(r, dict)]
+                first = runs[0] if runs else node
                 entry[0] = {"seconds": seconds_of(node), "path": "/".join(key_path),
-                            "mode": node.get("mode") or node.get("reconvergence_mode")}
+                            "mode": node.get("mode") or node.get("reconvergence_mode") or "/".join(sorted(
+                                {r.get("mode", "") for r in runs} - {""})),
+                            "n": node.get("n"), "case": node.get("case"), "shift": node.get("shift"),
+                            "edge": first.get("edge") or node.get("edge"),
+                            "weight": first.get("weight", node.get("weight"))}
             n = node.get("n") or (node.get("side") ** 2 if isinstance(node.get("side"), int) else None)
             if isinstance(node.get("shift"), (int, float)) and n and seconds_of(node) is not None \
                     and not any(k in lowered for k in ENTRY_KEYS):
@@ -532,7 +571,7 @@ def cold_rows(info):
     return rows
 
 
-def live_rows(references, swift, outage):
+def live_rows(references, swift, outages):
     rows = []
     figures, entry = ({}, None) if "unavailable" in swift else live_figures(swift)
     missing = swift.get("unavailable") or "no figure for this n and shift in its JSON"
@@ -556,24 +595,27 @@ def live_rows(references, swift, outage):
             rows.append(row(f"{head}: warm cg / solverd", cg_t / t, "×", ">= 20", cg_t / t >= 20))
         rows.append(row(f"{head}: solverd / best reference ({'cg' if cg_t <= re_t else 're-solve'})", t / best, "×",
                         "<= 1.0", t <= best))
-    if outage is not None:
-        head = f"outage {outage['case']} (branch {outage['branch']}, {len(outage['changes'])} entries)"
-        re_t = outage["cached_resolve"]["median"]
+    for ref in outages:
+        head = f"outage {ref['system']} (edge {ref['edge']}, {len(ref['changes'])} entries)"
+        re_t = ref["cached_resolve"]["median"]
         rows.append(row(f"{head}: CHOLMOD cached re-solve", re_t, "s"))
-        rows.append(row(f"{head}: CHOLMOD refactor + solve (res {outage['refactor_solve']['relative_residual']:.1e})",
-                        outage["refactor_solve"]["median"], "s"))
+        rows.append(row(f"{head}: CHOLMOD refactor + solve (res {ref['refactor_solve']['relative_residual']:.1e})",
+                        ref["refactor_solve"]["median"], "s"))
         rows.append(row(f"{head}: CHOLMOD rank-1 downdate + solve "
-                        f"(res {outage['rank1_downdate_solve']['relative_residual']:.1e})",
-                        outage["rank1_downdate_solve"]["median"], "s"))
-        if entry is None:
-            rows.append(row(f"{head}: solverd single A-entry change: not measured "
-                            f"({(swift.get('unavailable') or 'no entry-change figure in its JSON')[:90]})",
-                            None, "×", "<= 3× re-solve", False))
-        else:
+                        f"(res {ref['rank1_downdate_solve']['relative_residual']:.1e})",
+                        ref["rank1_downdate_solve"]["median"], "s"))
+        same = entry is not None and (entry.get("case") == ref.get("case") or entry.get("n") == ref["n"])
+        if same:
             rows.append(row(f"{head}: solverd single A-entry change ({entry['mode'] or 'mode ?'})", entry["seconds"],
                             "s"))
-            rows.append(row(f"{head}: solverd / cached re-solve", entry["seconds"] / re_t, "×", "<= 3.0",
+            rows.append(row(f"{head}: solverd / CHOLMOD cached re-solve", entry["seconds"] / re_t, "×", "<= 3.0",
                             entry["seconds"] <= 3 * re_t))
+        elif ref.get("case") == OUTAGE_CASE:
+            why = swift.get("unavailable") or (
+                "no entry-change figure in its JSON" if entry is None else
+                f"its outage figure is on n={entry.get('n')}, not on this grid")
+            rows.append(row(f"{head}: solverd single A-entry change: not measured ({why[:90]})", None, "×",
+                            "<= 3× re-solve", False))
     return rows
 
 
@@ -609,7 +651,7 @@ def main():
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    live_ref, outage = [], None
+    live_ref, outages = [], []
     if not ONLY or "live" in ONLY:
         swift_live = run_live_bench(bench_binary)
         if "unavailable" in swift_live:
@@ -622,18 +664,27 @@ def main():
                 log(f"live references side={side} shift={shift:g} ({sets} change sets)")
                 live_ref.append(in_child(live_references, side, shift, sets, timeout=900))
         log(f"outage references on {OUTAGE_CASE}")
-        outage = in_child(outage_references, timeout=300)
+        outages.append(in_child(outage_references, timeout=300))
+        _, entry = ({}, None) if "unavailable" in swift_live else live_figures(swift_live)
+        if entry and entry.get("n") and entry.get("case") != OUTAGE_CASE and entry.get("edge") \
+                and int(round(entry["n"] ** 0.5)) ** 2 == entry["n"]:
+            side = int(round(entry["n"] ** 0.5))
+            f, t = entry["edge"][:2]
+            log(f"outage references on the 2D Laplacian side={side} (solverd-bench's outage system)")
+            outages.append(in_child(laplacian_outage_references, side, float(entry.get("shift") or 0.0), int(f),
+                                    int(t), float(entry.get("weight") or 1.0), timeout=300))
         live_ref = [r for r in live_ref if "warm_cg" in r]
-        if "cached_resolve" not in outage:
-            log(f"outage references failed: {outage.get('error')}")
-            outage = None
+        for r in outages:
+            if "cached_resolve" not in r:
+                log(f"outage references failed: {r.get('error')}")
+        outages = [r for r in outages if "cached_resolve" in r]
     else:
         swift_live = {"unavailable": "skipped (BENCH_DIRECT_ONLY)"}
 
-    rows = [r for info in cold for r in cold_rows(info)] + live_rows(live_ref, swift_live, outage)
+    rows = [r for info in cold for r in cold_rows(info)] + live_rows(live_ref, swift_live, outages)
     ok = finish("direct", started, rows, binary=binary, bench_binary=bench_binary, quick=QUICK,
                 supported_methods=supported, versions=versions(), cold=cold, live_references=live_ref,
-                outage_references=outage, solverd_live=swift_live,
+                outage_references=outages, solverd_live=swift_live,
                 matpower_negative_reactance_cases=ds.matpower_negative_reactance_cases())
     total = (datetime.now() - started).total_seconds()
     log(f"done in {total:.0f} s")

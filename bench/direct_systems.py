@@ -79,15 +79,17 @@ def weighted_laplacian(n, edges, weights, grounding=None):
 
 
 def signed_laplacian2d(side, negative_edges=6, weight=-3.0, seed=5):
-    """A grid Laplacian with unit edge weights except `negative_edges` edges of weight `weight`, grounded by +1 on
-    the boundary cells: symmetric indefinite. With weight −3 each negative edge gives one negative eigenvalue
-    ((e_i − e_j)ᵀA(e_i − e_j) = 6 + 4w < 0 for interior cells); for side 30 and seeds 0–4: 6 negative
-    eigenvalues, min |λ| ≈ 0.02, cond ≈ 380. Deterministic for a given seed."""
+    """A grid Laplacian with unit edge weights except `negative_edges` edges of weight ≈ `weight` (times a random
+    factor in [0.85, 1.15], so that no diagonal entry cancels to exactly 0: an interior cell with three unit edges
+    and one edge of exactly −3 would have a zero diagonal and break LDLᵀ without pivoting in AMD order), grounded by
+    +1 on the boundary cells. Symmetric indefinite: each negative edge gives one negative eigenvalue
+    ((e_i − e_j)ᵀA(e_i − e_j) = 6 + 4w < 0 for interior cells); for side 30: 6 negative eigenvalues,
+    min |λ| ≈ 0.02. Deterministic for a given seed."""
     edges = grid_edges(side)
     rng = np.random.default_rng(seed)
     weights = np.ones(len(edges))
     chosen = rng.choice(len(edges), negative_edges, replace=False)
-    weights[chosen] = weight
+    weights[chosen] = weight * rng.uniform(0.85, 1.15, negative_edges)
     g = np.zeros((side, side))
     g[0, :] = g[-1, :] = g[:, 0] = g[:, -1] = 1.0
     return weighted_laplacian(side * side, edges, weights, g.ravel())
@@ -97,7 +99,10 @@ def saddle_point(n, epsilon=0.0, seed=7):
     """[[A, Bᵀ], [B, −εI]]: A the 2D Laplacian (shift 0) on a side × side grid with side = round(√n), B a
     discrete-divergence-like m × n block (m = n / 4: each constraint row couples 4 neighbouring unknowns with
     +1, −1, +1, −1 scaled by random weights in [0.5, 1.5]). Full row rank, so the matrix is non-singular for ε = 0
-    too; it is symmetric indefinite with n positive and m negative eigenvalues."""
+    too; it is symmetric indefinite with n positive and m negative eigenvalues. With ε = 0 the zero block makes
+    LDLᵀ without pivoting break down in most fill-reducing orders (CHOLMOD simplicial with AMD/METIS reports
+    "not positive definite" = zero pivot); with ε > 0 it is quasi-definite: LDLᵀ exists for every symmetric
+    permutation."""
     side = max(2, int(round(np.sqrt(n))))
     side -= side % 2
     a = laplacian2d(side, 0.0)

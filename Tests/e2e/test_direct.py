@@ -58,9 +58,12 @@ def system(name):
     if name == "indefinite_laplacian":
         a = ds.signed_laplacian2d(30)
         return a, ds.default_rhs(a.shape[0], 2), "indefinite"
-    if name == "saddle_point":
+    if name == "saddle_point":  # [[A, Bᵀ], [B, 0]]: zero pivots for LDLᵀ without pivoting
         a = ds.saddle_point(400)
         return a, ds.default_rhs(a.shape[0], 3), "indefinite"
+    if name == "saddle_point_regularized":  # [[A, Bᵀ], [B, −0.01 I]]: quasi-definite, LDLᵀ in any order
+        a = ds.saddle_point(400, epsilon=1e-2)
+        return a, ds.default_rhs(a.shape[0], 5), "indefinite"
     if name == "nonsymmetric":
         a = ds.convection_diffusion2d(30)
         return a, ds.default_rhs(a.shape[0], 4), "nonsymmetric"
@@ -69,7 +72,7 @@ def system(name):
     return s.matrix, s.rhs, "spd" if s.negative_branches == 0 else "indefinite"
 
 
-MODEL_SYSTEMS = ["spd_laplacian", "indefinite_laplacian", "saddle_point", "nonsymmetric"]
+MODEL_SYSTEMS = ["spd_laplacian", "indefinite_laplacian", "saddle_point", "saddle_point_regularized", "nonsymmetric"]
 REAL_SYSTEMS = ["case_ACTIVSg2000", "case9241pegase"]
 
 
@@ -122,7 +125,8 @@ def test_cli_hybrid_matches_spsolve(tmp_path, name):
 
 
 @pytest.mark.parametrize("name,method", [("spd_laplacian", "cholesky"), ("spd_laplacian", "ldlt"),
-                                         ("indefinite_laplacian", "ldlt"), ("saddle_point", "ldlt"),
+                                         ("indefinite_laplacian", "ldlt"), ("saddle_point_regularized", "ldlt"),
+                                         ("saddle_point", "lu"),
                                          ("nonsymmetric", "lu"), ("indefinite_laplacian", "lu"),
                                          ("case9241pegase", "ldlt")])
 def test_cli_direct_methods_match_spsolve(tmp_path, name, method):
@@ -137,24 +141,53 @@ def test_cli_direct_methods_match_spsolve(tmp_path, name, method):
     assert_matches(x, reference(a, b), rtol=1e-9)
 
 
-def test_cli_cholesky_on_indefinite_refuses_or_falls_back_clearly(tmp_path):
-    """ASSUMED behaviour (see the module docstring): non-zero exit naming the cause, or an explicit fallback."""
-    a, b, _ = system("indefinite_laplacian")
-    proc, report, x = solve_cli(tmp_path, a, b, "cholesky")
-    cause = re.compile(r"indefinite|not positive definite|positive.definite|not_positive_definite|non-positive pivot",
-                       re.I)
+def assert_refused_or_fell_back(tmp_path, name, method, cause):
+    """ASSUMED behaviour (see the module docstring): a non-zero exit whose output names the cause (`cause`, a
+    regex), or exit 0 with another method in `method` and a `reason` that says why; then x is right."""
+    a, b, _ = system(name)
+    proc, report, x = solve_cli(tmp_path, a, b, method)
     text = f"{proc.stderr}\n{proc.stdout}"
-    assert "unknown method" not in text, f"this solverd has no cholesky method: {text}"
+    assert "unknown method" not in text, f"this solverd has no {method} method: {text}"
     if proc.returncode == 0:
-        # A fallback: the report names another method and says why; the answer is still right.
         assert report is not None and report["status"] == "converged", text
-        assert report["method"] != "cholesky", f"claims cholesky succeeded on an indefinite matrix: {report}"
+        assert report["method"] != method, f"claims {method} succeeded, but it cannot on this matrix: {report}"
         assert cause.search(f"{report.get('reason', '')} {report.get('method', '')}") or \
             re.search(r"fall", report.get("reason", ""), re.I), f"fallback without a clear reason: {report}"
         assert_matches(x, reference(a, b))
     else:
         assert proc.returncode in (1, 2), text
-        assert cause.search(text), f"the refusal does not name the cause: {text}"
+        if report is not None:
+            assert report.get("status") != "converged", report
+        if not cause.search(text):
+            # The JSON report may carry only a status ("breakdown"); the human-readable report must say why.
+            # (If the JSON has a `detail`, it must name the cause too.)
+            assert "detail" not in (report or {}), f"the JSON detail does not name the cause: {report}"
+            m = ds.write_mtx(tmp_path / "A.mtx", a)
+            v = ds.write_vector(tmp_path / "b.mtx", b)
+            plain = subprocess.run([solverd_binary(), "solve", m, "--rhs", v, "--method", method],
+                                   capture_output=True, text=True, timeout=60)
+            assert plain.returncode == proc.returncode, plain
+            assert cause.search(plain.stdout + plain.stderr), \
+                f"the refusal does not name the cause: {plain.stdout} {plain.stderr}"
+
+
+def test_cli_cholesky_on_indefinite_refuses_or_falls_back_clearly(tmp_path):
+    assert_refused_or_fell_back(tmp_path, "indefinite_laplacian", "cholesky", re.compile(
+        r"indefinite|not positive definite|positive.definite|not_positive_definite|non-positive pivot", re.I))
+
+
+def test_cli_ldlt_on_zero_pivot_saddle_point_succeeds_or_says_why(tmp_path):
+    """[[A, Bᵀ], [B, 0]] in a fill-reducing order hits exact zero pivots in LDLᵀ without pivoting. ASSUMED: the
+    solver either still solves it (pivoting, a constrained ordering, a fallback it names), or exits non-zero naming
+    the zero pivot / singularity — never a bare "breakdown"."""
+    a, b, _ = system("saddle_point")
+    proc, report, x = solve_cli(tmp_path, a, b, "ldlt")
+    if proc.returncode == 0 and report is not None and report.get("method", "").startswith("ldlt"):
+        assert report["status"] == "converged" and report["relative_residual"] <= TOL, report
+        assert_matches(x, reference(a, b))
+        return
+    assert_refused_or_fell_back(tmp_path, "saddle_point", "ldlt", re.compile(
+        r"zero pivot|singular|indefinite|not positive definite|not_positive_definite|pivot", re.I))
 
 
 # ---- HTTP: one-shot sessions -------------------------------------------------------------------------------------
@@ -235,6 +268,9 @@ class EventCollector:
             pass
 
     def close(self):
+        """Call after deleting the session: its stream then ends with session_closed (closing a response another
+        thread is still reading would block until the server's next heartbeat)."""
+        self.thread.join(5)
         self.response.close()
 
 
@@ -295,8 +331,8 @@ def test_ldlt_session_reconverges_after_b_and_a_updates(server):
         assert DIRECT_MODES & set(modes + [final["reconvergence_mode"]]), \
             f"an ldlt session never re-converged through its factor: {modes}"
     finally:
-        events.close()
         requests.delete(server.url(f"/api/v1/sessions/{sid}"), timeout=10)
+        events.close()
 
 
 def test_factor_over_memory_limit_is_refused_with_413():
