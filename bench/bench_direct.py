@@ -16,13 +16,15 @@ Systems: 2D Laplacian n = 2.5e5 and 1e6 (shift 0; n = 1e6 skipped with BENCH_DIR
 (n = 1.25e5), MATPOWER case_ACTIVSg2000 (SPD), case9241pegase and case_ACTIVSg70k (DC B′, symmetric indefinite:
 negative reactances), and 2D upwind convection–diffusion n = 2.5e5 (nonsymmetric).
 
-Live re-convergence: `solverd-bench direct --live` (when the binary has it) prints one JSON object; the figures
+Live re-convergence: `solverd-bench direct --live --outage-matrix B.mtx --outage-rhs P.mtx --outage-edges f:t,…
+[--sides 500]` (when the binary has it; B′ and P of case_ACTIVSg70k and three of its branches, removed one after the
+other, are written here) prints one JSON object; the figures
 read from it are, wherever they sit in the object, the dicts with `shift` and `n` (or `side`) and `seconds` (a
 number or {median, best, …}) — the re-convergence after bench_core's 10-entry change sets of b on the 2D
 Laplacian — and one dict under a key naming an entry change / outage (`entry_change`, `matrix_update`, `outage`,
 …) with `seconds`, `n` (and `case`, or `runs[0].edge` + `weight`): the single A-entry change. References measured
 here, in the same run, at shifts 1, 0.2, 0.05, 0 on n = 2.5e5 and 1e6: scipy cg warm-started from the previous
-solution (rtol 1e-8, no preconditioner, as bench_core) and a cached CHOLMOD factor's re-solve `factor(b)` (factored
+solution (the previous b's solution from the cached factor; rtol 1e-8, no preconditioner, as bench_core) and a cached CHOLMOD factor's re-solve `factor(b)` (factored
 once, untimed). Line outage on case_ACTIVSg70k (one branch removed → 4 entries of B′ change), and on the system of
 solverd-bench's outage figure when that is a 2D Laplacian (n = side², the same edge): CHOLMOD
 `cholesky_inplace(A_new)` + solve, a rank-1 downdate `update_inplace(C, subtract=True)` + solve, and the cached
@@ -352,7 +354,8 @@ def live_references(side, shift, sets):
 
 def edge_removal_references(a, b, f, t, w, mode):
     """A = B′ or a Laplacian, edge (f, t) of weight w removed (A_ff −= w, A_tt −= w, A_ft = A_tf = 0 when it was
-    the only edge): CHOLMOD's cached re-solve of A, refactor (`cholesky_inplace`, same pattern) + solve of A_new,
+    the only edge): CHOLMOD's cached re-solve of A, refactor (`cholesky_inplace` on A's pattern less the removed
+    pair, within the analysed structure) + solve of A_new,
     and a rank-1 downdate (`update_inplace(√w (e_f − e_t), subtract=True)`) + solve."""
     import sksparse.cholmod as cholmod
     a = ds.finish_csr(a)
@@ -391,11 +394,26 @@ def edge_removal_references(a, b, f, t, w, mode):
                                      "relative_residual": relres(a_new, x_update, b)}}
 
 
-def outage_references(case=OUTAGE_CASE):
-    """A line outage on a MATPOWER grid: one in-service branch between two non-reference buses, whose removal
-    keeps the grid connected, is taken out (4 entries of B′ change); LDLᵀ (simplicial) since B′ is indefinite."""
+OUTAGE_BRANCHES = 3
+
+
+def outage_files(workdir, case=OUTAGE_CASE):
+    """B′ and P of `case` as Matrix Market files and the outage edges (`interior_branches`, removed one after the
+    other) for `solverd-bench direct --outage-matrix A --outage-rhs b --outage-edges f:t,…`."""
     system = ds.matpower_dc(case)
-    k = system.interior_branch()
+    branches = system.interior_branches(OUTAGE_BRANCHES)
+    matrix = ds.write_mtx(Path(workdir) / f"{case}.mtx", system.matrix)
+    rhs = ds.write_vector(Path(workdir) / f"{case}-b.mtx", system.rhs)
+    edges = ",".join(f"{int(system.branches[k][0])}:{int(system.branches[k][1])}" for k in branches)
+    return ["--outage-matrix", matrix, "--outage-rhs", rhs, "--outage-edges", edges]
+
+
+def outage_references(case=OUTAGE_CASE):
+    """A line outage on a MATPOWER grid: the first of the branches `outage_files` passes to solverd-bench (between
+    two non-reference buses, no parallel twin, grid stays connected) is taken out: 4 entries of B′ change. LDLᵀ
+    (simplicial) since B′ is indefinite."""
+    system = ds.matpower_dc(case)
+    k = system.interior_branches(OUTAGE_BRANCHES)[0]
     f, t = (int(v) for v in system.branches[k])
     out = edge_removal_references(system.matrix, system.rhs, f, t, float(system.weights[k]), "simplicial")
     return {"case": case, "system": f"{case} DC B′", "branch": int(k), **out}
@@ -409,12 +427,12 @@ def laplacian_outage_references(side, shift, f, t, w):
             "branch": None, **out}
 
 
-def run_live_bench(binary):
-    """`solverd-bench direct --live`: its JSON, or {"unavailable": reason}."""
+def run_live_bench(binary, extra=()):
+    """`solverd-bench direct --live [extra…]`: its JSON, or {"unavailable": reason}."""
     if not binary or not os.path.exists(binary):
         return {"unavailable": f"{binary} not found"}
-    argv = [binary, "direct", "--live"] + (["--quick"] if QUICK and os.environ.get("BENCH_DIRECT_PASS_QUICK") else [])
-    log(f"running {' '.join(argv)}")
+    argv = [binary, "direct", "--live", *extra]
+    log(f"running {' '.join(map(str, argv))}")
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=LIVE_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -550,9 +568,13 @@ def cold_rows(info):
         rows.append(row(f"{head}: solverd {label}{extra} solve_seconds (res {rel if rel is None else f'{rel:.1e}'})",
                         seconds, "s"))
         if method == "cholesky" and info["kind"] == "indefinite":
+            # Not a speed target: the issue asks for a refusal or a named fallback, never a converged "cholesky".
             j = r.get("json") or {}
+            claimed = r.get("exit_code") == 0 and str(j.get("method", "")).startswith("cholesky")
             rows.append(row(f"{head}: solverd --method cholesky on indefinite: exit {r.get('exit_code')}, "
-                            f"{j.get('status', '')} {j.get('reason', '') or r.get('stderr', '')[:100]}", None, ""))
+                            f"status {j.get('status', '?')}, method {j.get('method', '?')}, reason "
+                            f"{j.get('reason', '') or r.get('stderr', '')[:80]}", None, "",
+                            "refuse or fall back", not claimed))
         if method == direct and ch is not None and "seconds" in ch:
             ref = ch["analysis_seconds"] + ch["factor_seconds"]
             if fact_seconds is not None:
@@ -619,6 +641,16 @@ def live_rows(references, swift, outages):
     return rows
 
 
+def binary_facts(path):
+    """Where a binary came from (it may be another worktree's build): path, mtime, sha256."""
+    if not path or not os.path.exists(path):
+        return None
+    import hashlib
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return {"path": path, "mtime": datetime.fromtimestamp(os.path.getmtime(path)).isoformat(timespec="seconds"),
+            "sha256": digest}
+
+
 def versions():
     out = {"numpy": np.__version__, "scipy": scipy.__version__}
     for module in ("sksparse", "pyamg", "matpower"):
@@ -653,7 +685,14 @@ def main():
 
     live_ref, outages = [], []
     if not ONLY or "live" in ONLY:
-        swift_live = run_live_bench(bench_binary)
+        workdir = tempfile.mkdtemp(prefix="bench-direct-")
+        try:
+            extra = outage_files(workdir) + (["--sides", "500"] if QUICK else [])
+            live_started = time.perf_counter()
+            swift_live = run_live_bench(bench_binary, extra)
+            swift_live.setdefault("wall_seconds", time.perf_counter() - live_started)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
         if "unavailable" in swift_live:
             log(f"solverd-bench direct --live: {swift_live['unavailable']}")
         sides = (500,) if QUICK else (500, 1000)
@@ -683,6 +722,7 @@ def main():
 
     rows = [r for info in cold for r in cold_rows(info)] + live_rows(live_ref, swift_live, outages)
     ok = finish("direct", started, rows, binary=binary, bench_binary=bench_binary, quick=QUICK,
+                binaries={"solverd": binary_facts(binary), "solverd-bench": binary_facts(bench_binary)},
                 supported_methods=supported, versions=versions(), cold=cold, live_references=live_ref,
                 outage_references=outages, solverd_live=swift_live,
                 matpower_negative_reactance_cases=ds.matpower_negative_reactance_cases())

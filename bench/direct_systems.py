@@ -236,9 +236,10 @@ class DCSystem:
             changes.append((r, c, old, float(new.data[pos])))
         return new, changes
 
-    def interior_branch(self, seed=0):
-        """Index of an in-service branch between two unknowns whose removal leaves B′ non-singular (its ends keep
-        other branches and it has no parallel twin), chosen deterministically."""
+    def interior_branches(self, count=1, seed=0):
+        """Indices of `count` in-service branches between two unknowns, each without a parallel twin (so the
+        off-diagonal entry is exactly −w of that branch), with w > 0, such that removing all of them (cumulatively)
+        leaves the grid connected, i.e. B′ non-singular. Deterministic for a given seed."""
         ends = self.branches
         inner = np.flatnonzero((ends[:, 0] >= 0) & (ends[:, 1] >= 0) & (ends[:, 0] != ends[:, 1]))
         key = np.sort(ends, axis=1)
@@ -247,15 +248,21 @@ class DCSystem:
         n = self.matrix.shape[0]
         nodes = np.where(ends < 0, n, ends)  # the reference buses as one extra node
         rng = np.random.default_rng(seed)
+        chosen = []
         for k in rng.permutation(inner):
             f, t = ends[k]
             if tuple(sorted((f, t))) in twin or self.weights[k] <= 0:
                 continue
-            rest = np.delete(nodes, k, axis=0)
+            rest = np.delete(nodes, chosen + [k], axis=0)
             graph = sp.coo_matrix((np.ones(len(rest)), (rest[:, 0], rest[:, 1])), shape=(n + 1, n + 1))
             if connected_components(graph, directed=False)[0] == 1:
-                return int(k)
-        raise ValueError("no interior branch found")
+                chosen.append(int(k))
+                if len(chosen) == count:
+                    return chosen
+        raise ValueError("not enough interior branches found")
+
+    def interior_branch(self, seed=0):
+        return self.interior_branches(1, seed)[0]
 
 
 def matpower_dc(case_name, drop_isolated=True):

