@@ -16,13 +16,10 @@ Systems: 2D Laplacian n = 2.5e5 and 1e6 (shift 0; n = 1e6 skipped with BENCH_DIR
 (n = 1.25e5), MATPOWER case_ACTIVSg2000 (SPD), case9241pegase and case_ACTIVSg70k (DC B′, symmetric indefinite:
 negative reactances), and 2D upwind convection–diffusion n = 2.5e5 (nonsymmetric).
 
-Live re-convergence: `solverd-bench direct --live --outage-matrix B.mtx --outage-rhs P.mtx --outage-edges f:t,…
-[--sides 500]` (when the binary has it; B′ and P of case_ACTIVSg70k and three of its branches, removed one after the
-other, are written here) prints one JSON object; the figures
-read from it are, wherever they sit in the object, the dicts with `shift` and `n` (or `side`) and `seconds` (a
-number or {median, best, …}) — the re-convergence after bench_core's 10-entry change sets of b on the 2D
-Laplacian — and one dict under a key naming an entry change / outage (`entry_change`, `matrix_update`, `outage`,
-…) with `seconds`, `n` (and `case`, or `runs[0].edge` + `weight`): the single A-entry change. References measured
+Live re-convergence: `solverd-bench direct --outage-matrix B.mtx --outage-rhs P.mtx --outage-edges f:t,… [--sides
+500]` (B′ and P of case_ACTIVSg70k and three of its branches, removed one after the other, are written here) prints
+one JSON object: `rhs_changes` (per n and shift, the median re-convergence after bench_core's 10-entry change sets
+of b on the 2D Laplacian, with the mode of each run) and `outage` (the single A-entry changes). References measured
 here, in the same run, at shifts 1, 0.2, 0.05, 0 on n = 2.5e5 and 1e6: scipy cg warm-started from the previous
 solution (the previous b's solution from the cached factor; rtol 1e-8, no preconditioner, as bench_core) and a cached CHOLMOD factor's re-solve `factor(b)` (factored
 once, untimed). Line outage on case_ACTIVSg70k (one branch removed → 4 entries of B′ change), and on the system of
@@ -43,7 +40,6 @@ Results: bench/results/direct-YYYYmmdd-HHMMSS.json and direct-latest.json (bench
 then writes bench/REPORT.md from the latest results.
 """
 import json
-import multiprocessing as mp
 import os
 import shutil
 import statistics
@@ -51,22 +47,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
-import warnings
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import scipy
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import direct_systems as ds  # noqa: E402
-from bench_core import counted_cg  # noqa: E402
 from bench_report import ROOT, finish, row  # noqa: E402
+from direct_references import (OUTAGE_CASE, TOLERANCE, in_child, laplacian_outage_references,  # noqa: E402
+                               live_references, log, outage_files, outage_references, ref_cholmod, ref_pyamg,
+                               ref_splu)
 
-TOLERANCE = 1e-8
 QUICK = os.environ.get("BENCH_DIRECT_QUICK") == "1"
 SPLU_TIMEOUT = float(os.environ.get("BENCH_DIRECT_SPLU_TIMEOUT", 90))
 CLI_TIMEOUT = float(os.environ.get("BENCH_DIRECT_CLI_TIMEOUT", 180))
@@ -74,118 +68,6 @@ EXTRA_TIMEOUT = float(os.environ.get("BENCH_DIRECT_EXTRA_TIMEOUT", 30))
 LIVE_TIMEOUT = float(os.environ.get("BENCH_DIRECT_LIVE_TIMEOUT", 900))
 ONLY = {s for s in os.environ.get("BENCH_DIRECT_ONLY", "").split(",") if s}
 SHIFTS = (1.0, 0.2, 0.05, 0.0)
-CHANGE_SIZE = 10
-OUTAGE_CASE = "case_ACTIVSg70k"
-
-
-def log(message):
-    print(f"bench-direct: {message}", file=sys.stderr, flush=True)
-
-
-def relres(a, x, b):
-    return float(np.linalg.norm(b - a @ x) / np.linalg.norm(b))
-
-
-def median_time(run, repetitions=5, warm_up=1):
-    for _ in range(warm_up):
-        run()
-    times = []
-    for _ in range(repetitions):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return {"median": statistics.median(times), "best": min(times), "samples": repetitions}
-
-
-# ---- running a reference in a child process (time limit; its memory is returned when it ends) --------------------
-
-def _child(queue, fn, args):
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = fn(*args)
-        if caught:
-            result.setdefault("warnings", [str(w.message).strip() for w in caught][:5])
-        queue.put(result)
-    except BaseException as error:  # noqa: BLE001 - reported, never raised in the parent
-        queue.put({"error": f"{type(error).__name__}: {error}".strip(), "traceback": traceback.format_exc()[-800:]})
-
-
-def in_child(fn, *args, timeout):
-    """fn(*args) -> dict in a forked child; {"error": ...} on an exception, {"timed_out": timeout} after `timeout`."""
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(queue, fn, args), daemon=True)
-    start = time.perf_counter()
-    proc.start()
-    try:
-        result = queue.get(timeout=timeout)
-    except Exception:  # queue.Empty
-        result = {"timed_out": timeout, "error": f"did not finish in {timeout:g} s"}
-        proc.kill()
-    proc.join(10)
-    result["wall_seconds"] = time.perf_counter() - start
-    return result
-
-
-# ---- references -----------------------------------------------------------------------------------------------
-
-def ref_splu(a, b):
-    ac = a.tocsc()
-    start = time.perf_counter()
-    lu = splu(ac, permc_spec="COLAMD")
-    factor = time.perf_counter() - start
-    start = time.perf_counter()
-    x = lu.solve(b)
-    solve = time.perf_counter() - start
-    return {"factor_seconds": factor, "solve_seconds": solve, "seconds": factor + solve,
-            "nnz_factor": int(lu.L.nnz + lu.U.nnz), "relative_residual": relres(a, x, b)}
-
-
-def ref_cholmod(a, b, indefinite):
-    import sksparse.cholmod as cholmod
-    ac = a.tocsc()
-    mode = "simplicial" if indefinite else "auto"
-    out = {"mode": mode, "kind": "LDLt (simplicial)" if indefinite else "LLt (auto: supernodal when worth it)"}
-    if indefinite:
-        # What the supernodal LLᵀ does with it (recorded, not timed as the reference).
-        try:
-            cholmod.cholesky(ac, mode="supernodal")
-            out["supernodal_llt"] = "factored"
-        except Exception as error:  # noqa: BLE001
-            out["supernodal_llt"] = f"{type(error).__name__}: {error}"
-    start = time.perf_counter()
-    factor = cholmod.analyze(ac, mode=mode)
-    out["analysis_seconds"] = time.perf_counter() - start
-    start = time.perf_counter()
-    factor.cholesky_inplace(ac)
-    out["factor_seconds"] = time.perf_counter() - start
-    start = time.perf_counter()
-    x = factor(b)
-    out["solve_seconds"] = time.perf_counter() - start
-    out["seconds"] = out["analysis_seconds"] + out["factor_seconds"] + out["solve_seconds"]
-    out["relative_residual"] = relres(a, x, b)
-    out["resolve"] = median_time(lambda: factor(b), 5)
-    if indefinite:
-        d = factor.D()
-        out["negative_pivots"] = int(np.sum(d < 0))
-    # L() would convert an LDLᵀ factor to LLᵀ (and fail on an indefinite one); LD() keeps it (D on the diagonal).
-    out["nnz_factor"] = int(factor.LD().nnz if indefinite else factor.L().nnz)
-    return out
-
-
-def ref_pyamg(a, b):
-    import pyamg
-    start = time.perf_counter()
-    ml = pyamg.smoothed_aggregation_solver(a)
-    setup = time.perf_counter() - start
-    residuals = []
-    start = time.perf_counter()
-    x = ml.solve(b, tol=TOLERANCE, accel="cg", residuals=residuals, maxiter=500)
-    solve = time.perf_counter() - start
-    r = relres(a, x, b)
-    return {"setup_seconds": setup, "solve_seconds": solve, "seconds": setup + solve, "iterations": len(residuals) - 1,
-            "relative_residual": r, "converged": bool(r <= TOLERANCE * 1.01)}
 
 
 # ---- solverd ------------------------------------------------------------------------------------------------------
@@ -311,127 +193,11 @@ def bench_system(spec, binary, supported, workdir):
     return info
 
 
-# ---- live re-convergence references -----------------------------------------------------------------------------
-
-def change_set(set_index, side):
-    """ReconvergenceBenchmark.changeSet(_:side:): 10 cells on a 5 × 2 lattice, shifted per set; deltas 0.1 … 1.0."""
-    indices, deltas = [], []
-    for j in range(CHANGE_SIZE):
-        gx = (side * (2 * (j % 5) + 1) // 10 + 3 * set_index) % side
-        gy = (side * (2 * (j // 5) + 1) // 4 + 5 * set_index) % side
-        indices.append(gy * side + gx)
-        deltas.append((j + 1) / 10)
-    return indices, deltas
-
-
-def live_references(side, shift, sets):
-    """Warm cg and the cached CHOLMOD re-solve after `sets` accumulating change sets (b starts all ones)."""
-    import sksparse.cholmod as cholmod
-    a = ds.laplacian2d(side, shift)
-    b = np.ones(a.shape[0])
-    start = time.perf_counter()
-    factor = cholmod.cholesky(a.tocsc())
-    factor_seconds = time.perf_counter() - start
-    x = factor(b)
-    cg_runs, resolve_runs = [], []
-    for s in range(sets):
-        indices, deltas = change_set(s, side)
-        b[np.array(indices)] += np.array(deltas)
-        start = time.perf_counter()
-        x_cg, iterations, info = counted_cg(a, b, x0=x)
-        cg_runs.append({"seconds": time.perf_counter() - start, "iterations": iterations, "info": info,
-                        "relative_residual": relres(a, x_cg, b)})
-        timing = median_time(lambda: factor(b), 3, warm_up=1)
-        x = factor(b)
-        resolve_runs.append({"seconds": timing["median"], "relative_residual": relres(a, x, b)})
-    cg_times = [r["seconds"] for r in cg_runs]
-    re_times = [r["seconds"] for r in resolve_runs]
-    return {"n": a.shape[0], "side": side, "shift": shift, "sets": sets, "cholmod_factor_seconds": factor_seconds,
-            "loadavg": os.getloadavg(),
-            "warm_cg": {"median": statistics.median(cg_times), "best": min(cg_times), "runs": cg_runs},
-            "cached_resolve": {"median": statistics.median(re_times), "best": min(re_times), "runs": resolve_runs}}
-
-
-def edge_removal_references(a, b, f, t, w, mode):
-    """A = B′ or a Laplacian, edge (f, t) of weight w removed (A_ff −= w, A_tt −= w, A_ft = A_tf = 0 when it was
-    the only edge): CHOLMOD's cached re-solve of A, refactor (`cholesky_inplace` on A's pattern less the removed
-    pair, within the analysed structure) + solve of A_new,
-    and a rank-1 downdate (`update_inplace(√w (e_f − e_t), subtract=True)`) + solve."""
-    import sksparse.cholmod as cholmod
-    a = ds.finish_csr(a)
-    d = np.zeros(a.shape[0])
-    d[f], d[t] = 1.0, -1.0
-    delta = sp.csr_matrix(-w * np.outer(d[[f, t]], d[[f, t]]))
-    a_new = a.tolil(copy=True)
-    changes = []
-    for (i, r), (j, c) in ((p, q) for p in enumerate((f, t)) for q in enumerate((f, t))):
-        old = float(a_new[r, c])
-        a_new[r, c] = old + delta[i, j]
-        changes.append((int(r), int(c), old, float(a_new[r, c])))
-    a_new = ds.finish_csr(a_new)
-    a_new_csc = a_new.tocsc()
-    factor = cholmod.cholesky(a.tocsc(), mode=mode)
-    resolve = median_time(lambda: factor(b), 7)
-    refactored = factor.copy()
-
-    def refactor():
-        refactored.cholesky_inplace(a_new_csc)
-        return refactored(b)
-    refactor_timing = median_time(refactor, 5)
-    x_refactor = refactor()
-    c = sp.csc_matrix(np.sqrt(w) * d.reshape(-1, 1))
-    times = []
-    for _ in range(5):
-        g = factor.copy()  # the copy is not timed
-        start = time.perf_counter()
-        g.update_inplace(c, subtract=True)
-        x_update = g(b)
-        times.append(time.perf_counter() - start)
-    return {"n": a.shape[0], "edge": [int(f), int(t)], "weight": float(w), "changes": changes, "mode": mode,
-            "cached_resolve": resolve,
-            "refactor_solve": {**refactor_timing, "relative_residual": relres(a_new, x_refactor, b)},
-            "rank1_downdate_solve": {"median": statistics.median(times), "best": min(times), "samples": len(times),
-                                     "relative_residual": relres(a_new, x_update, b)}}
-
-
-OUTAGE_BRANCHES = 3
-
-
-def outage_files(workdir, case=OUTAGE_CASE):
-    """B′ and P of `case` as Matrix Market files and the outage edges (`interior_branches`, removed one after the
-    other) for `solverd-bench direct --outage-matrix A --outage-rhs b --outage-edges f:t,…`."""
-    system = ds.matpower_dc(case)
-    branches = system.interior_branches(OUTAGE_BRANCHES)
-    matrix = ds.write_mtx(Path(workdir) / f"{case}.mtx", system.matrix)
-    rhs = ds.write_vector(Path(workdir) / f"{case}-b.mtx", system.rhs)
-    edges = ",".join(f"{int(system.branches[k][0])}:{int(system.branches[k][1])}" for k in branches)
-    return ["--outage-matrix", matrix, "--outage-rhs", rhs, "--outage-edges", edges]
-
-
-def outage_references(case=OUTAGE_CASE):
-    """A line outage on a MATPOWER grid: the first of the branches `outage_files` passes to solverd-bench (between
-    two non-reference buses, no parallel twin, grid stays connected) is taken out: 4 entries of B′ change. LDLᵀ
-    (simplicial) since B′ is indefinite."""
-    system = ds.matpower_dc(case)
-    k = system.interior_branches(OUTAGE_BRANCHES)[0]
-    f, t = (int(v) for v in system.branches[k])
-    out = edge_removal_references(system.matrix, system.rhs, f, t, float(system.weights[k]), "simplicial")
-    return {"case": case, "system": f"{case} DC B′", "branch": int(k), **out}
-
-
-def laplacian_outage_references(side, shift, f, t, w):
-    """The same on the 2D Laplacian (what `solverd-bench direct --live` measures when its outage has n = side²)."""
-    a = ds.laplacian2d(side, shift)
-    out = edge_removal_references(a, np.ones(a.shape[0]), f, t, w, "auto")
-    return {"case": f"laplacian2d({side}, {shift:g})", "system": f"2D Laplacian {side}×{side} shift {shift:g}",
-            "branch": None, **out}
-
-
 def run_live_bench(binary, extra=()):
-    """`solverd-bench direct --live [extra…]`: its JSON, or {"unavailable": reason}."""
+    """`solverd-bench direct [extra…]`: its JSON, or {"unavailable": reason}."""
     if not binary or not os.path.exists(binary):
         return {"unavailable": f"{binary} not found"}
-    argv = [binary, "direct", "--live", *extra]
+    argv = [binary, "direct", *extra]
     log(f"running {' '.join(map(str, argv))}")
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=LIVE_TIMEOUT)
@@ -445,53 +211,16 @@ def run_live_bench(binary, extra=()):
         return {"unavailable": f"no JSON on stdout: {proc.stdout[-300:]!r}"}
 
 
-def seconds_of(d):
-    """A time in seconds from a figure dict: `seconds` (number or {median, best}), `median_seconds`, …"""
-    for key in ("seconds", "median_seconds", "seconds_median", "time_seconds"):
-        v = d.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return float(v)
-        if isinstance(v, dict):
-            for inner in ("median", "best"):
-                if isinstance(v.get(inner), (int, float)):
-                    return float(v[inner])
-    return None
-
-
-ENTRY_KEYS = ("entry_change", "a_entry", "matrix_update", "matrix_entry", "outage", "single_entry")
-
-
 def live_figures(obj):
-    """({(n, shift): {"seconds", "mode"}}, entry-change figure or None) found anywhere in solverd-bench's JSON."""
-    figures, entry = {}, [None]
-
-    def walk(node, key_path):
-        if isinstance(node, dict):
-            lowered = "/".join(key_path).lower()
-            if entry[0] is None and any(k in lowered for k in ENTRY_KEYS) and seconds_of(node) is not None:
-                runs = [r for r in node.get("runs", []) if isinstance(r, dict)]
-                first = runs[0] if runs else node
-                entry[0] = {"seconds": seconds_of(node), "path": "/".join(key_path),
-                            "mode": node.get("mode") or node.get("reconvergence_mode") or "/".join(sorted(
-                                {r.get("mode", "") for r in runs} - {""})),
-                            "n": node.get("n"), "case": node.get("case"), "shift": node.get("shift"),
-                            "edge": first.get("edge") or node.get("edge"),
-                            "weight": first.get("weight", node.get("weight"))}
-            n = node.get("n") or (node.get("side") ** 2 if isinstance(node.get("side"), int) else None)
-            if isinstance(node.get("shift"), (int, float)) and n and seconds_of(node) is not None \
-                    and not any(k in lowered for k in ENTRY_KEYS):
-                figures.setdefault((int(n), float(node["shift"])), {
-                    "seconds": seconds_of(node), "path": "/".join(key_path),
-                    "mode": node.get("mode") or node.get("reconvergence_mode") or "/".join(sorted(
-                        {r.get("mode", "") for r in node.get("runs", []) if isinstance(r, dict)} - {""}))})
-            for k, v in node.items():
-                walk(v, key_path + [str(k)])
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, key_path + [str(i)])
-
-    walk(obj, [])
-    return figures, entry[0]
+    """solverd-bench direct's figures: {(n, shift): {seconds, mode}} for the b changes, and the outage's."""
+    def modes(runs):
+        return "/".join(sorted({r["mode"] for r in runs}))
+    figures = {(r["n"], float(r["shift"])): {"seconds": r["seconds"]["median"], "mode": modes(r["runs"])}
+               for r in obj.get("rhs_changes", [])}
+    o = obj.get("outage")
+    entry = o and {"seconds": o["seconds"]["median"], "mode": modes(o["runs"]), "n": o["n"],
+                   "edge": o["runs"][0]["edge"], "weight": o["runs"][0]["weight"]}
+    return figures, entry
 
 
 # ---- the table --------------------------------------------------------------------------------------------------

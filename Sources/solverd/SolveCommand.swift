@@ -67,7 +67,8 @@ struct SolveCommand: ParsableCommand {
         if json {
             let fields: [(String, String)] = [
                 ("status", "\"\(report.status.rawValue)\""), ("method", "\"\(report.methodName)\""),
-                ("reason", Self.quoted(report.reason ?? "requested")), ("rows", "\(matrix.rows)"), ("nnz", "\(matrix.nnz)"),
+                ("reason", Self.quoted(report.reason ?? "requested")),
+                ("detail", report.detail.map(Self.quoted) ?? "null"), ("rows", "\(matrix.rows)"), ("nnz", "\(matrix.nnz)"),
                 ("iterations", "\(report.iterations)"), ("residual_norm", "\(trueResidual)"),
                 ("relative_residual", "\(report.relativeResidual)"), ("flops", "\(report.flops)"),
                 ("solve_seconds", "\(seconds)"), ("load_seconds", "\(loadSeconds)"),

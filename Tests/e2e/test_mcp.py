@@ -71,7 +71,8 @@ def test_stdio_lists_the_tools_with_their_schemas():
     stream = tools["sublinear_solver_stream"].input_schema
     assert stream["type"] == "object" and set(stream["required"]) == {"matrix", "vector"}
     assert set(stream["properties"]["method"]["enum"]) == {
-        "jacobi", "gauss_seidel", "cg", "bicgstab", "neumann", "push", "hybrid"}
+        "jacobi", "gauss_seidel", "cg", "bicgstab", "neumann", "push", "hybrid",
+        "minres", "gmres", "cholesky", "ldlt", "lu"}
     assert set(stream["properties"]["stream_options"]["properties"]) == {
         "real_time", "verification_enabled", "swarm_coordination"}
     assert stream["properties"]["stream_options"]["properties"]["real_time"]["default"] is True
