@@ -1,10 +1,11 @@
-// SuiteSparse 5.12 from Debian (libsuitesparse-dev): CHOLMOD (sparse Cholesky / LDLᵀ), KLU (sparse LU), AMD and
-// COLAMD orderings. Debian ships no pkg-config file; the headers live in /usr/include/suitesparse, and their own
+// SuiteSparse 5.12 from Debian (libsuitesparse-dev): CHOLMOD (sparse Cholesky / LDLᵀ), KLU and UMFPACK (sparse LU),
+// AMD and COLAMD orderings. Debian ships no pkg-config file; the headers live in /usr/include/suitesparse, and their own
 // quoted includes resolve next to them.
 #ifndef SOLVERD_CSUITESPARSE_SHIM_H
 #define SOLVERD_CSUITESPARSE_SHIM_H
 #include <suitesparse/cholmod.h>
 #include <suitesparse/klu.h>
+#include <suitesparse/umfpack.h>
 #include <suitesparse/amd.h>
 #include <suitesparse/colamd.h>
 

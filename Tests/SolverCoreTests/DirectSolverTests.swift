@@ -85,6 +85,26 @@ enum DirectFixtures {
         _ = try expectSolves(DirectFixtures.saddlePoint(), kind: .lu)
     }
 
+    @Test func umfpackSolvesNonsymmetricAndIsChosenForHeavyFill() throws {
+        let small = DirectFixtures.convectionDiffusion()
+        let klu = try KLUFactorization(small)
+        let umfpack = try UMFPACKFactorization(small, fill: klu.estimate)
+        try umfpack.factor(small, reuse: false)
+        var x = MatrixGenerators.randomVector(small.rows)
+        let b = x
+        try umfpack.solve(&x)
+        let reference = try #require(DenseReference.solve(small, b))
+        #expect(DenseReference.maxDifference(x, reference) <= 1e-10 * (reference.map(abs).max() ?? 1))
+        // A 100 × 100 mesh fills in far past KLU's limit: `lu` takes UMFPACK and converges.
+        let mesh = DirectFixtures.convectionDiffusion(side: 100)
+        #expect(try SparseFactorizations.analyze(mesh, kind: .lu).estimate.ordering == "umfpack")
+        let system = try LiveSystem(matrix: mesh, b: MatrixGenerators.randomVector(mesh.rows))
+        let report = try SolveDriver.run(system, kind: .lu, options: Self.options)
+        #expect(report.status == .converged && report.methodName == "lu(umfpack)", "\(report)")
+        // A power-grid-like sparse factor stays with KLU.
+        #expect(try SparseFactorizations.analyze(small, kind: .lu).estimate.ordering.hasPrefix("btf"))
+    }
+
     @Test func choleskyOnIndefiniteReportsNotPositiveDefinite() throws {
         let system = try LiveSystem(matrix: DirectFixtures.negativeEdges(), b: MatrixGenerators.randomVector(144))
         let report = try SolveDriver.run(system, kind: .cholesky, options: Self.options)

@@ -46,7 +46,10 @@ public final class DirectSolver: IterativeMethod {
     /// `factorSeconds` (the corrections have then cost as much as starting afresh would have).
     private var correctionSeconds = 0.0
 
-    public var name: String { kind == .lu ? "lu(klu)" : kind.rawValue }
+    public var name: String {
+        guard kind == .lu else { return kind.rawValue }
+        return estimate?.ordering == "umfpack" ? "lu(umfpack)" : "lu(klu)"
+    }
     public var estimate: FactorizationEstimate? { factorization?.estimate }
     public var correctionRank: Int { correction.rank }
     public var isFactored: Bool { factorization?.isFactored == true && !needsNumericFactor }

@@ -4,7 +4,8 @@ public enum FactorizationKind: String, Sendable, CaseIterable, Codable {
     case cholesky
     /// CHOLMOD simplicial `LDLᵀ` without pivoting: symmetric indefinite and quasi-definite matrices.
     case ldlt
-    /// KLU (BTF + AMD, partial pivoting): any square matrix; the circuit and power-system workhorse.
+    /// KLU (BTF + AMD, partial pivoting): any square matrix; the circuit and power-system workhorse. Heavy fill
+    /// (meshes) goes to UMFPACK's multifrontal LU instead.
     case lu
 
     /// The method name clients use for it.
@@ -89,7 +90,7 @@ public enum SparseFactorizations {
         }
         let factorization: any SparseFactorization = switch kind {
         case .cholesky, .ldlt: try CholmodFactorization(matrix, kind: kind)
-        case .lu: try KLUFactorization(matrix)
+        case .lu: try luFactorization(matrix)
         }
         let predicted = factorization.estimate.bytes
         guard predicted <= byteLimit else {
@@ -98,6 +99,19 @@ public enum SparseFactorizations {
                               field: "method")
         }
         return factorization
+    }
+}
+
+extension SparseFactorizations {
+    /// KLU, the circuit and power-system LU, keeps its factors close to the matrix's size; past this many factor
+    /// entries per matrix entry (meshes, transport problems) UMFPACK's multifrontal BLAS kernels win.
+    static let kluFillLimit = 8.0
+
+    /// KLU when its predicted fill is small, else UMFPACK (analysed only then).
+    static func luFactorization(_ matrix: CSRMatrix) throws -> any SparseFactorization {
+        let klu = try KLUFactorization(matrix)
+        guard Double(klu.estimate.factorNonzeros) > kluFillLimit * Double(matrix.nnz), matrix.rows > 5_000 else { return klu }
+        return try UMFPACKFactorization(matrix, fill: klu.estimate)
     }
 }
 

@@ -29,6 +29,8 @@ public final class AdaptiveSolver: IterativeMethod {
     private var pushPrediction = 0.0
     private var pushStarted = ContinuousClock.now
     private var globalSolveOpen = false
+    /// The matrix facts the push cost model was last fed (recomputed at a restart only when `A` changed since).
+    private var observed: MatrixProperties?
 
     public var name: String { mode == .localPush ? "push" : global.name }
     private var direct: DirectSolver? { global as? DirectSolver }
@@ -58,8 +60,14 @@ public final class AdaptiveSolver: IterativeMethod {
     /// Cold (re)start with the global method from the current `x`.
     public func restart(_ system: LiveSystem) throws {
         _ = system.takeChangedRows()
-        costs.observeMatrix(MatrixProperties(system: system))
+        if observed?.isCurrent(for: system) != true { observe(MatrixProperties(system: system)) }
         try switchToGlobal(system, reason: "restart")
+    }
+
+    /// Feeds the cost model facts already computed (by the planner), so a restart need not compute them again.
+    public func observe(_ properties: MatrixProperties) {
+        observed = properties
+        costs.observeMatrix(properties)
     }
 
     /// Chooses how to re-converge after updates were applied to `system`.

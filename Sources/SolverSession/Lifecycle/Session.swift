@@ -130,6 +130,7 @@ public final class Session: @unchecked Sendable {
         self.solver = AdaptiveSolver(global: try Self.makeMethod(plan.choices[0], options: spec.options,
                                                                  factorByteLimit: factorByteLimit,
                                                                  analysis: plan.analysis(for: plan.choices[0])))
+        if let properties = plan.properties { solver.observe(properties) }
         self.monitor = ConvergenceMonitor(targetNorm: 0, maxIterations: spec.options.maxIterations)
         self.verification = VerificationLoop(interval: spec.options.verificationInterval, probeCount: spec.options.probeCount)
         self.hub = EventHub(sessionID: id, limits: subscriberLimits, firstSeq: spec.restoredState?.nextSeq ?? 1)
