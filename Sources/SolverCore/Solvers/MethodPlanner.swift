@@ -57,8 +57,6 @@ public enum MethodPlanner {
         // Positive off-diagonals without dominance: indefiniteness is likely, and LDLᵀ factors SPD matrices too.
         let definiteDoubt = likelySPD && !dominant && properties.hasPositiveOffDiagonal
         let kind: FactorizationKind = likelySPD && !definiteDoubt ? .cholesky : (symmetric ? .ldlt : .lu)
-        var analyses: [FactorizationKind: any SparseFactorization] = [:]
-        let directChain = directKinds(from: kind)
         let analysis: any SparseFactorization
         do {
             analysis = try SparseFactorizations.analyze(system.matrix, kind: kind, byteLimit: byteLimit)
@@ -67,12 +65,17 @@ public enum MethodPlanner {
             iterative[0].reason += "; no direct fallback: \(why)"
             return MethodPlan(choices: iterative, analyses: [:], properties: properties)
         }
-        analyses[kind] = analysis
         let estimate = analysis.estimate
         let directFlops = estimate.factorFlops + estimate.solveFlops
         let n = Double(properties.n)
         let facts = "\(kind.rawValue) predicts nnz(L) \(estimate.factorNonzeros), \(format(directFlops)) flops, \(estimate.bytes) bytes (\(estimate.ordering))"
-        let direct = directChain.map { MethodChoice(kind: $0.method, preconditioner: .none, reason: "") }
+        let direct = directKinds(from: kind).map { MethodChoice(kind: $0.method, preconditioner: .none, reason: "") }
+        func plan(directFirstBecause reason: String?) -> MethodPlan {
+            let chain = reason.map { why in
+                [reasoned(direct[0], why)] + direct.dropFirst().map { reasoned($0, "after \(kind.rawValue) failed") } + iterative
+            } ?? iterative + direct.map { reasoned($0, "fallback after the iterative chain") }
+            return MethodPlan(choices: chain, analyses: [kind: analysis], properties: properties)
+        }
         if likelySPD && !definiteDoubt {
             // CG's iterations grow like √κ; dominance bounds κ by (1 + ρ) / (1 − ρ), ρ the largest off-diagonal row
             // sum over the diagonal; without dominance κ ~ n, as on meshes.
@@ -85,19 +88,14 @@ public enum MethodPlanner {
             let cg = "cg+ic0 predicts \(format(iterativeFlops)) flops\(purpose == .live ? " over \(Int(weight)) live solves" : "")"
             if directFlops > iterativeFlops {
                 iterative[0].reason += "; \(cg), under \(facts): the factor is the last fallback"
-                return MethodPlan(choices: iterative + direct.map { reasoned($0, "fallback after the iterative chain") },
-                                  analyses: analyses, properties: properties)
+                return plan(directFirstBecause: nil)
             }
-            let first = reasoned(direct[0], "symmetric with positive diagonal: \(facts), under \(cg)")
-            return MethodPlan(choices: [first] + direct.dropFirst().map { reasoned($0, "after \(direct[0].kind.rawValue) failed") } + iterative,
-                              analyses: analyses, properties: properties)
+            return plan(directFirstBecause: "symmetric with positive diagonal: \(facts), under \(cg)")
         }
         let shape = !symmetric ? "nonsymmetric"
             : definiteDoubt ? "symmetric with positive off-diagonal entries and no dominance (indefinite evidence)"
             : "symmetric, not positive on the diagonal (indefinite evidence)"
-        let first = reasoned(direct[0], "\(shape): Krylov convergence is unpredictable here; \(facts)")
-        return MethodPlan(choices: [first] + direct.dropFirst().map { reasoned($0, "after \(direct[0].kind.rawValue) failed") } + iterative,
-                          analyses: analyses, properties: properties)
+        return plan(directFirstBecause: "\(shape): Krylov convergence is unpredictable here; \(facts)")
     }
 
     /// Cholesky, then LDLᵀ (indefinite after all), then LU (a zero pivot needs pivoting).
