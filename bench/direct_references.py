@@ -18,6 +18,7 @@ from scipy.sparse.linalg import splu
 
 import direct_systems as ds
 from bench_core import counted_cg
+from bench_core import samples as median_time
 
 TOLERANCE = 1e-8
 CHANGE_SIZE = 10
@@ -30,17 +31,6 @@ def log(message):
 
 def relres(a, x, b):
     return float(np.linalg.norm(b - a @ x) / np.linalg.norm(b))
-
-
-def median_time(run, repetitions=5, warm_up=1):
-    for _ in range(warm_up):
-        run()
-    times = []
-    for _ in range(repetitions):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return {"median": statistics.median(times), "best": min(times), "samples": repetitions}
 
 
 # ---- running a reference in a child process (time limit; its memory is returned when it ends) --------------------

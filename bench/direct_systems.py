@@ -21,6 +21,8 @@ import scipy.io
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from bench_core import laplacian2d  # noqa: F401  (one 2D Laplacian for every benchmark and test)
+
 
 def finish_csr(a):
     """CSR float64 with sorted, summed entries and int32 indices (the layout solverd and bench_core use)."""
@@ -33,18 +35,6 @@ def finish_csr(a):
 
 
 # ---- model problems ------------------------------------------------------------------------------------------
-
-def laplacian2d(side, shift):
-    """Same matrix as bench_core.laplacian2d and MatrixGenerators.laplacian2D(side:shift:): 5-point stencil on a
-    side × side grid (Dirichlet boundary), diagonal 4 + shift, off-diagonals −1."""
-    t = sp.diags([-np.ones(side - 1), 2 * np.ones(side), -np.ones(side - 1)], [-1, 0, 1])
-    eye = sp.identity(side)
-    a = (sp.kron(eye, t) + sp.kron(t, eye) + shift * sp.identity(side * side)).tocsr()
-    a.sort_indices()
-    a.indices = a.indices.astype(np.int32)
-    a.indptr = a.indptr.astype(np.int32)
-    return a
-
 
 def laplacian3d(side, shift):
     """7-point Laplacian on a side³ grid (Dirichlet): diagonal 6 + shift, off-diagonals −1; index (z·side + y)·side + x."""
