@@ -68,6 +68,7 @@ public final class AdaptiveSolver: IterativeMethod {
     public func observe(_ properties: MatrixProperties) {
         observed = properties
         costs.observeMatrix(properties)
+        local.symmetricRelaxationHint = costs.decay < 1 ? ForwardPush.optimalRelaxation(jacobiContraction: costs.decay) : nil
     }
 
     /// Chooses how to re-converge after updates were applied to `system`.

@@ -19,8 +19,21 @@ public final class ForwardPush: IterativeMethod {
     /// overshooting by a third cuts the entries touched about 2.3× on the shifted 5-point Laplacian (1.3–1.4 was
     /// best there; 1.6 already touches more). Without symmetry only ω = 1 keeps the diagonally dominant guarantee.
     public static let symmetricRelaxation = 1.35
-    /// The relaxation of the current solve: `symmetricRelaxation` when A was symmetric at the restart, else 1.
+    /// The relaxation of the current solve: `symmetricRelaxation` (or `symmetricRelaxationHint`) when A was
+    /// symmetric at the restart, else 1.
     public private(set) var relaxation = 1.0
+    /// A better over-relaxation for symmetric matrices when the caller knows the matrix's Jacobi contraction (see
+    /// `optimalRelaxation`); nil keeps `symmetricRelaxation`.
+    public var symmetricRelaxationHint: Double?
+
+    /// Young's optimal SOR factor `2 / (1 + √(1 − ρ²))` for a Jacobi contraction bound `ρ`, plus 0.1, never under
+    /// `symmetricRelaxation` and at most 1.8. The local regions push works on converge faster than the whole grid,
+    /// so the measured optimum sits above the theory: at shift 0.2 (ρ = 0.952, theory 1.53) 1.63 re-converged a
+    /// 10-entry change at n = 1e6 in 34 ms against 41 ms at 1.53, 40 ms at 1.73 and 55 ms at 1.35.
+    public static func optimalRelaxation(jacobiContraction rho: Double) -> Double {
+        guard rho > 0, rho < 1 else { return symmetricRelaxation }
+        return min(1.8, max(symmetricRelaxation, 2 / (1 + (1 - rho * rho).squareRoot()) + 0.1))
+    }
 
     private var rowMarks: [PushRowMarks] = []
     private var queue: [Int32] = []
@@ -73,7 +86,7 @@ public final class ForwardPush: IterativeMethod {
         startNormSquared = system.residualNormSquared
         pushes = 0
         work = 0
-        relaxation = system.isSymmetric ? Self.symmetricRelaxation : 1
+        relaxation = system.isSymmetric ? symmetricRelaxationHint ?? Self.symmetricRelaxation : 1
         followsChange = !changedRows.isEmpty
         for i in changedRows { seed(i, system) }
         for i in system.residualTree.leaves(above: threshold * threshold, limit: workQuantum) { seed(i, system) }
