@@ -174,6 +174,24 @@ import SolverTestSupport
         #expect(throws: SolverError.self) { try SessionSnapshot.decode(flipped) }
     }
 
+    @Test func hybridMovesFromAFailedCholeskyToLDLTAtOnce() throws {
+        // Symmetric, positive diagonal, off-diagonals all negative, yet indefinite (shift −0.3): the plan starts with
+        // Cholesky, which finds it not positive definite; the session moves to LDLᵀ without factoring Cholesky again.
+        let session = try makeSession(side: 12, shift: -0.3)
+        let sink = CollectingSink()
+        _ = try session.hub.subscribe(sink, since: 0)
+        #expect(eventually { session.status.phase == .converged })
+        #expect(session.status.method == "ldlt")
+        let corrections = sink.events.compactMap { e -> CorrectionApplied? in
+            if case .correctionApplied(let c) = e.body { c } else { nil }
+        }
+        #expect(corrections.map(\.action) == ["method_changed"], "\(corrections)")
+        #expect(corrections.first?.detail.contains("not positive definite") == true)
+        let a = MatrixGenerators.laplacian2D(side: 12, shift: -0.3)
+        let reference = try #require(DenseReference.solve(a, MatrixGenerators.randomVector(a.rows)))
+        #expect(DenseReference.maxDifference(try session.readSolution().values, reference) < 1e-8)
+    }
+
     @Test func factorSessionRestoresFromASnapshotToTheSameSolution() throws {
         // Indefinite: the session runs LDLᵀ; a symmetric change of A goes through the factor. The snapshot keeps the
         // matrix, not the factor, which the restored session builds again.

@@ -72,7 +72,8 @@ extension Session {
             try? system.replaceSolution([Double](repeating: 0, count: dimension))
         }
         do {
-            if correctionsThisSolve == 1 && status != .diverged {
+            // A restart helps an iterative method that drifted; a factorisation that failed fails again the same way.
+            if correctionsThisSolve == 1 && status != .diverged && !(solver.global is DirectSolver) {
                 system.recomputeResidual()
                 try startSolve(restart: true)
                 correctionsThisSolve = 1
