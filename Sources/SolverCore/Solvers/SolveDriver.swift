@@ -23,7 +23,6 @@ public enum SolveDriver {
     ) throws -> SolveReport {
         guard kind == .hybrid else {
             let method = try MethodFactory.makeMethod(kind: kind, preconditioner: preconditioner, options: methodOptions)
-            if let direct = method as? DirectSolver { direct.stopNorm = options.tolerance * system.rightHandSideNorm }
             return try run(system, method: method, options: options)
         }
         try options.validate()
@@ -39,7 +38,6 @@ public enum SolveDriver {
             do {
                 let method = try MethodFactory.makeMethod(kind: choice.kind, preconditioner: choice.preconditioner,
                                                           options: methodOptions, analysis: plan.analysis(for: choice))
-                if let direct = method as? DirectSolver { direct.stopNorm = options.tolerance * system.rightHandSideNorm }
                 var report = try run(system, method: method, options: options, monitor: &monitor, flopsSoFar: flops)
                 report.reason = reason
                 let retryable: Set<ConvergenceStatus> = [.diverged, .stagnated, .breakdown]
@@ -82,6 +80,8 @@ public enum SolveDriver {
             try system.replaceSolution([Double](repeating: 0, count: system.dimension))
             return report(.converged)
         }
+        // A factor's steps stop solving once the target holds (confirming steps then cost nothing).
+        (method as? DirectSolver)?.stopNorm = monitor.targetNorm
         try method.restart(system)
         var status = monitor.iterations == 0 ? monitor.start(residualNorm: system.residualNorm)
                                              : monitor.record(residualNorm: system.residualNorm, counting: false)
