@@ -10,8 +10,7 @@ Cold solves, for each system (A and a right-hand side b, written as Matrix Marke
     indefinite ones is recorded);
   - `solverd solve A.mtx --rhs b.mtx --method M --json` for M in hybrid, cholesky, ldlt, lu where they apply. The
     JSON's `status`, `method`, `reason`, `relative_residual`, `solve_seconds`, `load_seconds` and, when present,
-    `factorization {kind, ordering, nnz_factor, predicted_bytes, analysis_seconds, factor_seconds}` are kept; a
-    method the binary does not know (probed on a 3 × 3 system first) is recorded as unsupported, not run.
+    `factorization {kind, ordering, nnz_factor, predicted_bytes, analysis_seconds, factor_seconds}` are kept.
 Systems: 2D Laplacian n = 2.5e5 and 1e6 (shift 0; n = 1e6 skipped with BENCH_DIRECT_QUICK=1), 3D Laplacian side 50
 (n = 1.25e5), MATPOWER case_ACTIVSg2000 (SPD), case9241pegase and case_ACTIVSg70k (DC B′, symmetric indefinite:
 negative reactances), and 2D upwind convection–diffusion n = 2.5e5 (nonsymmetric).
@@ -52,7 +51,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy
-import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import direct_systems as ds  # noqa: E402
@@ -83,33 +81,12 @@ def run_cli(binary, matrix, rhs, method, timeout=CLI_TIMEOUT):
         return {"method_requested": method, "error": f"timed out after {timeout:g} s", "timed_out": timeout}
     out = {"method_requested": method, "exit_code": proc.returncode, "wall_seconds": time.perf_counter() - start,
            "stderr": proc.stderr.strip()[-600:]}
-    parsed = None
-    for line in reversed(proc.stdout.strip().splitlines()):
-        try:
-            parsed = json.loads(line)
-            break
-        except json.JSONDecodeError:
-            continue
+    parsed = ds.json_report(proc.stdout)
     if isinstance(parsed, dict):
         out["json"] = parsed
     else:
         out["error"] = (proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}")[-400:]
     return out
-
-
-def probe_methods(binary, workdir):
-    """Which of the direct method names this binary accepts (a 3 × 3 SPD system; unknown → exit 2 naming --method)."""
-    a = sp.csr_matrix(np.array([[4.0, -1, 0], [-1, 4, -1], [0, -1, 4]]))
-    m = ds.write_mtx(Path(workdir) / "probe.mtx", a)
-    v = ds.write_vector(Path(workdir) / "probe-b.mtx", np.ones(3))
-    supported = {}
-    for method in ("hybrid", "cholesky", "ldlt", "lu"):
-        r = run_cli(binary, m, v, method, timeout=60)
-        unknown = r.get("exit_code") == 2 and "method" in r.get("stderr", "").lower() and "json" not in r
-        supported[method] = not unknown
-        if unknown:
-            log(f"{binary} does not know --method {method}: {r.get('stderr', '')[-200:]}")
-    return supported
 
 
 def cli_summary(r):
@@ -163,7 +140,7 @@ CLI_METHODS = {"spd": ("hybrid", "cholesky", "ldlt", "lu"), "indefinite": ("hybr
 PRIMARY_DIRECT = {"spd": "cholesky", "indefinite": "ldlt", "nonsymmetric": "lu"}
 
 
-def bench_system(spec, binary, supported, workdir):
+def bench_system(spec, binary, workdir):
     name, description, kind, build = spec
     log(f"{name}: building")
     a, b = build()
@@ -180,10 +157,6 @@ def bench_system(spec, binary, supported, workdir):
     info["solverd"] = {}
     if binary:
         for method in CLI_METHODS[kind]:
-            if not supported.get(method, False):
-                info["solverd"][method] = {"method_requested": method, "unsupported": True,
-                                           "error": "this solverd does not know the method"}
-                continue
             primary = method in ("hybrid", PRIMARY_DIRECT[kind])
             log(f"{name}: solverd --method {method}")
             info["solverd"][method] = run_cli(binary, matrix, rhs, method,
@@ -280,12 +253,6 @@ def cold_rows(info):
         if r is None:
             continue
         converged, seconds, rel, fact, label = cli_summary(r)
-        if r.get("unsupported"):
-            graded = method == direct and ch is not None
-            rows.append(row(f"{head}: solverd --method {method}: not in this binary"
-                            + (" (cold factorization vs CHOLMOD not measured)" if graded else ""), None,
-                            "×" if graded else "s", "<= 1.3" if graded else None, False if graded else None))
-            continue
         fact_seconds = None
         if fact and isinstance(fact.get("factor_seconds"), (int, float)):
             fact_seconds = fact["factor_seconds"] + (fact.get("analysis_seconds") or 0.0)
@@ -301,8 +268,8 @@ def cold_rows(info):
             j = r.get("json") or {}
             claimed = r.get("exit_code") == 0 and str(j.get("method", "")).startswith("cholesky")
             rows.append(row(f"{head}: solverd --method cholesky on indefinite: exit {r.get('exit_code')}, "
-                            f"status {j.get('status', '?')}, method {j.get('method', '?')}, reason "
-                            f"{j.get('reason', '') or r.get('stderr', '')[:80]}", None, "",
+                            f"status {j.get('status', '?')}, method {j.get('method', '?')}: "
+                            f"{(j.get('detail') or r.get('stderr', ''))[:80]}", None, "",
                             "refuse or fall back", not claimed))
         if method == direct and ch is not None and "seconds" in ch:
             ref = ch["analysis_seconds"] + ch["factor_seconds"]
@@ -406,9 +373,7 @@ def main():
         binary = None
     workdir = tempfile.mkdtemp(prefix="bench-direct-")
     try:
-        supported = probe_methods(binary, workdir) if binary else {}
-        log(f"methods: {supported}")
-        cold = [bench_system(spec, binary, supported, workdir) for spec in system_specs()]
+        cold = [bench_system(spec, binary, workdir) for spec in system_specs()]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -452,7 +417,7 @@ def main():
     rows = [r for info in cold for r in cold_rows(info)] + live_rows(live_ref, swift_live, outages)
     ok = finish("direct", started, rows, binary=binary, bench_binary=bench_binary, quick=QUICK,
                 binaries={"solverd": binary_facts(binary), "solverd-bench": binary_facts(bench_binary)},
-                supported_methods=supported, versions=versions(), cold=cold, live_references=live_ref,
+                versions=versions(), cold=cold, live_references=live_ref,
                 outage_references=outages, solverd_live=swift_live,
                 matpower_negative_reactance_cases=ds.matpower_negative_reactance_cases())
     total = (datetime.now() - started).total_seconds()

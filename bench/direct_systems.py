@@ -12,6 +12,7 @@ Used by bench/bench_direct.py and Tests/e2e/test_direct.py (which puts bench/ on
 - `convection_diffusion2d(side, peclet)`: first-order upwind convection–diffusion (nonsymmetric, an M-matrix).
 - `write_mtx(path, A)`, `write_vector(path, b)`: Matrix Market files via scipy.io.mmwrite.
 """
+import json
 import os
 import re
 from functools import lru_cache
@@ -335,3 +336,12 @@ if __name__ == "__main__":
         s = matpower_dc(name)
         print(f"{name}: n={s.matrix.shape[0]} nnz={s.matrix.nnz} negative-reactance branches={s.negative_branches} "
               f"references={s.reference} |P|={np.linalg.norm(s.rhs):.3g}")
+
+
+def json_report(stdout):
+    """The object `solverd solve --json` printed (its last line), or None when it printed none (an error exit)."""
+    lines = stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        return None

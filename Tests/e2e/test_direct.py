@@ -95,13 +95,7 @@ def solve_cli(tmp_path, a, b, method, *extra, timeout=60):
         x_out.unlink()
     proc = subprocess.run([solverd_binary(), "solve", m, "--rhs", v, "--method", method, "--json",
                            "--x-out", str(x_out), *extra], capture_output=True, text=True, timeout=timeout)
-    report = None
-    for line in reversed(proc.stdout.strip().splitlines()):
-        try:
-            report = json.loads(line)
-            break
-        except json.JSONDecodeError:
-            continue
+    report = ds.json_report(proc.stdout)
     x = ds.read_vector(x_out) if x_out.exists() else None
     return proc, report, x
 
