@@ -36,7 +36,7 @@ struct MCPCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("solverd mcp: \(error)\n".utf8))
                 status = 1
             }
-            registry.closeAll(reason: "shutdown", message: "the MCP client disconnected")
+            registry.closeAll(reason: .shutdown, message: "the MCP client disconnected")
             Foundation.exit(status)
         }
         dispatchMain()

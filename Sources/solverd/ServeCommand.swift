@@ -185,7 +185,7 @@ enum ShutdownOnSignals {
                 let deadline = ContinuousClock.now + .milliseconds(Int(deadlineSeconds * 1000))
                 Task.detached {
                     await server.shutdown(deadline: deadline)
-                    registry.closeAll(reason: "shutdown", message: "the server shut down")
+                    registry.closeAll(reason: .shutdown, message: "the server shut down")
                     cluster?.shutdown()
                     announce("solverd: stopped")
                     exit(0)

@@ -15,6 +15,11 @@ public struct ClusterConfiguration: Sendable {
     public var keys = ClusterKeys()
     /// How long a distributed verification round waits for votes; silent nodes count against consensus.
     public var voteTimeout = 1.0
+    /// Replicas that must confirm a journal append (Redis `WAIT`) before its update is acknowledged; 0 acknowledges
+    /// once the master has it. With 1 and a replica, an acknowledged update survives a Sentinel failover.
+    public var waitReplicas = 0
+    /// How long an append waits for those replicas before it is reported as unconfirmed.
+    public var waitTimeoutMilliseconds = 1000
     /// Test-only fault injection: this node answers verification rounds with wrong residuals.
     public var faultInjectWrongResiduals = false
 

@@ -51,7 +51,7 @@ extension ClusterNode {
     private func drop(_ id: SessionID, why: String) {
         leaseTable.remove(id)
         logger.warning("session given up", metadata: ["session_id": "\(id)", "reason": "\(why)"])
-        registry?.close(id, reason: "migrated", message: "the session moved to another node (\(why)); reconnect and resume")
+        registry?.close(id, reason: .migrated, message: "the session moved to another node (\(why)); reconnect and resume")
     }
 
     /// Snapshots owned sessions whose applied seq moved and whose last snapshot is older than the interval, and

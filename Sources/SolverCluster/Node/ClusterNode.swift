@@ -59,7 +59,9 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
             options.commandTimeout = timeout
             return RedisClient(endpoint: configuration.endpoint, options: options)
         }
-        journal = RedisJournal(client: client(1), keys: keys, leases: leaseTable)
+        journal = RedisJournal(client: client(1 + Double(configuration.waitTimeoutMilliseconds) / 1000), keys: keys,
+                               leases: leaseTable, waitReplicas: configuration.waitReplicas,
+                               waitTimeoutMilliseconds: configuration.waitTimeoutMilliseconds)
         let control = client()
         leases = LeaseStore(client: control, keys: keys, node: node, leaseMilliseconds: configuration.leaseMilliseconds)
         store = SessionStore(client: client(10), keys: keys, snapshotTTLMilliseconds: Int(configuration.maxSessionDuration * 1000))
@@ -138,25 +140,26 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         _ = try? session.hub.subscribe(ConvergenceWatcher(node: self, sessionID: session.id))
     }
 
-    public func append(sessionID: SessionID, seq: UInt64, update: CostUpdate) throws {
-        try journal.append(sessionID: sessionID, seq: seq, update: update)
+    public func append(sessionID: SessionID, seq: UInt64, update: CostUpdate,
+                       completion: @escaping @Sendable (JournalOutcome) -> Void) {
+        journal.append(sessionID: sessionID, seq: seq, update: update, completion: completion)
     }
 
     /// `shutdown`: hand the session over (snapshot, release the lease; another node adopts it). `migrated`: it is
     /// already someone else's. Anything else ends it for good.
-    public func close(_ id: SessionID, reason: String, session: Session?) {
+    public func close(_ id: SessionID, reason: SessionCloseReason, session: Session?) {
         book.withLock { $0.snapshotSeq[id] = nil; $0.lastSnapshot[id] = nil; $0.convergedDirty.remove(id) }
         switch reason {
-        case "migrated":
+        case .migrated:
             leaseTable.remove(id)
-        case "shutdown":
+        case .shutdown:
             guard let epoch = leaseTable.epoch(id) else { return }
             if let session { _ = try? store.save(session.snapshot(), epoch: epoch) }
             relay.flush(timeout: 1)
             leaseTable.remove(id)
             try? leases.release(id, epoch: epoch)
             logger.info("session handed over", metadata: ["session_id": "\(id)"])
-        default:
+        case .closedByClient, .idleTimeout, .maxDuration, .refused:
             // The registry closes the journal before `Session.close` publishes `session_closed`: keep the lease
             // until the relay has written that event (fenced by it), so subscribers on every node see the end;
             // the relay then calls `ended`. The timer is the fallback should the event never come.
@@ -207,7 +210,7 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
     public func beginHandover() { book.withLock { $0.handingOver = true } }
 
     /// Drain, last step: stops the timer and pub/sub and leaves the directory (after the sessions were handed over
-    /// by `SessionRegistry.closeAll(reason: "shutdown")`), so the node drops out of the node list at once.
+    /// by `SessionRegistry.closeAll(reason: .shutdown)`), so the node drops out of the node list at once.
     public func shutdown() {
         timer?.cancel()
         subscriber?.stop()

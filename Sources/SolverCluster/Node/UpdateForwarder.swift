@@ -16,11 +16,11 @@ final class UpdateForwarder: Sendable {
 
     init(rpc: ClusterRPC) { self.rpc = rpc }
 
-    /// Serves updates forwarded to the sessions of `registry`, on one serial queue: submitted in arrival order.
+    /// Serves updates forwarded to the sessions of `registry`, on one serial queue: submitted in arrival order,
+    /// each answered when its journal append completes (the queue never waits for it).
     func serve(_ registry: SessionRegistry) {
         rpc.handle(Self.kind, on: DispatchQueue(label: "solverd.cluster.rpc.updates")) { request, respond in
-            respond(Result { Array(String(try Self.submit(request, registry: registry)).utf8) }
-                .mapError { $0 as? SolverError ?? SolverError(.internal, "\($0)") })
+            Self.submit(request, registry: registry) { respond($0.map { Array(String($0).utf8) }) }
         }
     }
 
@@ -56,13 +56,18 @@ final class UpdateForwarder: Sendable {
         }
     }
 
-    /// The owner's side: checks the principal, then submits (journaled before the seq is returned).
-    private static func submit(_ request: RPCMessage.Request, registry: SessionRegistry) throws -> UInt64 {
-        let id = try SessionID(validating: request.session)
-        guard let target = registry.session(id) else {
-            throw SolverError(.updateNotDurable, "session \(id) moved to another node; the update was not accepted — retry", field: "session_id")
+    /// The owner's side: checks the principal, then submits; `completion` gets the seq once journaled.
+    private static func submit(_ request: RPCMessage.Request, registry: SessionRegistry,
+                               completion: @escaping @Sendable (Result<UInt64, SolverError>) -> Void) {
+        do {
+            let id = try SessionID(validating: request.session)
+            guard let target = registry.session(id) else {
+                throw SolverError(.updateNotDurable, "session \(id) moved to another node; the update was not accepted — retry", field: "session_id")
+            }
+            if let denied = SessionAccess.denial(request.principal, target) { throw denied }
+            target.submit(try CostUpdate.decodeBinary(request.body), completion: completion)
+        } catch {
+            completion(.failure(error as? SolverError ?? SolverError(.internal, "\(error)")))
         }
-        if let denied = SessionAccess.denial(request.principal, target) { throw denied }
-        return try target.submit(try CostUpdate.decodeBinary(request.body))
     }
 }

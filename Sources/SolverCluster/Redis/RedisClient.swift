@@ -1,4 +1,5 @@
 import Dispatch
+import SolverSession
 import Synchronization
 
 /// A thread-safe synchronous Redis client over one dedicated connection (give each use its own client: the journal,
@@ -51,6 +52,7 @@ public final class RedisClient: Sendable {
     /// Runs commands in one round trip; replies in order (error replies as `.error`, not thrown).
     public func pipeline(_ commands: [[RedisArgument]]) throws -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
+        NonBlockingThread.checkMayBlock("a Redis round trip to \(endpoint)")
         return try state.withLock { s in
             let connection = try connected(&s)
             do {

@@ -43,7 +43,7 @@ struct PushCostsTool: SolverTool {
         if waitForConvergence { try watch.waiter.attach(replayFromStart: false) { session.status } }
         let seq: UInt64
         do {
-            seq = try session.submit(request.update) { watch.waiter.expect(update: $0) }
+            seq = try await session.acknowledged(request.update) { watch.waiter.expect(update: $0) }
         } catch {
             watch.waiter.detach()
             throw error

@@ -1,4 +1,5 @@
 import CLibwebsockets
+import SolverSession
 
 /// The body of the lws service thread: create the context here (so every lws call happens on this thread),
 /// report the bind result, service until asked to stop, destroy the context.
@@ -8,6 +9,8 @@ enum ServiceThread {
         startup: StartupSignal
     ) {
         LWSContext.configureLogging
+        // Every client of the node is served from this thread: it must never wait (checked by blocking calls).
+        NonBlockingThread.markCurrentThread()
         let loop = ServiceLoop(configuration: configuration, handler: handler, waker: waker)
         let box = ServiceLoopBox(loop)
         // Invariant: `box` stays alive (this frame holds it) until after `context.destroy()` returned.

@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// Holds a value that may only be touched on the thread that created it (the lws service thread), like NIOLoopBound.
-/// Every access checks the thread in debug builds and traps on a mismatch; release builds skip the check.
+/// Every access checks the thread and traps on a mismatch, in release builds too: touching lws state from another
+/// thread is memory corruption waiting to happen, and the check is one `pthread_equal`.
 /// It is `Sendable` only so it can be parked in places Swift cannot see through (the lws context user pointer).
 struct ServiceThreadBound<Value>: @unchecked Sendable {
     private let owner: pthread_t
@@ -18,7 +19,7 @@ struct ServiceThreadBound<Value>: @unchecked Sendable {
     }
 
     var value: Value {
-        assert(isOnOwnerThread, "lws state touched off the service thread")
+        precondition(isOnOwnerThread, "lws state touched off the service thread")
         return storage
     }
 

@@ -27,39 +27,26 @@ extension SolverService {
             if method == "POST" { createSession(request, reply, principal, streaming: false) } else { listSessions(reply, principal) }
         case let p where p.count == 4 && p[0...2] == ["api", "v1", "sessions"]:
             try allow(method, ["GET", "DELETE"])
-            answer(method == "DELETE" ? .close : .status, about: try SessionID(validating: p[3]), principal: principal, reply: reply)
+            respond(method == "DELETE" ? .close : .status, about: try SessionID(validating: p[3]), principal: principal, reply: reply)
         case let p where p.count == 5 && p[0...2] == ["api", "v1", "sessions"] && p[4] == "solution":
             try allow(method, ["GET"])
-            answer(.solution(indices: request.queryValue("indices")), about: try SessionID(validating: p[3]),
-                   principal: principal, reply: reply)
+            respond(.solution(indices: request.queryValue("indices")), about: try SessionID(validating: p[3]),
+                    principal: principal, reply: reply)
         case let p where p.count == 5 && p[0...2] == ["api", "v1", "sessions"] && p[4] == "events":
             try allow(method, ["GET"])
             try streamEvents(try SessionID(validating: p[3]), request, reply, principal)
         case ["api", "v1", "swarm", "costs"]:
             try allow(method, ["POST"])
             try gate.admitUpdate(principal, ip: request.remoteAddress, bytes: request.body.count)
-            let update = try CostUpdateRequest.decodeUpdateOrReport(try parseBody(request)).sourcedAt(configuration.nodeID)
-            if registry.session(update.sessionID) == nil, let remote = configuration.remoteSessions {
-                remote.forward(update.sessionID, update.update, principal: principal) { [metrics] result in
-                    switch result {
-                    case .success(let seq):
-                        metrics.updatesAccepted.increment()
-                        reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil, echoing: update.update))
-                    case .failure(let error): reply.error(error)
-                    }
+            let request = try CostUpdateRequest.decodeUpdateOrReport(try parseBody(request))
+            // Answered when the update is acknowledged (durable in cluster mode), from whichever thread that is.
+            submitUpdate(request, principal: principal) { result in
+                switch result {
+                case .success(let seq):
+                    reply.json(202, WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: nil, echoing: request.update))
+                case .failure(let error):
+                    reply.error(error)
                 }
-                return
-            }
-            let target = try session(update.sessionID, for: principal)
-            let accept: @Sendable () throws -> Void = { [metrics] in
-                let seq = try target.submit(update.update)
-                metrics.updatesAccepted.increment()
-                reply.json(202, WireEncoder.ack(sessionID: update.sessionID, seq: seq, ref: nil, echoing: update.update))
-            }
-            // With a journal the ack waits for one store round trip: not on the service thread.
-            guard registry.journal != nil else { return try accept() }
-            work.async {
-                do { try accept() } catch { reply.error(error as? SolverError ?? SolverError(.internal, "internal error")) }
             }
         case ["api", "v1", "swarm", "join"]:
             try allow(method, ["POST"])
@@ -67,8 +54,8 @@ extension SolverService {
         case ["api", "v1", "verify"]:
             try allow(method, ["POST"])
             let verify = try VerifyRequest.decode(try parseBody(request))
-            answer(.verify(probeCount: verify.probeCount, indices: verify.indices), about: verify.sessionID,
-                   principal: principal, reply: reply)
+            respond(.verify(probeCount: verify.probeCount, indices: verify.indices), about: verify.sessionID,
+                    principal: principal, reply: reply)
         case ["api", "v1", "status"]:
             try allow(method, ["GET"])
             if let membership = configuration.membership {
@@ -79,7 +66,7 @@ extension SolverService {
             }
         case let p where p.count == 4 && p[0...2] == ["api", "v1", "status"]:
             try allow(method, ["GET"])
-            answer(.status, about: try SessionID(validating: p[3]), principal: principal, reply: reply)
+            respond(.status, about: try SessionID(validating: p[3]), principal: principal, reply: reply)
         case let p where p.first == "api":
             throw SolverError(.notFound, "no endpoint \(request.path)", field: nil)
         default:
@@ -110,13 +97,17 @@ extension SolverService {
         }
     }
 
-    /// Creates a session off the service thread; answers 201 with `session_created`, or streams its events.
-    /// Looks up a session the principal may use: 404 when there is none, 403 when it is someone else's.
-    func session(_ id: SessionID, for principal: Principal) throws -> Session {
-        let session = try registry.require(id)
-        try access.check(principal, session)
-        return session
+    /// Answers a session query with its JSON body (200) or its error.
+    private func respond(_ query: RemoteQuery, about id: SessionID, principal: Principal, reply: Reply) {
+        self.query(query, about: id, principal: principal) { answer in
+            switch answer {
+            case .success(let body): reply.json(200, body)
+            case .failure(let error): reply.error(error)
+            }
+        }
     }
+
+    /// Creates a session off the service thread; answers 201 with `session_created`, or streams its events.
 
     private func createSession(_ request: HTTPRequest, _ reply: Reply, _ principal: Principal, streaming: Bool) {
         let framing: EventFraming = (request.headers["accept"] ?? "").contains("text/event-stream") ? .sse : .ndjson
@@ -131,7 +122,7 @@ extension SolverService {
                 let solve = try SolveRequest.decode(json, limits: configuration.matrixLimits)
                 let session = try createSession(solve.spec, json: json, principal: principal)
                 if streaming {
-                    try openEventStream(session, principal: principal, ip: request.remoteAddress, framing: framing, since: 0,
+                    try openEventStream(session.id, principal: principal, ip: request.remoteAddress, framing: framing, since: 0,
                                         untilConverged: untilConverged, reply: reply,
                                         first: framing.frame(json: WireEncoder.sessionCreated(session.status, ref: nil), type: "session_created"))
                 } else {
@@ -149,10 +140,8 @@ extension SolverService {
         }
     }
 
-    /// A session's events as NDJSON/SSE; a session held by another node is streamed from the cluster's feed.
+    /// A session's events as NDJSON/SSE, wherever the session lives.
     private func streamEvents(_ id: SessionID, _ request: HTTPRequest, _ reply: Reply, _ principal: Principal) throws {
-        let remote = registry.session(id) == nil ? configuration.remoteSessions : nil
-        let session = remote == nil ? try session(id, for: principal) : nil
         let framing: EventFraming = (request.headers["accept"] ?? "").contains("text/event-stream") ? .sse : .ndjson
         let sinceText = request.headers["last-event-id"] ?? request.queryValue("since")
         let since: UInt64? = try sinceText.map { text in
@@ -161,53 +150,46 @@ extension SolverService {
             }
             return value
         }
-        let untilConverged = request.queryValue("until") == "converged"
-        if let remote {
-            return try openRemoteEventStream(id, remote: remote, principal: principal, ip: request.remoteAddress,
-                                             framing: framing, since: since, untilConverged: untilConverged, reply: reply)
-        }
-        guard let session else { return } // held here: looked up (or refused) above
-        do { try session.hub.checkResumable(since: since) } catch { throw SolverError.fromSubscribe(error, sessionID: id) }
-        try openEventStream(session, principal: principal, ip: request.remoteAddress, framing: framing, since: since,
-                            untilConverged: untilConverged, reply: reply, first: nil)
+        try openEventStream(id, principal: principal, ip: request.remoteAddress, framing: framing, since: since,
+                            untilConverged: request.queryValue("until") == "converged", reply: reply, first: nil)
     }
 
-    /// Starts the streamed response and subscribes it to the session. The stream ends with the session, at the
-    /// first convergence signal when `untilConverged`, or when the client leaves (which unsubscribes it).
-    private func openEventStream(_ session: Session, principal: Principal, ip: String, framing: EventFraming, since: UInt64?,
+    /// Subscribes a streamed response to the session; the response starts (200, then `first`) once the
+    /// subscription is in place, or an error is answered instead. The stream ends with the session, at the first
+    /// convergence signal when `untilConverged`, or when the client leaves (which unsubscribes it).
+    private func openEventStream(_ id: SessionID, principal: Principal, ip: String, framing: EventFraming, since: UInt64?,
                                  untilConverged: Bool, reply: Reply, first: [UInt8]?) throws {
         let ticket = try gate.openStream(principal, ip: ip)
-        guard let stream = reply.startStream(framing) else {
-            gate.release(ticket)
-            return
-        }
-        metrics.streamsOpened.increment()
-        if let first { _ = stream.send(first) }
         let streamID = streams.reserveID()
-        let transport = HTTPStreamEventTransport(stream: stream, streams: streams, streamID: streamID)
-        var afterDelivery: (@Sendable (SessionEvent) -> Void)?
-        if untilConverged {
-            afterDelivery = { [streams] event in
-                guard case .convergenceSignal = event.body else { return }
-                streams.remove(streamID)
-                stream.finish()
-            }
-        }
-        let sink = TransportEventSink(transport: transport, framing: framing, hub: session.hub, afterDelivery: afterDelivery)
-        streams.add(streamID, StreamRegistry.Entry(stream: stream, framing: framing, sink: sink,
-                                                   onRemove: { [gate] in gate.release(ticket) }))
-        stream.onClose { [streams] in
-            sink.detach()
-            streams.remove(streamID)
-        }
-        do {
-            _ = try sink.attach(since: since, watchIndices: nil)
-        } catch {
-            streams.remove(streamID)
-            let failure = SolverError.fromSubscribe(error, sessionID: session.id)
-            _ = stream.send(framing.frame(json: WireEncoder.error(failure, ref: nil), type: "error"))
-            stream.finish()
-        }
+        let output = LazyStreamOutput(reply: reply, framing: framing, streams: streams, streamID: streamID)
+        subscribe(id, principal: principal, since: since, watchIndices: nil,
+                  output: EventOutput(transport: output, framing: framing, untilConverged: untilConverged),
+                  opened: { [metrics] _ in
+                      guard output.start(first: first) else { return }
+                      metrics.streamsOpened.increment()
+                  },
+                  completion: { [gate, streams] result in
+                      switch result {
+                      case .success(let subscription):
+                          guard let stream = output.stream,
+                                output.register(StreamRegistry.Entry(stream: stream, framing: framing, cancel: subscription.cancel,
+                                                                     onRemove: { gate.release(ticket) })) else {
+                              // The client left before the stream started, or it already ended (until=converged).
+                              subscription.cancel()
+                              return gate.release(ticket)
+                          }
+                          stream.onClose {
+                              subscription.cancel()
+                              streams.remove(streamID)
+                          }
+                      case .failure(let error):
+                          gate.release(ticket)
+                          guard let stream = output.stream else { return reply.error(error) }
+                          // The stream had started (`opened` ran): the error becomes its last record.
+                          _ = stream.send(framing.frame(json: WireEncoder.error(error, ref: nil), type: "error"))
+                          stream.finish()
+                      }
+                  })
     }
 
     /// This node's sessions the principal may use; in cluster mode, for admins (and on an open server), also every

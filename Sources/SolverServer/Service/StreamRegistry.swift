@@ -9,7 +9,8 @@ final class StreamRegistry: Sendable {
     struct Entry: Sendable {
         let stream: HTTPStream
         let framing: EventFraming
-        let sink: TransportEventSink?
+        /// Ends the stream's subscription (drain).
+        let cancel: (@Sendable () -> Void)?
         /// Runs once when the stream leaves the registry (releases its concurrency ticket).
         var onRemove: (@Sendable () -> Void)? = nil
     }
@@ -81,7 +82,7 @@ final class StreamRegistry: Sendable {
         }
         for entry in entries {
             entry.onRemove?()
-            entry.sink?.detach()
+            entry.cancel?()
             _ = entry.stream.send(entry.framing.frame(json: WireEncoder.shutdown(reason: reason), type: "shutdown"))
             entry.stream.finish()
         }

@@ -1,3 +1,4 @@
+import Synchronization
 import SolverWire
 
 /// Events to a WebSocket: one text message each. A subscription ending for a slow consumer closes the socket
@@ -25,16 +26,50 @@ struct WebSocketEventTransport: EventTransport {
     }
 }
 
-/// Events to a streamed HTTP response (NDJSON or SSE); the stream ends with its subscription.
-struct HTTPStreamEventTransport: EventTransport {
-    let stream: HTTPStream
-    let streams: StreamRegistry
-    let streamID: UInt64
+/// Events to a streamed HTTP response (NDJSON or SSE), started only once the subscription is in place (so a
+/// refusal can still be a plain HTTP error); the stream ends with its subscription.
+final class LazyStreamOutput: EventTransport, Sendable {
+    private let reply: Reply
+    private let framing: EventFraming
+    private let streams: StreamRegistry
+    private let streamID: UInt64
+    private let state = Mutex<(stream: HTTPStream?, registered: Bool, finished: Bool)>((nil, false, false))
 
-    func send(_ bytes: [UInt8]) -> SendResult { stream.send(bytes) }
+    init(reply: Reply, framing: EventFraming, streams: StreamRegistry, streamID: UInt64) {
+        self.reply = reply
+        self.framing = framing
+        self.streams = streams
+        self.streamID = streamID
+    }
+
+    var stream: HTTPStream? { state.withLock { $0.stream } }
+
+    /// Starts the response (200 and the stream headers) and sends `first`; false when the client is gone.
+    func start(first: [UInt8]?) -> Bool {
+        guard let stream = reply.startStream(framing) else { return false }
+        if let first { _ = stream.send(first) }
+        state.withLock { $0.stream = stream }
+        return true
+    }
+
+    /// Puts the stream in the registry (heartbeats, drain) unless it already ended; false when it had.
+    func register(_ entry: StreamRegistry.Entry) -> Bool {
+        state.withLock { s in
+            guard !s.finished else { return false }
+            s.registered = true
+            streams.add(streamID, entry)
+            return true
+        }
+    }
+
+    func send(_ bytes: [UInt8]) -> SendResult { state.withLock { $0.stream }?.send(bytes) ?? .closed }
 
     func finishAfterSubscriptionEnded(reason: String) {
-        streams.remove(streamID)
-        stream.finish()
+        let (stream, registered) = state.withLock { s in
+            s.finished = true
+            return (s.stream, s.registered)
+        }
+        if registered { streams.remove(streamID) }
+        stream?.finish()
     }
 }

@@ -6,33 +6,40 @@ import SolverWire
 import Synchronization
 
 /// One WebSocket connection's protocol state: which sessions it watches, and the handling of each client message.
-/// `receive` runs on the service thread; replies go through the thread-safe connection handle.
-final class WebSocketClient: @unchecked Sendable {
+/// `receive` runs on the service thread and never waits: every command answers through a completion, and replies
+/// go through the thread-safe connection handle.
+///
+/// Order: messages are handled in arrival order. A command that cannot finish at once but whose effect later
+/// messages must see (a subscription to a session on another node, which asks the owner first) holds the messages
+/// behind it — queued here, no thread blocked — until it is in place. Acks of updates to one session go out in seq
+/// order, each ahead of every event reflecting its update.
+final class WebSocketClient: Sendable {
     let connection: WebSocketConnection
     unowned let service: SolverService
     /// Who opened the connection (authenticated at the upgrade).
     let principal: Principal
     /// Held against the concurrency limits until the connection closes.
     let ticket: StreamTicket
-    /// Subscriptions of this connection, one per session.
-    private let sinks = Mutex<[SessionID: TransportEventSink]>([:])
-    /// Subscriptions to sessions held by other nodes (cluster mode): their cancellations.
-    private let remote = Mutex<[SessionID: @Sendable () -> Void]>([:])
+    /// Subscriptions of this connection, one per session, wherever the session lives.
+    private let subscriptions = Mutex<[SessionID: EventSubscription]>([:])
     /// Rate-limited messages in a row; at `webSocketStrikes` the connection is closed with 1008.
     private let strikes = Atomic<Int>(0)
-    /// Set by `detachAll`; a subscription made later (by a message still being handled) is undone at once.
+    /// Set by `detachAll`; a subscription made later (by a command still completing) is undone at once.
     private let closed = Atomic<Bool>(false)
-    /// Cluster mode: messages are handled in arrival order on this queue, not on the service thread, since an
-    /// update waits for its journal append and a subscription may look the session up in the store (one store
-    /// round trip each). Nil in the embedded default, where every message is handled inline.
-    private let ordered: DispatchQueue?
+
+    private struct Message: Sendable {
+        let message: ClientMessage
+        let ref: String?
+        let text: String
+    }
+    /// Messages held behind a command that has not finished (see the type's comment).
+    private let held = Mutex<(busy: Bool, waiting: [Message])>((false, []))
 
     init(connection: WebSocketConnection, service: SolverService, principal: Principal, ticket: StreamTicket) {
         self.connection = connection
         self.service = service
         self.principal = principal
         self.ticket = ticket
-        ordered = service.registry.journal != nil ? DispatchQueue(label: "solverd.ws.\(connection.id)") : nil
     }
 
     func send(_ json: [UInt8]) {
@@ -45,8 +52,7 @@ final class WebSocketClient: @unchecked Sendable {
         send(WireEncoder.error(error, ref: ref))
     }
 
-    /// Decodes and meters on the service thread; a ping is answered at once (liveness must not wait behind a
-    /// journal append), everything else is handled inline or, in cluster mode, in order on `ordered`.
+    /// Decodes and meters; a ping is answered at once (liveness must not wait behind held messages).
     func receive(_ text: String) {
         let message: ClientMessage
         let ref: String?
@@ -58,119 +64,102 @@ final class WebSocketClient: @unchecked Sendable {
         }
         guard admit(message, bytes: text.utf8.count, ref: ref) else { return }
         if case .ping = message { return send(WireEncoder.pong(ref: ref)) }
-        guard let ordered else { return handle(message, ref: ref, text: text) }
-        ordered.async { [self] in handle(message, ref: ref, text: text) }
+        let runNow = held.withLock { h -> Bool in
+            if h.busy {
+                h.waiting.append(Message(message: message, ref: ref, text: text))
+                return false
+            }
+            h.busy = true
+            return true
+        }
+        if runNow { run(Message(message: message, ref: ref, text: text)) }
     }
 
-    private func handle(_ message: ClientMessage, ref: String?, text: String) {
-        do {
-            switch message {
-            case .ping:
-                break  // answered by `receive`, ahead of anything queued
-            case .costUpdate(let incoming):
-                let request = incoming.sourcedAt(service.configuration.nodeID)
-                if service.registry.session(request.sessionID) == nil, let remote = service.configuration.remoteSessions {
-                    remote.forward(request.sessionID, request.update, principal: principal) { [self] result in
-                        switch result {
-                        case .success(let seq): send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref, echoing: request.update))
-                        case .failure(let error): sendError(error, ref: ref)
-                        }
-                    }
-                    return
-                }
-                let session = try service.session(request.sessionID, for: principal)
-                _ = try session.submit(request.update) { [self] seq in
-                    send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref, echoing: request.update))
-                }
-                service.metrics.updatesAccepted.increment()
-            case .subscribe(let request):
-                try subscribe(request, ref: ref)
-            case .unsubscribe(let request):
-                if let cancel = remote.withLock({ $0.removeValue(forKey: request.sessionID) }) {
-                    cancel()
-                    send(WireEncoder.unsubscribed(sessionID: request.sessionID, ref: ref))
-                    return
-                }
-                guard let sink = sinks.withLock({ $0.removeValue(forKey: request.sessionID) }) else {
-                    throw SolverError(.sessionNotFound, "this connection is not subscribed to \(request.sessionID)", field: "session_id")
-                }
-                sink.detach()
-                send(WireEncoder.unsubscribed(sessionID: request.sessionID, ref: ref))
-            case .verify(let request):
-                let session = try service.session(request.sessionID, for: principal)
-                session.verify(probeCount: request.probeCount, indices: request.indices) { [self] result in
-                    switch result {
-                    case .success(let verification):
-                        send(WireEncoder.verificationResult(verification, sessionID: request.sessionID, seq: nil, ref: ref))
-                    case .failure(let error):
-                        sendError(error, ref: ref)
-                    }
-                }
-            case .solveRequest(let request):
-                createSession(request, text: text, ref: ref)
-            }
-        } catch let refusal as GateRefusal {
-            sendError(refusal.error, ref: ref)
-        } catch let error as SolverError {
-            sendError(error, ref: ref)
-        } catch {
-            sendError(SolverError(.internal, "internal error"), ref: ref)
+    /// Handles `first` and then the held messages, until one must wait (it resumes the loop when done).
+    private func run(_ first: Message) {
+        var next: Message? = first
+        while let current = next {
+            guard handle(current, resume: { [self] in if let after = takeHeld() { run(after) } }) else { return }
+            next = takeHeld()
         }
     }
 
-    private func subscribe(_ request: SubscribeRequest, ref: String?) throws {
-        if service.registry.session(request.sessionID) == nil, let cluster = service.configuration.remoteSessions,
-           let ordered {
-            // The owner answers whether the session exists and this principal may read it. Later messages of this
-            // connection wait (the queue is suspended, no thread blocked) so they see the subscription in place.
-            ordered.suspend()
-            cluster.ask(request.sessionID, .status, principal: principal) { [self] answer in
-                defer { ordered.resume() }
-                switch answer {
-                case .success: subscribeRemotely(request, ref: ref, cluster: cluster, ordered: ordered)
+    /// The next held message, or nil (and not busy any more) when none is left.
+    private func takeHeld() -> Message? {
+        held.withLock { h in
+            guard !h.waiting.isEmpty else {
+                h.busy = false
+                return nil
+            }
+            return h.waiting.removeFirst()
+        }
+    }
+
+    /// Handles one message. Returns false when later messages must wait until `resume` is called.
+    private func handle(_ item: Message, resume: @escaping @Sendable () -> Void) -> Bool {
+        let ref = item.ref
+        switch item.message {
+        case .ping:
+            return true  // answered by `receive`, ahead of anything held
+        case .costUpdate(let request):
+            service.submitUpdate(request, principal: principal) { [self] result in
+                switch result {
+                case .success(let seq): send(WireEncoder.ack(sessionID: request.sessionID, seq: seq, ref: ref, echoing: request.update))
                 case .failure(let error): sendError(error, ref: ref)
                 }
             }
-            return
+            return true
+        case .subscribe(let request):
+            let finished = Atomic<Bool>(false)
+            subscribe(request, ref: ref) {
+                // Runs at once for a local session, later for a remote one: only then did anything wait.
+                if finished.exchange(true, ordering: .acquiringAndReleasing) { resume() }
+            }
+            return !finished.exchange(true, ordering: .acquiringAndReleasing)
+        case .unsubscribe(let request):
+            guard let subscription = subscriptions.withLock({ $0.removeValue(forKey: request.sessionID) }) else {
+                sendError(SolverError(.sessionNotFound, "this connection is not subscribed to \(request.sessionID)", field: "session_id"), ref: ref)
+                return true
+            }
+            subscription.cancel()
+            send(WireEncoder.unsubscribed(sessionID: request.sessionID, ref: ref))
+            return true
+        case .verify(let request):
+            service.query(.verify(probeCount: request.probeCount, indices: request.indices), about: request.sessionID,
+                          principal: principal) { [self] answer in
+                switch answer {
+                case .success(let body): send(WireEncoder.withReference(body, ref: ref))
+                case .failure(let error): sendError(error, ref: ref)
+                }
+            }
+            return true
+        case .solveRequest(let request):
+            createSession(request, text: item.text, ref: ref)
+            return true
         }
-        let session = try service.session(request.sessionID, for: principal)
-        if let limit = request.watchIndices?.firstIndex(where: { $0 < 0 || $0 >= session.dimension }) {
-            throw SolverError(.indexOutOfRange, "index \(request.watchIndices![limit]) is outside 0..<\(session.dimension)",
-                              field: "watch_indices[\(limit)]")
-        }
-        try session.hub.checkResumable(since: request.sinceSeq)
-        sinks.withLock { $0.removeValue(forKey: request.sessionID) }?.detach()
-        send(WireEncoder.subscribed(sessionID: request.sessionID, nextSeq: session.hub.nextSeq, ref: ref))
-        try attach(session, since: request.sinceSeq, watchIndices: request.watchIndices)
     }
 
-    /// A subscription to a session owned by another node, fed from the cluster's event log and relay. It ends by
-    /// itself after the session's `session_closed`, as a local one does.
-    private func subscribeRemotely(_ request: SubscribeRequest, ref: String?, cluster: any RemoteSessions, ordered: DispatchQueue) {
+    /// Replaces this connection's subscription to the session; `subscribed` precedes every event.
+    private func subscribe(_ request: SubscribeRequest, ref: String?, done: @escaping @Sendable () -> Void) {
         let id = request.sessionID
-        remote.withLock { $0.removeValue(forKey: id) }?()
-        send(WireEncoder.subscribed(sessionID: id, nextSeq: (request.sinceSeq ?? 0) + 1, ref: ref))
-        let cancel = cluster.subscribe(id, since: request.sinceSeq) { [self] _, type, json in
-            send(json)
-            // Cancelling from inside a delivery could re-enter the feed: leave it to the connection's queue.
-            if type == "session_closed" { ordered.async { [self] in remote.withLock { $0.removeValue(forKey: id) }?() } }
-        }
-        remote.withLock { $0[id] = cancel }
-        if closed.load(ordering: .sequentiallyConsistent) { remote.withLock { $0.removeValue(forKey: id) }?() }
+        subscriptions.withLock { $0.removeValue(forKey: id) }?.cancel()
+        let output = EventOutput(transport: WebSocketEventTransport(connection: connection), framing: .webSocket)
+        service.subscribe(id, principal: principal, since: request.sinceSeq, watchIndices: request.watchIndices, output: output,
+                          opened: { [self] nextSeq in send(WireEncoder.subscribed(sessionID: id, nextSeq: nextSeq, ref: ref)) },
+                          completion: { [self] result in
+                              switch result {
+                              case .success(let subscription): keep(subscription, for: id)
+                              case .failure(let error): sendError(error, ref: ref)
+                              }
+                              done()
+                          })
     }
 
-    private func attach(_ session: Session, since: UInt64?, watchIndices: [Int]?) throws {
-        let sink = TransportEventSink(transport: WebSocketEventTransport(connection: connection), framing: .webSocket, hub: session.hub)
-        sinks.withLock { $0[session.id] = sink }
-        do {
-            _ = try sink.attach(since: since, watchIndices: watchIndices)
-        } catch {
-            sinks.withLock { $0[session.id] = nil }
-            throw SolverError.fromSubscribe(error, sessionID: session.id)
-        }
-        // Closed meanwhile (a session created off the service thread, or a message handled on `ordered`):
-        // `detachAll` already ran and would never see this subscription.
-        if closed.load(ordering: .sequentiallyConsistent) { sinks.withLock { $0.removeValue(forKey: session.id) }?.detach() }
+    /// Records a subscription, or ends it at once when the connection closed meanwhile (`detachAll` already ran
+    /// and would never see it).
+    private func keep(_ subscription: EventSubscription, for id: SessionID) {
+        subscriptions.withLock { $0.updateValue(subscription, forKey: id) }?.cancel()
+        if closed.load(ordering: .sequentiallyConsistent) { subscriptions.withLock { $0.removeValue(forKey: id) }?.cancel() }
     }
 
     /// Meters a message: cost updates against the update budget, pings free, everything else as a request.
@@ -196,17 +185,24 @@ final class WebSocketClient: @unchecked Sendable {
         }
     }
 
+    /// Builds the session off the service thread (O(nnz)), answers `session_created`, and subscribes to it.
     private func createSession(_ request: SolveRequest, text: String, ref: String?) {
         service.work.async { [self] in
             do {
                 let json = try JSONReader.parse(Array(text.utf8))
                 let session = try service.createSession(request.spec, json: json, principal: principal)
                 send(WireEncoder.sessionCreated(session.status, ref: ref))
-                try attach(session, since: 0, watchIndices: nil)
-            } catch let error as SolverError {
-                sendError(error, ref: ref)
+                let output = EventOutput(transport: WebSocketEventTransport(connection: connection), framing: .webSocket)
+                LocalSessionHandle(session: session, registry: service.registry).subscribe(
+                    since: 0, watchIndices: nil, output: output, opened: { _ in },
+                    completion: { [self] result in
+                        switch result {
+                        case .success(let subscription): keep(subscription, for: session.id)
+                        case .failure(let error): sendError(error, ref: ref)
+                        }
+                    })
             } catch {
-                sendError(SolverError(.internal, "internal error"), ref: ref)
+                sendError(SolverError.wrapping(error), ref: ref)
             }
         }
     }
@@ -214,12 +210,11 @@ final class WebSocketClient: @unchecked Sendable {
     /// The connection closed or the server drains: end every subscription.
     func detachAll() {
         closed.store(true, ordering: .sequentiallyConsistent)
-        for cancel in remote.withLock({ r in defer { r.removeAll() }; return Array(r.values) }) { cancel() }
-        let all = sinks.withLock { s in
+        let all = subscriptions.withLock { s in
             defer { s.removeAll() }
             return Array(s.values)
         }
-        for sink in all { sink.detach() }
+        for subscription in all { subscription.cancel() }
     }
 }
 
@@ -230,7 +225,7 @@ extension SolverError {
         case .closed?: return SolverError(.sessionClosed, "session \(sessionID) has ended", field: "session_id")
         case .gap(let oldest)?:
             return SolverError(.eventsExpired, "events after that seq are no longer retained; the oldest retained is \(oldest)", field: "since_seq")
-        case nil: return error as? SolverError ?? SolverError(.internal, "internal error")
+        case nil: return wrapping(error)
         }
     }
 }

@@ -52,6 +52,7 @@ public final class SessionRegistry: Sendable {
 
     /// Creates and starts a session. O(nnz) for the live system: callers on latency-critical threads dispatch it.
     public func create(_ spec: SessionSpec) throws -> Session {
+        NonBlockingThread.checkMayBlock("SessionRegistry.create builds a live system (O(nnz)) and may wait for the journal")
         if let id = spec.id, state.withLock({ $0.sessions[id] != nil }) {
             throw SolverError(.duplicateSession, "session id \(id) is already in use", field: "session_id")
         }
@@ -63,7 +64,7 @@ public final class SessionRegistry: Sendable {
         let session = try Session(spec: spec, id: id, scheduler: scheduler, subscriberLimits: limits.subscriber, now: EventHub.now(),
                                   telemetry: telemetry, journal: journal, swarm: swarm, factorByteLimit: factorLimit)
         do { try journal?.open(session) } catch {
-            session.close(reason: "refused", message: "\(error)")
+            session.close(reason: .refused, message: "\(error)")
             throw error
         }
         try state.withLock { s in
@@ -117,7 +118,7 @@ public final class SessionRegistry: Sendable {
 
     /// Closes and forgets a session. Returns false when there was none.
     @discardableResult
-    public func close(_ id: SessionID, reason: String = "closed_by_client", message: String = "closed on request") -> Bool {
+    public func close(_ id: SessionID, reason: SessionCloseReason = .closedByClient, message: String = "closed on request") -> Bool {
         guard let session = state.withLock({ $0.sessions.removeValue(forKey: id) }) else { return false }
         journal?.close(id, reason: reason, session: session)
         session.close(reason: reason, message: message)
@@ -125,7 +126,7 @@ public final class SessionRegistry: Sendable {
     }
 
     /// Closes every session (shutdown).
-    public func closeAll(reason: String, message: String) {
+    public func closeAll(reason: SessionCloseReason, message: String) {
         let sessions = state.withLock { s in
             defer { s.sessions.removeAll() }
             return Array(s.sessions.values)
@@ -139,17 +140,17 @@ public final class SessionRegistry: Sendable {
     /// Closes sessions past their idle timeout or maximum duration; returns what it closed. Runs from the expiry
     /// timer and may be called directly (tests).
     @discardableResult
-    public func sweepExpired(now: Double = EventHub.now()) -> [(SessionID, String)] {
-        var expired: [(SessionID, String)] = []
+    public func sweepExpired(now: Double = EventHub.now()) -> [(SessionID, SessionCloseReason)] {
+        var expired: [(SessionID, SessionCloseReason)] = []
         for session in all {
             if now - session.createdAt >= limits.maxDuration {
-                expired.append((session.id, "max_duration"))
+                expired.append((session.id, .maxDuration))
             } else if now - session.lastActivity >= limits.idleTimeout {
-                expired.append((session.id, "idle_timeout"))
+                expired.append((session.id, .idleTimeout))
             }
         }
         for (id, reason) in expired {
-            let message = reason == "max_duration"
+            let message = reason == .maxDuration
                 ? "the session reached its maximum duration of \(Int(limits.maxDuration)) s"
                 : "no activity for \(Int(limits.idleTimeout)) s"
             close(id, reason: reason, message: message)

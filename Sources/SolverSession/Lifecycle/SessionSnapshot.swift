@@ -115,19 +115,6 @@ public struct SessionSnapshot: Sendable, Equatable {
     }
 }
 
-extension Session {
-    /// Captures the state between two steps, after applying every queued update.
-    public func snapshot() -> SessionSnapshot {
-        queue.sync {
-            applyInbox()
-            system.compact()
-            return SessionSnapshot(id: id, owner: owner, sharedWith: sharedWith, createdAt: createdAt, options: options, nextSeq: hub.nextSeq,
-                                   lastAppliedSeq: lastAppliedSeq, iteration: iteration, matrix: system.matrix,
-                                   b: system.b, x: system.x, r: system.r, aggregator: aggregator)
-        }
-    }
-}
-
 extension SessionRegistry {
     /// Recreates a session from a snapshot: same id, options and solution; sequence numbers continue after the
     /// snapshot's, and `r` is recomputed exactly from `b − A x`.

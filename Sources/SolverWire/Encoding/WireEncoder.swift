@@ -13,6 +13,17 @@ public enum WireEncoder {
         return writer.bytes
     }
 
+    /// `body`, an encoded JSON object (an owner's answer relayed from another node), with `ref` as its first
+    /// member, so it correlates with the request like a reply encoded here; unchanged when `ref` is nil.
+    public static func withReference(_ body: [UInt8], ref: String?) -> [UInt8] {
+        guard let ref, body.count >= 2, body.first == UInt8(ascii: "{") else { return body }
+        var member = encode { w in w.field("ref", ref) }
+        member.removeLast()  // its closing brace: the body's members follow
+        let rest = body.dropFirst()
+        if rest.first != UInt8(ascii: "}") { member.append(UInt8(ascii: ",")) }
+        return member + rest
+    }
+
     /// `type`, then `ref` when present: the head every reply shares.
     static func head(_ w: inout JSONWriter, type: String, ref: String?) {
         w.field("type", type)

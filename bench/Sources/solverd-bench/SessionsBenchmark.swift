@@ -63,7 +63,7 @@ struct SessionsBenchmark {
         result["memory_after_updates"] = memory(fleet, rssBefore: rssBefore)
         result["idle_after_updates"] = idle(registry)
         result["localised_large"] = try localised(registry)
-        registry.closeAll(reason: "shutdown", message: "benchmark done")
+        registry.closeAll(reason: .shutdown, message: "benchmark done")
         return result
     }
 
@@ -84,7 +84,7 @@ struct SessionsBenchmark {
             try settle(fleet, timeout: 120)
         }
         result["after_updates"] = memory(fleet, rssBefore: rssBefore)
-        registry.closeAll(reason: "shutdown", message: "benchmark done")
+        registry.closeAll(reason: .shutdown, message: "benchmark done")
         return result
     }
 

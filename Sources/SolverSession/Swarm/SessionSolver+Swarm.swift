@@ -1,19 +1,6 @@
 import Dispatch
 import SolverCore
 
-/// Bookkeeping of a session's distributed verification rounds (queue-confined).
-struct SwarmRounds {
-    /// Automatic rounds start at most this often; requested ones always start.
-    static let minimumSpacing = 0.1
-    var inFlight = 0
-    var lastStart = -Double.infinity
-    /// An automatic round was skipped while another ran: start a fresh one when it ends (so the converged state
-    /// is always voted on, not only an earlier one).
-    var wanted = false
-    /// What the last finished round found; what `iteration_update` and `convergence_signal` report.
-    var consensus = SwarmConsensus.singleNode
-}
-
 /// Distributed verification (plan §3.4–§3.5). After a local probe, a swarm-enabled session cuts the probed rows
 /// out as a `ProbeTask` and the `SwarmVerifier` has every node evaluate it. The maintained residuals of those rows
 /// are kept from the moment the task was cut (after any correction the local probe made), so the votes are judged
@@ -21,24 +8,24 @@ struct SwarmRounds {
 /// consensus residuals then play the part of the exact ones: drift against them is corrected like locally found
 /// drift, which catches an owner whose own arithmetic is wrong. Without consensus nothing is corrected: the swarm
 /// cannot be trusted, and the result says so (`consensus_reached: false`).
-extension Session {
+extension SessionSolver {
     /// Starts a round for `rows` unless swarm verification is off or an automatic round would come too soon.
     /// Returns whether a round started; `answer` then gets its result.
     func startSwarmRound(rows: [Int], probeID: String, answer: (@Sendable (VerificationResult) -> Void)?) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard let swarm else { return false }
+        guard let verifier = swarm.verifier else { return false }
         let now = EventHub.now()
-        if answer == nil, swarmRounds.inFlight > 0 || now - swarmRounds.lastStart < SwarmRounds.minimumSpacing {
-            swarmRounds.wanted = true
+        if answer == nil, swarm.rounds.inFlight > 0 || now - swarm.rounds.lastStart < SwarmRounds.minimumSpacing {
+            swarm.rounds.wanted = true
             return false
         }
         guard let task = try? system.probeTask(rows: rows) else { return false }
-        swarmRounds.inFlight += 1
-        swarmRounds.lastStart = now
-        swarmRounds.wanted = false
+        swarm.rounds.inFlight += 1
+        swarm.rounds.lastStart = now
+        swarm.rounds.wanted = false
         let maintained = rows.map { system.r[$0] }
         let started = DispatchTime.now().uptimeNanoseconds
-        swarm.collectVotes(task, session: id) { [self] votes in
+        verifier.collectVotes(task, session: id) { [self] votes in
             queue.async { [self] in
                 finishSwarmRound(task, maintained: maintained, probeID: probeID, started: started, votes: votes, answer: answer)
             }
@@ -49,10 +36,10 @@ extension Session {
     private func finishSwarmRound(_ task: ProbeTask, maintained: [Double], probeID: String, started: UInt64,
                                   votes: [SwarmVote], answer: (@Sendable (VerificationResult) -> Void)?) {
         dispatchPrecondition(condition: .onQueue(queue))
-        swarmRounds.inFlight -= 1
+        swarm.rounds.inFlight -= 1
         let tally = SwarmTally(votes: votes, scale: task.agreementScale())
         let summary = tally.summary
-        swarmRounds.consensus = SwarmConsensus(participatingNodes: summary.participatingNodes, agreementLevel: summary.agreementLevel)
+        swarm.rounds.consensus = SwarmConsensus(participatingNodes: summary.participatingNodes, agreementLevel: summary.agreementLevel)
         if !summary.dissentingNodes.isEmpty || !summary.consensusReached {
             logger.warning("swarm verification: nodes outvoted or no consensus", metadata: [
                 "probe_id": "\(probeID)", "dissenting": "\(summary.dissentingNodes)", "silent": "\(summary.silentNodes)",
@@ -73,9 +60,9 @@ extension Session {
             intervalMultiplier: verification.multiplier, trigger: "swarm", swarm: summary)
         if phase != .closed { hub.publish(.verificationResult(result)) }
         answer?(result)
-        if swarmRounds.wanted, swarmRounds.inFlight == 0 {
+        if swarm.rounds.wanted, swarm.rounds.inFlight == 0 {
             queue.asyncAfter(deadline: .now() + SwarmRounds.minimumSpacing) { [self] in
-                guard swarmRounds.wanted, swarmRounds.inFlight == 0, phase != .closed,
+                guard swarm.rounds.wanted, swarm.rounds.inFlight == 0, phase != .closed,
                       let probe = try? system.probeRandomRows(count: verification.probeCount, using: &probeRNG) else { return }
                 _ = startSwarmRound(rows: probe.rows, probeID: verification.nextProbeID(), answer: nil)
             }

@@ -3,7 +3,7 @@ import Foundation
 import SolverCore
 
 /// The solver loop of a session. Everything here runs on the session's queue.
-extension Session {
+extension SessionSolver {
     var targetNorm: Double { options.tolerance * system.rightHandSideNorm }
 
     /// Starts a solve from the current `x`: cold (`restart`) or after updates (local push when they were local).
@@ -41,7 +41,7 @@ extension Session {
         pendingFirstFrame = true
         publishStatus()
         // Called from slices, but also from verification and corrections outside them: ask for a slice (idempotent).
-        scheduler.schedule(self)
+        requestSlice()
     }
 
     /// Runs steps until `deadline` (a `DispatchTime` in ns), the solve ends, or nothing is left to do.
@@ -110,7 +110,7 @@ extension Session {
         }
     }
 
-    var hasQueuedUpdates: Bool { inbox.withLock { !$0.updates.isEmpty } }
+    var hasQueuedUpdates: Bool { inbox.hasReady }
 
     private func recordNorm(_ norm: Double) {
         if recentNorms.count >= 8 { recentNorms.removeFirst() }
@@ -126,19 +126,13 @@ extension Session {
 
     /// Applies every queued update, in seq order, each exactly once, then re-plans the solve.
     func applyInbox() {
-        let (batch, queuedAt) = inbox.withLock { box in
-            defer {
-                box.updates.removeAll(keepingCapacity: true)
-                box.firstQueuedAt = nil
-            }
-            return (box.updates, box.firstQueuedAt)
-        }
+        let (batch, queuedAt) = inbox.takeReady()
         guard !batch.isEmpty, phase != .closed else { return }
         var applied = false
         let mode = options.flowNexus?.aggregation ?? .weightedAverage
         for (seq, update) in batch {
             do {
-                let combined = try update.apply(to: system, aggregator: &aggregator, mode: mode)
+                let combined = try update.apply(to: system, aggregator: &swarm.aggregator, mode: mode)
                 if let report = update.report { publishAggregation(report, combined, of: update, seq: seq, mode: mode) }
                 lastAppliedSeq = seq
                 updatesApplied += 1
@@ -197,7 +191,7 @@ extension Session {
             residualThreshold: options.tolerance, consecutiveIterations: options.convergenceIterations,
             residualNorm: system.residualNorm, relativeResidual: system.relativeResidual,
             iterationsBelowThreshold: belowThreshold, iteration: iteration, converged: converged, reason: reason,
-            swarmConsensus: swarmRounds.consensus.agreementLevel, lastAppliedSeq: lastAppliedSeq, reconvergenceMode: solver.mode.rawValue)))
+            swarmConsensus: swarm.rounds.consensus.agreementLevel, lastAppliedSeq: lastAppliedSeq, reconvergenceMode: solver.mode.rawValue)))
     }
 
     /// Publishes an `iteration_update`: `x_partial` holds the entries that changed most since the previous frame
@@ -213,7 +207,7 @@ extension Session {
         let frame = IterationUpdate(
             iteration: iteration, residualNorm: system.residualNorm, relativeResidual: system.relativeResidual,
             convergenceRate: convergenceRate, verified: verification.lastVerified,
-            verificationScore: verification.lastScore, xPartial: partial, swarmConsensus: swarmRounds.consensus,
+            verificationScore: verification.lastScore, xPartial: partial, swarmConsensus: swarm.rounds.consensus,
             performance: .init(iterationTimeMs: stepTime, memoryUsageMB: Double(memoryBytes) / 1_048_576, flops: flops),
             lastAppliedSeq: lastAppliedSeq, method: solver.name, mode: solver.mode.rawValue)
         let x = system.x
@@ -258,7 +252,7 @@ extension Session {
         let factorisation = choice.preconditioner == .ilu ? system.matrix.nnz * 12 + dimension * 16
             : (solver.global as? DirectSolver)?.memoryBytes ?? 0
         return system.memoryBytes + xAtLastFrame.count * 8 + 6 * dimension * 8 + 24 * dimension + factorisation
-            + aggregator.memoryBytes
+            + swarm.aggregator.memoryBytes
     }
 
     func publishStatus() {
@@ -270,7 +264,7 @@ extension Session {
             verificationScore: verification.lastScore, intervalMultiplier: verification.multiplier,
             lastAppliedSeq: lastAppliedSeq, updatesApplied: updatesApplied, updatesRejected: updatesRejected,
             pendingUpdates: 0, subscribers: 0, memoryBytes: memoryBytes, totalFlops: totalFlops, createdAt: createdAt,
-            lastActivity: lastActivity, stopReason: stopReason, owner: owner)
+            lastActivity: inbox.lastActivity, stopReason: stopReason, owner: owner)
         published.withLock { $0 = snapshot }
     }
 }
