@@ -125,7 +125,7 @@ import SolverTestSupport
         _ = try session.hub.subscribe(sink)
         #expect(eventually { session.status.phase == .converged })
         // Corrupt x behind the maintained residual's back, then ask for a verification of that row.
-        session.queue.sync { session.system.corruptSolution(row: 42, to: 100) }
+        session.queue.sync { session.solver.system.corruptSolution(row: 42, to: 100) }
         let result = try session.verify(indices: [41, 42, 43])
         #expect(result.driftDetected)
         #expect(result.correctionApplied)
@@ -143,7 +143,7 @@ import SolverTestSupport
         let sink = CollectingSink()
         _ = try session.hub.subscribe(sink)
         #expect(eventually { session.status.phase == .converged })
-        session.queue.sync { session.system.corruptMaintainedResidual(row: 5, to: 1e3) }
+        session.queue.sync { session.solver.system.corruptMaintainedResidual(row: 5, to: 1e3) }
         _ = try session.submit(CostUpdate(deltaIndices: [0], deltaValues: [1e-3]))
         #expect(sink.wait { events in events.contains { if case .verificationResult(let v) = $0.body { v.driftDetected } else { false } } })
         #expect(eventually { session.status.phase == .converged && session.status.updatesApplied == 1 })

@@ -220,7 +220,7 @@ final class InProcessSwarm: SwarmVerifier {
         let (_, session) = try convergedSwarmSession(side: 6, faulty: nil)
         let sink = CollectingSink()
         _ = try session.hub.subscribe(sink)
-        session.queue.sync { session.system.corruptMaintainedResidual(row: 5, to: 1e3) }
+        session.queue.sync { session.solver.system.corruptMaintainedResidual(row: 5, to: 1e3) }
         let result = try #require(waitForVerify(session, indices: [5]))
         #expect(result.swarm?.consensusReached == true && result.swarm?.agreementLevel == 1)
         #expect(result.verified && !result.driftDetected && !result.correctionApplied)

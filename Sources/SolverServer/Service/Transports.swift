@@ -12,6 +12,8 @@ struct WebSocketEventTransport: EventTransport {
     static let eventQueueBytes = 16 * 1024
 
     let connection: WebSocketConnection
+    /// Runs when the subscription ended by itself (the session closed, or the consumer was dropped).
+    var ended: (@Sendable () -> Void)? = nil
 
     func send(_ bytes: [UInt8]) -> SendResult {
         let queued = connection.queuedBytes
@@ -20,6 +22,7 @@ struct WebSocketEventTransport: EventTransport {
     }
 
     func finishAfterSubscriptionEnded(reason: String) {
+        ended?()
         if reason.hasPrefix("slow_consumer") {
             connection.close(code: .policyViolation, reason: "slow consumer: events were not read", discardingQueued: true)
         }

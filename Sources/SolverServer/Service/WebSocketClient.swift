@@ -110,12 +110,13 @@ final class WebSocketClient: Sendable {
             }
             return true
         case .subscribe(let request):
-            let finished = Atomic<Bool>(false)
+            // Whichever comes second — the subscription in place, or this method returning — continues with the
+            // held messages: the method itself when a local subscription completed at once, `resume` otherwise.
+            let firstDone = Atomic<Bool>(false)
             subscribe(request, ref: ref) {
-                // Runs at once for a local session, later for a remote one: only then did anything wait.
-                if finished.exchange(true, ordering: .acquiringAndReleasing) { resume() }
+                if firstDone.exchange(true, ordering: .acquiringAndReleasing) { resume() }
             }
-            return !finished.exchange(true, ordering: .acquiringAndReleasing)
+            return firstDone.exchange(true, ordering: .acquiringAndReleasing)
         case .unsubscribe(let request):
             guard let subscription = subscriptions.withLock({ $0.removeValue(forKey: request.sessionID) }) else {
                 sendError(SolverError(.sessionNotFound, "this connection is not subscribed to \(request.sessionID)", field: "session_id"), ref: ref)
@@ -143,8 +144,7 @@ final class WebSocketClient: Sendable {
     private func subscribe(_ request: SubscribeRequest, ref: String?, done: @escaping @Sendable () -> Void) {
         let id = request.sessionID
         subscriptions.withLock { $0.removeValue(forKey: id) }?.cancel()
-        let output = EventOutput(transport: WebSocketEventTransport(connection: connection), framing: .webSocket)
-        service.subscribe(id, principal: principal, since: request.sinceSeq, watchIndices: request.watchIndices, output: output,
+        service.subscribe(id, principal: principal, since: request.sinceSeq, watchIndices: request.watchIndices, output: output(for: id),
                           opened: { [self] nextSeq in send(WireEncoder.subscribed(sessionID: id, nextSeq: nextSeq, ref: ref)) },
                           completion: { [self] result in
                               switch result {
@@ -153,6 +153,15 @@ final class WebSocketClient: Sendable {
                               }
                               done()
                           })
+    }
+
+    /// Events of session `id` to this connection; a subscription that ends by itself (the session closed) is
+    /// forgotten, so a later `unsubscribe` says there is none, wherever the session lived.
+    private func output(for id: SessionID) -> EventOutput {
+        let transport = WebSocketEventTransport(connection: connection, ended: { [weak self] in
+            _ = self?.subscriptions.withLock { $0.removeValue(forKey: id) }
+        })
+        return EventOutput(transport: transport, framing: .webSocket)
     }
 
     /// Records a subscription, or ends it at once when the connection closed meanwhile (`detachAll` already ran
@@ -192,9 +201,8 @@ final class WebSocketClient: Sendable {
                 let json = try JSONReader.parse(Array(text.utf8))
                 let session = try service.createSession(request.spec, json: json, principal: principal)
                 send(WireEncoder.sessionCreated(session.status, ref: ref))
-                let output = EventOutput(transport: WebSocketEventTransport(connection: connection), framing: .webSocket)
                 LocalSessionHandle(session: session, registry: service.registry).subscribe(
-                    since: 0, watchIndices: nil, output: output, opened: { _ in },
+                    since: 0, watchIndices: nil, output: output(for: session.id), opened: { _ in },
                     completion: { [self] result in
                         switch result {
                         case .success(let subscription): keep(subscription, for: session.id)

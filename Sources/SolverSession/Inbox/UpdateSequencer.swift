@@ -55,6 +55,8 @@ final class UpdateSequencer: Sendable {
 
     /// Updates accepted and not yet taken by the solver (journaling or ready).
     var pending: Int { pendingCount.load(ordering: .relaxed) }
+    /// Whether acknowledgements wait for a journal (cluster mode).
+    var isJournaled: Bool { journal != nil }
     var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
     var lastActivity: Double { Double(bitPattern: activityBits.load(ordering: .relaxed)) }
     func touch() { activityBits.store(EventHub.now().bitPattern, ordering: .relaxed) }

@@ -99,12 +99,13 @@ public final class Session: Sendable {
     /// with it first, before the update can be applied. Waits for the journal in cluster mode.
     @discardableResult
     public func submit(_ update: CostUpdate, acknowledge: (@Sendable (UInt64) -> Void)? = nil) throws -> UInt64 {
+        if inbox.isJournaled { NonBlockingThread.checkMayBlock("a blocking submit waits for the journal") }
         let outcome = Outcome<UInt64>()
         submit(update) { result in
             if case .success(let seq) = result { acknowledge?(seq) }
             outcome.set(result)
         }
-        return try outcome.wait(for: "an acknowledgement")
+        return try outcome.wait()
     }
 
     /// Queues updates that were already accepted and journaled (by a previous owner) under their original seqs,
@@ -188,9 +189,11 @@ public final class Session: Sendable {
     }
 
     private func blocking<T: Sendable>(_ what: String, _ start: (@escaping @Sendable (Result<T, SolverError>) -> Void) -> Void) throws -> T {
+        // Checked whether or not this call happens to wait: it waits for another thread's slice whenever one runs.
+        NonBlockingThread.checkMayBlock("waiting for \(what) of a session")
         let outcome = Outcome<T>()
         start { outcome.set($0) }
-        return try outcome.wait(for: what)
+        return try outcome.wait()
     }
 }
 
@@ -212,9 +215,8 @@ private final class Outcome<T: Sendable>: Sendable {
         done.signal()
     }
 
-    func wait(for what: String) throws -> T {
+    func wait() throws -> T {
         if let ready = result.withLock({ $0 }) { return try ready.get() }
-        NonBlockingThread.checkMayBlock("waiting for \(what) of a session")
         done.wait()
         return try result.withLock { $0! }.get()
     }
