@@ -190,7 +190,7 @@ final class WebSocketClient: @unchecked Sendable {
             if strikes.add(1, ordering: .relaxed).newValue >= service.configuration.limits.webSocketStrikes {
                 service.metrics.reject("websocket_abuse")
                 service.logger.notice("closing abusive WebSocket", metadata: ["principal": "\(principal.name)", "remote": "\(ip)"])
-                connection.close(code: .policyViolation, reason: "rate limit exceeded repeatedly")
+                connection.close(.error(.rateLimited))
             }
             return false
         }
@@ -233,9 +233,4 @@ extension SolverError {
         case nil: return error as? SolverError ?? SolverError(.internal, "internal error")
         }
     }
-}
-
-extension SolverError.Code {
-    /// A resume point older than the retained events.
-    public static let eventsExpired: Self = "events_expired"
 }

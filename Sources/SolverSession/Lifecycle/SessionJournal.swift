@@ -17,9 +17,3 @@ public protocol SessionJournal: AnyObject, Sendable {
     /// elsewhere), or an end (`closed_by_client`, `idle_timeout`, `max_duration`, …). `session` is nil when gone.
     func close(_ id: SessionID, reason: String, session: Session?)
 }
-
-extension SolverError.Code {
-    /// The update could not be made durable (the store is unreachable, or this node lost the session's lease); it
-    /// was not acknowledged and not applied. Retry, possibly on another node.
-    public static let updateNotDurable: Self = "update_not_durable"
-}
