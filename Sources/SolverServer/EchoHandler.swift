@@ -1,4 +1,5 @@
 import Dispatch
+import SolverCore
 
 /// A transport-only handler for tests and protocol conformance runs (Autobahn):
 /// - WebSocket: every text or binary message is sent back unchanged.
@@ -29,17 +30,13 @@ public struct EchoHandler: TransportHandler {
                 stream.finish()
             }
         default:
-            responder.respond(
-                status: 404, headers: [("content-type", "application/json")],
-                body: "{\"error\":{\"code\":\"not_found\",\"message\":\"no route\"}}")
+            responder.respond(error: SolverError(.notFound, "no route"))
         }
     }
 
     public func webSocketShouldAccept(_ request: WebSocketUpgradeRequest) -> WebSocketUpgradeDecision {
         if let requiredAuthorization, request.headers["authorization"] != requiredAuthorization {
-            return .reject(
-                status: 401, headers: [("content-type", "application/json")],
-                body: Array("{\"error\":{\"code\":\"unauthorized\",\"message\":\"bad credentials\"}}".utf8))
+            return .reject(SolverError(.unauthorized, "bad credentials"))
         }
         return .accept
     }

@@ -66,6 +66,19 @@ struct TransportServerTests {
         try await withServer { port in
             let response = try RawClient(port: port).request("GET", "/nope")
             #expect(response.status == 404)
+            #expect(response.text == #"{"error":{"code":"not_found","message":"no route"}}"#)
+        }
+    }
+
+    /// The transport's own refusals use registry codes and the API's error envelope.
+    @Test func bodyWithoutLengthGets411() async throws {
+        try await withServer { port in
+            let client = try RawClient(port: port)
+            try client.send("PUT /echo HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.status == 411)
+            #expect(response.headers["content-type"] == "application/json")
+            #expect(response.text == #"{"error":{"code":"length_required","message":"a content-length header is required"}}"#)
         }
     }
 
@@ -210,6 +223,7 @@ struct TransportServerTests {
         let shutdown = Task { await server.shutdown(deadline: .now + .seconds(3)) }
         let close = try client.readMessageFrame()
         #expect(close.opcode == 8 && close.closeCode == 1001)
+        #expect(String(decoding: close.payload.dropFirst(2), as: UTF8.self) == "draining")
         try client.sendClose(code: 1001)
         await shutdown.value
         #expect(try client.isClosedByPeer())

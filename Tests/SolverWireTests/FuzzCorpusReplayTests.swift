@@ -56,7 +56,7 @@ import SolverWire
             } else {
                 #expect(error != nil, "\(target)/\(name) was accepted")
             }
-            #expect(error?.code != "internal", "\(target)/\(name): \(String(describing: error))")
+            #expect(error?.code != .internal, "\(target)/\(name): \(String(describing: error))")
         }
     }
 }

@@ -219,13 +219,6 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
     }
 }
 
-extension SolverError.Code {
-    /// Cluster mode cannot reach Redis right now.
-    public static let clusterUnavailable: Self = "cluster_unavailable"
-    /// A `propagation_depth` of 0 met a session owned by another node.
-    public static let propagationExhausted: Self = "propagation_exhausted"
-}
-
 extension ClusterNode: SwarmVerifier {
     public func collectVotes(_ task: ProbeTask, session: SessionID, completion: @escaping @Sendable ([SwarmVote]) -> Void) {
         voting.collect(task, completion: completion)

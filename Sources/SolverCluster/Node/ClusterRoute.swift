@@ -52,7 +52,7 @@ public struct ClusterRoute: ServiceRoute {
         } catch let error as SolverError {
             send(responder, error.httpStatus, WireEncoder.errorBody(error))
         } catch {
-            send(responder, 503, WireEncoder.errorBody(SolverError(.clusterUnavailable, "the cluster store is unreachable: \(error)")))
+            send(responder, SolverError.Code.clusterUnavailable.httpStatus, WireEncoder.errorBody(SolverError(.clusterUnavailable, "the cluster store is unreachable: \(error)")))
         }
     }
 

@@ -131,10 +131,3 @@ final class QueryRelay: Sendable {
         }
     }
 }
-
-extension SolverError.Code {
-    /// The session's owner cannot be asked right now (dead, between owners, not serving yet); retrying may succeed.
-    public static let ownerUnavailable: Self = "owner_unavailable"
-    /// The session's owner did not answer in time.
-    public static let ownerTimeout: Self = "owner_timeout"
-}

@@ -78,6 +78,6 @@ enum RPCMessage: Sendable {
         var message = "", field: String?
         if case .string(let m)? = error["message"] { message = m }
         if case .string(let f)? = error["field"] { field = f }
-        return SolverError(SolverError.Code(rawValue: code), message, field: field)
+        return SolverError(SolverError.Code(rawValue: code) ?? .internal, message, field: field)
     }
 }

@@ -65,13 +65,6 @@ extension SparseFactorization {
     public func solveSparse(rows: [Int], values: [Double]) throws -> [Double]? { nil }
 }
 
-extension SolverError.Code {
-    /// The symbolic analysis predicts a factor larger than the configured limit (HTTP 413).
-    public static let factorizationTooLarge: Self = "factorization_too_large"
-    /// The numeric factorisation failed: not positive definite, a zero pivot, numerically singular (HTTP 422).
-    public static let factorizationFailed: Self = "factorization_failed"
-}
-
 /// Symbolic analysis of a matrix for one factorisation kind, with the memory limit applied before any numeric work.
 public enum SparseFactorizations {
     /// Default limit on one factor's predicted bytes when the caller sets none: 4 GiB.

@@ -53,7 +53,8 @@ public struct WebSocketUpgradeRequest: Sendable {
 public enum WebSocketUpgradeDecision: Sendable {
     /// Complete the handshake. lws selects the first offered subprotocol listed in `webSocketSubprotocols`.
     case accept
-    /// Answer with a real HTTP response (e.g. 401, 403) instead of upgrading.
+    /// Answer with a real HTTP response (e.g. 401, 403) instead of upgrading, sent as given. For an error in the
+    /// API's envelope with its registry status use ``reject(_:headers:)``.
     case reject(status: Int, headers: [(String, String)] = [], body: [UInt8] = [])
 }
 

@@ -1,4 +1,5 @@
 import CLibwebsockets
+import SolverCore
 
 /// HTTP requests and responses on the service thread.
 extension ServiceLoop {
@@ -18,11 +19,11 @@ extension ServiceLoop {
         wsiByID[exchange.id] = wsi
 
         if draining {
-            refuse(state, status: 503, code: "shutting_down", message: "the server is shutting down")
+            refuse(state, .shuttingDown)
         } else if let declared, declared > configuration.maxBodyBytes {
             refuseTooLarge(state)
         } else if declared == nil && Self.bodyMethods.contains(request.method) {
-            refuse(state, status: 411, code: "length_required", message: "a content-length header is required")
+            refuse(state, SolverError(.lengthRequired, "a content-length header is required"))
         } else if !awaitingBody {
             dispatch(wsi, state)
         }
@@ -58,18 +59,14 @@ extension ServiceLoop {
     }
 
     private func refuseTooLarge(_ state: HTTPState) {
-        refuse(
-            state, status: 413, code: "payload_too_large",
-            message: "request body exceeds \(configuration.maxBodyBytes) bytes")
+        refuse(state, SolverError(.payloadTooLarge, "request body exceeds \(configuration.maxBodyBytes) bytes"))
     }
 
     /// Answers with a transport error and closes the connection afterwards (any unread body is abandoned).
-    private func refuse(_ state: HTTPState, status: Int, code: String, message: String) {
+    private func refuse(_ state: HTTPState, _ error: SolverError) {
         state.rejected = true
         state.awaitingBody = false
-        _ = state.exchange.respond(
-            status: status, headers: TransportErrorBody.headers,
-            body: TransportErrorBody.json(code: code, message: message), closeAfter: true)
+        _ = state.exchange.respond(error: error, closeAfter: true)
     }
 
     /// One piece of the current response per callback.

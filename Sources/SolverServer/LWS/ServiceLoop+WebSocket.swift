@@ -1,45 +1,44 @@
 import CLibwebsockets
+import SolverCore
 
 /// WebSocket upgrades, messages and frames on the service thread.
 extension ServiceLoop {
     /// Decides an upgrade while it is still HTTP, so a refusal is a real HTTP response.
     func confirmUpgrade(_ wsi: OpaquePointer, upgrade: String) -> Int32 {
-        guard upgrade.lowercased() == "websocket" else {
-            return rejectUpgrade(wsi, status: 400, headers: [], body: [], message: "unsupported upgrade")
-        }
         let request = LWSRequestReader.upgradeRequest(wsi)
-        if draining {
-            return rejectUpgrade(wsi, status: 503, headers: [], body: [], message: "the server is shutting down")
-        }
-        guard configuration.webSocketPaths.contains(request.path) else {
-            return rejectUpgrade(wsi, status: 404, headers: [], body: [], message: "no WebSocket endpoint here")
-        }
-        let offered = request.requestedSubprotocols
-        if !offered.isEmpty && !offered.contains(where: configuration.webSocketSubprotocols.contains) {
-            return rejectUpgrade(wsi, status: 400, headers: [], body: [], message: "no supported subprotocol offered")
-        }
-        switch handler.webSocketShouldAccept(request) {
+        switch decideUpgrade(request, upgrade: upgrade) {
         case .accept:
             pendingUpgrades[wsi] = request
             return 0
         case .reject(let status, let headers, let body):
-            return rejectUpgrade(wsi, status: status, headers: headers, body: body, message: "upgrade refused")
+            return rejectUpgrade(wsi, status: status, headers: headers, body: body)
         }
+    }
+
+    /// The transport's own checks (refused in the API's error envelope), then the handler's decision.
+    private func decideUpgrade(_ request: WebSocketUpgradeRequest, upgrade: String) -> WebSocketUpgradeDecision {
+        guard upgrade.lowercased() == "websocket" else {
+            return .reject(SolverError(.upgradeRefused, "unsupported upgrade \(upgrade)"))
+        }
+        if draining { return .reject(.shuttingDown) }
+        guard configuration.webSocketPaths.contains(request.path) else {
+            return .reject(SolverError(.notFound, "no WebSocket endpoint at \(request.path)"))
+        }
+        let offered = request.requestedSubprotocols
+        if !offered.isEmpty && !offered.contains(where: configuration.webSocketSubprotocols.contains) {
+            return .reject(SolverError(.upgradeRefused, "no supported subprotocol offered"))
+        }
+        return handler.webSocketShouldAccept(request)
     }
 
     /// Writes a complete refusal and tells lws the transaction is done (returning 1 from CONFIRM_UPGRADE).
     /// The one write outside a writeable callback: lws needs the answer synchronously here, exactly as its own
     /// `lws_return_http_status` does during the handshake. The response is small and the socket fresh.
-    private func rejectUpgrade(
-        _ wsi: OpaquePointer, status: Int, headers: [(String, String)], body: [UInt8], message: String
-    ) -> Int32 {
-        let code = status == 503 ? "shutting_down" : (status == 404 ? "not_found" : "upgrade_refused")
-        let payload = body.isEmpty ? TransportErrorBody.json(code: code, message: message) : body
-        let allHeaders = headers.isEmpty ? TransportErrorBody.headers : headers
+    private func rejectUpgrade(_ wsi: OpaquePointer, status: Int, headers: [(String, String)], body: [UInt8]) -> Int32 {
         let response =
             HTTPResponseHead.serialize(
-                status: status, headers: allHeaders, framing: .contentLength(payload.count), closeConnection: false)
-            + payload
+                status: status, headers: headers, framing: .contentLength(body.count), closeConnection: false)
+            + body
         var buffer = [UInt8](repeating: 0, count: Int(CLWS_PRE) + response.count)
         buffer.replaceSubrange(Int(CLWS_PRE)..., with: response)
         let written = buffer.withUnsafeMutableBufferPointer { all in
@@ -65,7 +64,7 @@ extension ServiceLoop {
         sockets[wsi] = WebSocketState(connection: connection, writesOwnFrames: !mayUseExtension)
         wsiByID[connection.id] = wsi
         handler.webSocketDidOpen(connection)
-        if draining { connection.close(code: .goingAway, reason: "server shutting down") }
+        if draining { connection.close(.error(.draining)) }
         return 0
     }
 
@@ -81,7 +80,7 @@ extension ServiceLoop {
             state.isBinary = lws_frame_is_binary(wsi) != 0
         }
         if state.message.count + bytes.count > configuration.maxMessageBytes {
-            return closeNow(wsi, state, .messageTooBig, "message exceeds \(configuration.maxMessageBytes) bytes")
+            return closeNow(wsi, state, .error(.payloadTooLarge))
         }
         state.message.append(contentsOf: bytes)
         guard lws_is_final_fragment(wsi) != 0 else { return 0 }
@@ -94,7 +93,7 @@ extension ServiceLoop {
         } else if let text = String(validating: message, as: UTF8.self) {
             handler.webSocketDidReceive(state.connection, text: text)
         } else {
-            return closeNow(wsi, state, .invalidPayload, "invalid UTF-8")
+            return closeNow(wsi, state, .invalidUTF8)
         }
         return 0
     }
@@ -213,10 +212,8 @@ extension ServiceLoop {
             ? WebSocketCloseCode(rawValue: UInt16(payload[0]) << 8 | UInt16(payload[1])) : .noStatus
     }
 
-    private func closeNow(
-        _ wsi: OpaquePointer, _ state: WebSocketState, _ code: WebSocketCloseCode, _ reason: String
-    ) -> Int32 {
-        closeNow(wsi, state, code, WebSocketConnection.truncatedReason(reason))
+    private func closeNow(_ wsi: OpaquePointer, _ state: WebSocketState, _ reason: WebSocketCloseReason) -> Int32 {
+        closeNow(wsi, state, reason.code, WebSocketConnection.truncatedReason(reason.text))
     }
 
     /// Sends the close frame with `code` and lets lws finish the handshake (returning -1 from the callback).

@@ -1,4 +1,5 @@
 import CLibwebsockets
+import SolverCore
 
 /// Everything the service thread knows: which wsi is which connection, half-read requests, half-assembled
 /// messages. Confined to the service thread (reached only through ``ServiceThreadBound``); never locked.
@@ -157,14 +158,12 @@ final class ServiceLoop {
         draining = true
         handler.transportWillShutDown()
         for state in sockets.values {
-            state.connection.close(code: .goingAway, reason: "server shutting down")
+            state.connection.close(.error(.draining))
         }
         for state in httpStates.values {
             state.exchange.requireCloseAfter()
             if state.awaitingBody {
-                _ = state.exchange.respond(
-                    status: 503, headers: TransportErrorBody.headers,
-                    body: TransportErrorBody.json(code: "shutting_down", message: "the server is shutting down"))
+                _ = state.exchange.respond(error: .shuttingDown)
             } else if state.exchange.phase == .streaming {
                 state.exchange.finish()
             }

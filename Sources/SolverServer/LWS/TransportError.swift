@@ -1,4 +1,5 @@
-/// Why the transport could not start or stopped. A struct with an open `Code`, like the other solverd errors.
+/// Why the transport could not start or stopped. Raised to the process that starts the server and never sent to a
+/// client, so its codes are not in the wire registry (`SolverError.Code`).
 public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         public let rawValue: String

@@ -26,7 +26,7 @@ public protocol TransportHandler: Sendable {
 
 extension TransportHandler {
     public func webSocketDidReceive(_ connection: WebSocketConnection, binary: [UInt8]) {
-        connection.close(code: .unsupportedData, reason: "binary messages are not supported")
+        connection.close(.binaryMessage)
     }
 
     public func transportWillShutDown() {}

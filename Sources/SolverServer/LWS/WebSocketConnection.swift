@@ -2,7 +2,7 @@ import Synchronization
 
 /// A thread-safe handle to one open WebSocket. `send` and `close` work from any thread; frames are written in
 /// order by the service thread. The outbox is bounded by `maxQueuedBytesPerConnection`: when a consumer is slow,
-/// `send` returns `.overflow` and queues nothing, so the upper layer can drop it with `close(code:reason:)`.
+/// `send` returns `.overflow` and queues nothing, so the upper layer can drop it with `close(_:discardingQueued:)`.
 ///
 /// Invariants: after a close was requested nothing more is queued; the service thread writes queued frames first,
 /// then the close frame (unless `discardingQueued`). A close that discards the queue (dropping a slow consumer) is
@@ -67,15 +67,21 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     @discardableResult
     public func send(binary: [UInt8]) -> SendResult { enqueue(binary, kind: .binary) }
 
-    /// Starts the close handshake with `code` (reason truncated to 123 UTF-8 bytes). Queued messages are written
-    /// first unless `discardingQueued` is true (use it to drop a slow consumer). Idempotent: the first call wins.
+    /// Starts the close handshake for `reason` (its close code and text). Queued messages are written first unless
+    /// `discardingQueued` is true (use it to drop a slow consumer). Idempotent: the first call wins.
     ///
     /// A consumer dropped with `discardingQueued` gets the close frame if it is still reading. If it is not (the
     /// kernel still holds more for it than a reading peer takes at once, or lws holds part of a frame), the close
     /// frame would only queue behind that data, so the TCP connection is aborted instead: the peer sees a reset at
     /// once, and reports 1006 (RFC 6455 §7.1.7 lets an endpoint omit the Close frame when the other side is unlikely
     /// to receive it, which is why it is being dropped).
-    public func close(code: WebSocketCloseCode = .normal, reason: String = "", discardingQueued: Bool = false) {
+    public func close(_ reason: WebSocketCloseReason, discardingQueued: Bool = false) {
+        close(code: reason.code, reason: reason.text, discardingQueued: discardingQueued)
+    }
+
+    /// The primitive behind `close(_:discardingQueued:)`: any code and text (truncated to 123 UTF-8 bytes). Internal, so
+    /// that outside the transport every close names a ``WebSocketCloseReason``.
+    func close(code: WebSocketCloseCode = .normal, reason: String = "", discardingQueued: Bool = false) {
         let wake: Bool = state.withLock { state in
             guard !state.closed, state.closeRequest == nil else { return false }
             state.closeRequest = (code, Self.truncatedReason(reason))
@@ -171,7 +177,7 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
         return .idle
     }
 
-    /// Service thread: the close code of a drop not judged yet (see `close(code:reason:discardingQueued:)`); each drop
+    /// Service thread: the close code of a drop not judged yet (see `close(_:discardingQueued:)`); each drop
     /// is reported once.
     func takePendingDrop() -> WebSocketCloseCode? {
         state.withLock { state in

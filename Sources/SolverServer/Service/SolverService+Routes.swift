@@ -206,7 +206,7 @@ extension SolverService {
                 let elsewhere = try remote.sessionDirectory().filter { registry.session($0.id) == nil }
                 reply.json(200, WireEncoder.sessionList(local, remote: elsewhere))
             } catch {
-                reply.error(SolverError("cluster_unavailable", "the cluster store is unreachable (\(error)); try again shortly"))
+                reply.error(SolverError(.clusterUnavailable, "the cluster store is unreachable (\(error)); try again shortly"))
             }
         }
     }

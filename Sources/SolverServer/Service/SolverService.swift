@@ -104,8 +104,7 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
 
     public func webSocketShouldAccept(_ request: WebSocketUpgradeRequest) -> WebSocketUpgradeDecision {
         if draining.load(ordering: .relaxed) {
-            return .reject(status: 503, headers: [Reply.jsonType],
-                           body: WireEncoder.errorBody(SolverError(.draining, "the server is shutting down")))
+            return .reject(.shuttingDown)
         }
         do {
             let principal = try gate.authenticate(headers: request.headers, query: request.query, ip: request.remoteAddress)
@@ -129,7 +128,7 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
             clients.withLock { $0[connection.id] = client }
         } catch {
             _ = connection.send(utf8Text: WireEncoder.error(error.error, ref: nil))
-            connection.close(code: .policyViolation, reason: error.error.code.rawValue)
+            connection.close(.error(error.error.code))
         }
     }
 
@@ -143,7 +142,7 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
     public func webSocketDidReceive(_ connection: WebSocketConnection, binary: [UInt8]) {
         _ = connection.send(utf8Text: WireEncoder.error(
             SolverError(.invalidType, "binary frames are not accepted; send JSON as text frames", field: nil), ref: nil))
-        connection.close(code: .unsupportedData, reason: "binary frames are not supported")
+        connection.close(.binaryMessage)
     }
 
     public func webSocketDidClose(_ connection: WebSocketConnection, code: WebSocketCloseCode) {
@@ -165,10 +164,4 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
 
     /// Whether a drain has begun (health answers 503).
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
-}
-
-extension SolverError.Code {
-    public static let draining: Self = "draining"
-    public static let notFound: Self = "not_found"
-    public static let methodNotAllowed: Self = "method_not_allowed"
 }

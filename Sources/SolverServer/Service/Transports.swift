@@ -3,7 +3,7 @@ import SolverWire
 
 /// Events to a WebSocket: one text message each. A subscription ending for a slow consumer closes the socket
 /// (policy violation, 1008), since its outbox is full and nothing more can be said on it; a consumer that stopped
-/// reading altogether is reset instead (see `WebSocketConnection.close(code:reason:discardingQueued:)`).
+/// reading altogether is reset instead (see `WebSocketConnection.close(_:discardingQueued:)`).
 struct WebSocketEventTransport: EventTransport {
     /// Event frames stop being queued once this many bytes wait for the socket (the kernel's socket buffer holds
     /// more); the subscription then coalesces, and is dropped with 1008 if its consumer stays blocked. Replies may
@@ -24,7 +24,7 @@ struct WebSocketEventTransport: EventTransport {
     func finishAfterSubscriptionEnded(reason: String) {
         ended?()
         if reason.hasPrefix("slow_consumer") {
-            connection.close(code: .policyViolation, reason: "slow consumer: events were not read", discardingQueued: true)
+            connection.close(.slowConsumer, discardingQueued: true)
         }
     }
 }

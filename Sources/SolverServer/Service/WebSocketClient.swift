@@ -188,7 +188,7 @@ final class WebSocketClient: Sendable {
             if strikes.add(1, ordering: .relaxed).newValue >= service.configuration.limits.webSocketStrikes {
                 service.metrics.reject("websocket_abuse")
                 service.logger.notice("closing abusive WebSocket", metadata: ["principal": "\(principal.name)", "remote": "\(ip)"])
-                connection.close(code: .policyViolation, reason: "rate limit exceeded repeatedly")
+                connection.close(.error(.rateLimited))
             }
             return false
         }
@@ -236,9 +236,4 @@ extension SolverError {
         case nil: return wrapping(error)
         }
     }
-}
-
-extension SolverError.Code {
-    /// A resume point older than the retained events.
-    public static let eventsExpired: Self = "events_expired"
 }

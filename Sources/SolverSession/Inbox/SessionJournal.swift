@@ -32,9 +32,3 @@ public enum JournalOutcome: Sendable, Equatable {
     /// Not written: neither acknowledged nor applied; the seq stays unused.
     case refused(SolverError)
 }
-
-extension SolverError.Code {
-    /// The update could not be made durable (the store is unreachable, or this node lost the session's lease); it
-    /// was not acknowledged and not applied. Retry, possibly on another node.
-    public static let updateNotDurable: Self = "update_not_durable"
-}

@@ -221,16 +221,3 @@ private final class Outcome<T: Sendable>: Sendable {
         return try result.withLock { $0! }.get()
     }
 }
-
-extension SolverError.Code {
-    /// The session ended (closed, expired or migrated).
-    public static let sessionClosed: Self = "session_closed"
-    /// A session id that is already in use.
-    public static let duplicateSession: Self = "duplicate_session"
-    /// No session with that id.
-    public static let sessionNotFound: Self = "session_not_found"
-    /// A global limit (sessions, memory) is reached.
-    public static let capacityExceeded: Self = "capacity_exceeded"
-    /// Anything unexpected; details are logged, not sent.
-    public static let `internal`: Self = "internal"
-}

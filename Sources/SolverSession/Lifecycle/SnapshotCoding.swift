@@ -78,8 +78,3 @@ struct SnapshotReader {
         return try (0..<count).map { _ in try read(Int32.self) }
     }
 }
-
-extension SolverError.Code {
-    /// A snapshot blob that cannot be read.
-    public static let invalidSnapshot: Self = "invalid_snapshot"
-}

@@ -17,8 +17,3 @@ public enum JSONReader {
         try parse(Array(text.utf8), maxDepth: maxDepth)
     }
 }
-
-extension SolverError.Code {
-    /// The body or frame is not well-formed JSON (the message gives the byte offset).
-    public static let invalidJSON: Self = "invalid_json"
-}
