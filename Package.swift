@@ -76,6 +76,11 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .testTarget(name: "SolverServerTests", dependencies: ["SolverServer"]),
+        // SolverService in process (routes, auth, WebSocket commands) through a socket-free harness.
+        .testTarget(name: "SolverServiceTests", dependencies: [
+            "SolverServer", "SolverSession", "SolverCore", "SolverWire", "SolverSecurity", "SolverTestSupport",
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
         // Credentials (hashed static tokens, JWT), principals and token-bucket limits. No transport.
         .target(name: "SolverSecurity", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
