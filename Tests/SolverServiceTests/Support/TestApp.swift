@@ -47,7 +47,7 @@ final class TestApp {
     }
 
     deinit {
-        registry.closeAll(reason: "test_finished", message: "the test finished")
+        registry.closeAll(reason: .shutdown, message: "the test finished")
     }
 
     // MARK: HTTP
