@@ -105,11 +105,9 @@ final class AckLog: Sendable {
     @Test func aMarkedThreadIsCaughtWaitingButNotQueueing() throws {
         let session = try makeSession(SessionRegistry())
         let found = Mutex<[String]>([])
-        NonBlockingThread.onViolation { what in found.withLock { $0.append(what) } }
-        defer { NonBlockingThread.onViolation(nil) }
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            NonBlockingThread.markCurrentThread()
+            NonBlockingThread.markCurrentThread { what in found.withLock { $0.append(what) } }
             // Queueing work and reading published state are fine on such a thread.
             session.submit(CostUpdate(deltaIndices: [1], deltaValues: [1])) { _ in }
             _ = session.status

@@ -12,8 +12,10 @@ struct AppOptions {
     var limits = ServiceLimits()
     /// The peer address of every request and WebSocket (an open server exempts loopback from the limits).
     var remoteAddress = "127.0.0.1"
-    /// Sessions held by other nodes. Cluster tests plug a fake in here once the session-handle API lands.
+    /// Sessions held by other nodes (`FakeCluster` in the cluster tests).
     var remoteSessions: (any RemoteSessions)?
+    /// Where accepted updates are made durable before their ack (cluster mode); nil: acknowledged at once.
+    var journal: (any SessionJournal)?
     /// Anything else, applied last.
     var configure: (inout ServiceConfiguration) -> Void = { _ in }
 }
@@ -28,7 +30,7 @@ final class TestApp {
     let remoteAddress: String
 
     init(_ options: AppOptions = AppOptions()) {
-        registry = SessionRegistry(scheduler: SessionScheduler(width: 2))
+        registry = SessionRegistry(scheduler: SessionScheduler(width: 2), journal: options.journal)
         var configuration = ServiceConfiguration()
         configuration.nodeID = Self.nodeID
         configuration.authenticator = options.authenticator
