@@ -112,8 +112,7 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
             try gate.checkStreamCapacity(principal, ip: request.remoteAddress)
             return .accept
         } catch {
-            return .reject(status: error.error.httpStatus, headers: [Reply.jsonType] + error.headers,
-                           body: WireEncoder.errorBody(error.error))
+            return .reject(error.error, headers: error.headers)
         }
     }
 

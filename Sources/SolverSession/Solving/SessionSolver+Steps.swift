@@ -8,6 +8,7 @@ extension SessionSolver {
 
     /// Starts a solve from the current `x`: cold (`restart`) or after updates (local push when they were local).
     func startSolve(restart: Bool) throws {
+        dispatchPrecondition(condition: .onQueue(queue))
         if system.rightHandSideNorm == 0 {
             // ‖b‖ = 0: the solution is x = 0 exactly (plan errata §4).
             try system.replaceSolution([Double](repeating: 0, count: dimension))
@@ -126,6 +127,7 @@ extension SessionSolver {
 
     /// Applies every queued update, in seq order, each exactly once, then re-plans the solve.
     func applyInbox() {
+        dispatchPrecondition(condition: .onQueue(queue))
         let (batch, queuedAt) = inbox.takeReady()
         guard !batch.isEmpty, phase != .closed else { return }
         var applied = false
@@ -197,6 +199,7 @@ extension SessionSolver {
     /// Publishes an `iteration_update`: `x_partial` holds the entries that changed most since the previous frame
     /// (watching subscribers get their watched entries instead).
     func emitFrame(stepTime: Double, flops: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
         pendingFirstFrame = false
         lastFrameTime = EventHub.now()
         if let start = latencyStart {

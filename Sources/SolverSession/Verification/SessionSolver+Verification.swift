@@ -52,6 +52,7 @@ extension SessionSolver {
 
     /// Drift: the maintained residual no longer matches `b − A x`. Recompute it exactly and re-converge from there.
     func correctDrift(disagreement: Double) {
+        dispatchPrecondition(condition: .onQueue(queue))
         let (maintained, exact, _) = system.recomputeResidualMeasuringDrift(floor: targetNorm)
         verification.correctionApplied()
         publishCorrection(trigger: "drift", action: "residual_recomputed",
@@ -66,6 +67,7 @@ extension SessionSolver {
 
     /// Divergence, stagnation or breakdown: first restart from the exact residual, then change method, then stop.
     func handleTrouble(_ status: ConvergenceStatus, stepTime: Double, flops: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
         correctionsThisSolve += 1
         let trigger = status == .stagnated ? "stagnation" : (status == .diverged ? "divergence" : "breakdown")
         if !system.x.allSatisfy(\.isFinite) {
