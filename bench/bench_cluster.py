@@ -199,8 +199,8 @@ def pause_rows(p):
 def durable_ack_bench(redis, sessions=8, runs=((8, 16), (16, 32), (32, 32))):
     """Issue 13 (b): durable acks through the real server. `loadgen throughput --message cost_update` over
     `sessions` small sessions for the most acks/s (best of the (connections, window) runs; error replies do not
-    count), then `loadgen acks` offering half of that (open loop, as many connections as the best run) for the ack
-    latency."""
+    count), then `loadgen acks` (open loop, as many connections as the best run) offering half of that, and 10,000/s
+    (half the 20,000/s target), for the ack latency."""
     node = start_node(redis, "acks", 3000)
     try:
         matrix = laplacian_csr(10)
@@ -210,31 +210,30 @@ def durable_ack_bench(redis, sessions=8, runs=((8, 16), (16, 32), (32, 32))):
         closed = [loadgen("throughput", *common, "--message", "cost_update", "--connections", c, "--window", w,
                           "--seconds", 3) for c, w in runs]
         for r in closed:
-            r["acks_per_second"] = round((r["replies"] - r["errors"]) / r["seconds"], 1)
+            r["acks_per_second"] = round((r["replies"] - r["errors"]) / r["seconds"])
         best = max(closed, key=lambda r: r["acks_per_second"])
-        half = loadgen("acks", *common, "--connections", best["connections"], "--rate", max(best["acks_per_second"] / 2, 1),
-                       "--seconds", 5, timeout=120)
+        rates = {"half of the best": max(best["acks_per_second"] / 2, 1), "half the 20,000/s target": 10000}
+        open_loop = {name: loadgen("acks", *common, "--connections", best["connections"], "--rate", rate,
+                                   "--seconds", 5, timeout=120) for name, rate in rates.items()}
     finally:
         node.stop(signal.SIGKILL, timeout=5)
     return {"sessions": sessions, "closed_loop": closed, "best_acks_per_second": best["acks_per_second"],
-            "open_loop_half": half}
+            "open_loop": open_loop}
 
 
 def durable_ack_rows(d):
-    half, lat = d["open_loop_half"], d["open_loop_half"]["ack_latency"]
     best = d["best_acks_per_second"]
-    refused = half["sent"] - half["acked"]
-    return [
-        row(f"durable acked updates/s through the server (WebSocket, {d['sessions']} sessions, best closed loop)",
-            best, "/s", ">= 20,000", best >= 20000),
-        row(f"ack latency p99, open loop at half that ({half['rate']:,.0f}/s offered on {half['connections']} connections)",
-            round(lat["p99_us"] / 1000, 3),
-            "ms", "< 5 at >= 10,000/s", lat["p99_us"] < 5000 and half["rate"] >= 10000),
-        row("ack latency at half rate, p50 / p999 / max", f"{lat['p50_us'] / 1000:.3f} / {lat['p999_us'] / 1000:.3f} / "
-            f"{lat['max_us'] / 1000:.3f}", "ms"),
-        row("updates at half rate not acknowledged (refused or unanswered)", refused, f"of {half['sent']}", "0",
-            refused == 0),
-    ]
+    rows = [row(f"durable acked updates/s through the server (WebSocket, {d['sessions']} sessions, best closed loop)",
+                best, "/s", ">= 20,000", best >= 20000)]
+    for name, run in d["open_loop"].items():
+        lat, unacked = run["ack_latency"], run["sent"] - run["acked"]
+        rows += [
+            row(f"ack latency p99, open loop at {name} ({run['rate']:,.0f}/s on {run['connections']} connections)",
+                round(lat["p99_us"] / 1000, 3), "ms", "< 5, all acked", lat["p99_us"] < 5000 and unacked == 0),
+            row(f"  p50 / p999 / max; updates not acked (refused or unanswered) of {run['sent']:,}",
+                f"{lat['p50_us'] / 1000:.3f} / {lat['p999_us'] / 1000:.3f} / {lat['max_us'] / 1000:.3f}; {unacked}", "ms"),
+        ]
+    return rows
 
 
 def journal_section(redis):
