@@ -164,7 +164,25 @@ def section_conformance(d):
     return lines
 
 
-PLOTTERS = {"core": plot_core, "server": plot_server, "slow": plot_slow, "soak": plot_soak}
+def plot_cluster(d):
+    """Issue 13: ping RTT and /health latency over the Redis-pause run, the pauses shaded."""
+    timeline = d.get("pause", {}).get("timeline")
+    if not timeline:
+        return []
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    for start, end in timeline["pauses"]:
+        ax.axvspan(start, end, color="tab:red", alpha=0.15)
+    for key, label in (("ping", "WebSocket ping RTT (every 5 ms)"), ("health", "GET /health")):
+        ax.plot([t for t, _ in timeline[key]], [v for _, v in timeline[key]], ".", ms=2, label=label)
+    ax.axhline(5, color="black", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_xlabel("seconds (shaded: Redis paused by DEBUG SLEEP)")
+    ax.set_ylabel("ms")
+    ax.legend(loc="upper right")
+    return [save_plot(fig, "cluster-pause")]
+
+
+PLOTTERS = {"core": plot_core, "server": plot_server, "cluster": plot_cluster, "slow": plot_slow, "soak": plot_soak}
 
 
 def section(name, d, path):

@@ -5,6 +5,8 @@
  *   connect    --port P --count N [--concurrency C] [--hold-seconds H]
  *              Opens N connections, at most C handshaking at once; times each from connect() to the 101.
  *              With --hold-seconds, keeps them open after the report (answering pings) until stdin closes or H s.
+ * --session takes one id or a comma-separated list; cost_update k goes to the list's session k mod its length.
+ *
  *   rtt        --port P --session ID --count N [--n DIM]
  *              One connection; cost_update → ack, one at a time (20 warm-up round trips are not recorded).
  *   fanout     --port P --session ID --subscribers S --rounds R [--n DIM]
@@ -16,6 +18,17 @@
  *   throughput --port P --connections N --window W --seconds T --message ping|cost_update [--session ID] [--path /]
  *              N connections each keep W requests in flight; replies per second over T seconds (after 0.5 s warm-up).
  *              An echo server answers a ping with the ping itself, so the same run measures the bare lws echo.
+ *              Error replies are counted apart ("errors"; they are replies too).
+ *   acks       --port P --session ID[,ID...] --connections N --rate R --seconds T [--n DIM]
+ *              Open loop: cost_update k (1-based, "id":"k") is due at (k - 1) / R s and sent on connection (k - 1) mod N
+ *              however many are still unanswered. Each is answered by an ack (timed) or an error (counted by code)
+ *              with "ref":"k"; ack latency runs from the due time, so a stall counts against every update it delayed
+ *              (no coordinated omission). Other frames are ignored. After T s, waits at most 5 s for the answers
+ *              still outstanding ("unanswered" after that).
+ *   ping       --port P --interval-ms I --seconds T
+ *              Open loop on one connection: a ping every I ms, each pong timed from the ping's due time (by ref);
+ *              lost = pings unanswered 1 s after the last. With $LOADGEN_SAMPLES, one line per ping to that file:
+ *              "<due time, CLOCK_REALTIME ns> <RTT ns, -1 if lost>".
  */
 #define _GNU_SOURCE
 #include "ws_client.h"
@@ -26,10 +39,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#define MAX_SESSIONS 256
+
 struct options {
     const char *mode, *session, *message, *path;
+    const char *sessions[MAX_SESSIONS];  /* --session split at commas */
+    int session_count;
     int port, count, concurrency, subscribers, rounds, connections, window, dimension;
-    double seconds, hold_seconds;
+    double seconds, hold_seconds, rate, interval_ms;
 };
 
 /* Latency samples in nanoseconds. */
@@ -51,23 +68,26 @@ static int compare_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Prints "name":{"count","p50_us","p99_us","max_us"} (sorting the samples). */
+/* The q-quantile of sorted samples in µs (q = 1: the maximum; 0 without samples). */
+static double quantile_us(const struct samples *s, double q) {
+    if (s->count == 0) return 0;
+    int i = (int)(q * s->count);
+    return s->ns[i < s->count ? i : s->count - 1] / 1e3;
+}
+
+/* Prints "name":{"count","p50_us","p90_us","p99_us","p999_us","max_us"} (sorting the samples). */
 static void print_latency(const char *name, struct samples *s) {
     qsort(s->ns, (size_t)s->count, sizeof *s->ns, compare_u64);
-    double p50 = 0, p99 = 0, max = 0;
-    if (s->count > 0) {
-        p50 = s->ns[s->count / 2] / 1e3;
-        p99 = s->ns[(int)(0.99 * s->count) < s->count ? (int)(0.99 * s->count) : s->count - 1] / 1e3;
-        max = s->ns[s->count - 1] / 1e3;
-    }
-    printf("\"%s\":{\"count\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}", name, s->count, p50, p99, max);
+    printf("\"%s\":{\"count\":%d,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}",
+           name, s->count, quantile_us(s, 0.5), quantile_us(s, 0.9), quantile_us(s, 0.99), quantile_us(s, 0.999),
+           quantile_us(s, 1));
 }
 
 static int format_update(char *buf, size_t size, const struct options *o, long id) {
     return snprintf(buf, size,
                     "{\"type\":\"cost_update\",\"id\":\"%ld\",\"session_id\":\"%s\","
                     "\"delta_costs\":{\"indices\":[%ld],\"values\":[0.001]}}",
-                    id, o->session, id % o->dimension);
+                    id, o->sessions[id % o->session_count], id % o->dimension);
 }
 
 static int seconds_passed(uint64_t since, double seconds) { return ws_now_ns() - since > (uint64_t)(seconds * 1e9); }
@@ -136,8 +156,22 @@ static void rtt_send(struct ws_loop *loop, struct ws_conn *c, struct rtt_state *
     ws_send_text(loop, c, msg, (size_t)n);
 }
 
-/* The one event loop of the rtt, fanout and throughput modes (their callbacks send on it). */
+/* The one event loop of the rtt, fanout, throughput, acks and ping modes (their callbacks send on it). */
 static struct ws_loop shared_loop;
+
+/* Starts `count` connections on shared_loop (index = position); with wait_seconds, waits until all are open or
+ * closed, or that time has passed. */
+static struct ws_conn *connect_all(const struct options *o, int count, double wait_seconds) {
+    struct ws_conn *conns = calloc((size_t)count, sizeof *conns);
+    for (int i = 0; i < count; i++) {
+        conns[i].index = i;
+        ws_connect(&shared_loop, &conns[i], o->port, o->path);
+    }
+    uint64_t t0 = ws_now_ns();
+    while (shared_loop.open_count + shared_loop.closed_count < count && !seconds_passed(t0, wait_seconds))
+        ws_poll(&shared_loop, 5);
+    return conns;
+}
 
 static void rtt_opened(struct ws_conn *c, void *ctx) { rtt_send(&shared_loop, c, ctx); }
 
@@ -183,7 +217,7 @@ static void fanout_opened(struct ws_conn *c, void *ctx) {
     struct fanout_state *st = ctx;
     if (c->index == 0) return;  /* connection 0 sends the updates */
     char msg[256];
-    int n = snprintf(msg, sizeof msg, "{\"type\":\"subscribe\",\"id\":\"s%d\",\"session_id\":\"%s\"}", c->index, st->o->session);
+    int n = snprintf(msg, sizeof msg, "{\"type\":\"subscribe\",\"id\":\"s%d\",\"session_id\":\"%s\"}", c->index, st->o->sessions[0]);
     ws_send_text(&shared_loop, c, msg, (size_t)n);
 }
 
@@ -213,11 +247,7 @@ static void run_fanout(const struct options *o) {
     ws_loop_init(&shared_loop, fanout_message, fanout_opened, &st);
     shared_loop.kernel_timestamps = 1;
     FILE *trace = getenv("LOADGEN_TRACE") ? fopen(getenv("LOADGEN_TRACE"), "w") : NULL;
-    struct ws_conn *conns = calloc((size_t)total, sizeof *conns);
-    for (int i = 0; i < total; i++) {
-        conns[i].index = i;
-        ws_connect(&shared_loop, &conns[i], o->port, o->path);
-    }
+    struct ws_conn *conns = connect_all(o, total, 0);
     uint64_t t0 = ws_now_ns();
     while ((st.subscribed < o->subscribers || shared_loop.open_count < total) && !seconds_passed(t0, 20)) ws_poll(&shared_loop, 10);
     int rounds = 0, incomplete = 0;
@@ -265,7 +295,7 @@ struct throughput_state {
     const struct options *o;
     long sent, replies;
     int measuring;
-    long measured;
+    long measured, errors;
 };
 
 static void throughput_send(struct ws_conn *c, struct throughput_state *st) {
@@ -281,21 +311,18 @@ static void throughput_opened(struct ws_conn *c, void *ctx) {
 }
 
 static void throughput_message(struct ws_conn *c, const char *m, size_t n, void *ctx) {
-    (void)m, (void)n;
+    (void)n;
     struct throughput_state *st = ctx;
     st->replies++;
     st->measured += st->measuring;
+    st->errors += st->measuring && json_type_is(m, "error");
     throughput_send(c, st);
 }
 
 static void run_throughput(const struct options *o) {
     struct throughput_state st = {.o = o};
     ws_loop_init(&shared_loop, throughput_message, throughput_opened, &st);
-    struct ws_conn *conns = calloc((size_t)o->connections, sizeof *conns);
-    for (int i = 0; i < o->connections; i++) {
-        conns[i].index = i;
-        ws_connect(&shared_loop, &conns[i], o->port, o->path);
-    }
+    connect_all(o, o->connections, 0);
     uint64_t t0 = ws_now_ns();
     while (!seconds_passed(t0, 0.5)) ws_poll(&shared_loop, 5);
     st.measuring = 1;
@@ -303,16 +330,151 @@ static void run_throughput(const struct options *o) {
     while (!seconds_passed(start, o->seconds) && shared_loop.open_count > 0) ws_poll(&shared_loop, 5);
     double seconds = (ws_now_ns() - start) / 1e9;
     printf("{\"mode\":\"throughput\",\"message\":\"%s\",\"connections\":%d,\"open_at_end\":%d,\"window\":%d,"
-           "\"seconds\":%.3f,\"replies\":%ld,\"replies_per_second\":%.1f}\n",
-           o->message, o->connections, shared_loop.open_count, o->window, seconds, st.measured, st.measured / seconds);
+           "\"seconds\":%.3f,\"replies\":%ld,\"errors\":%ld,\"replies_per_second\":%.1f}\n",
+           o->message, o->connections, shared_loop.open_count, o->window, seconds, st.measured, st.errors,
+           st.measured / seconds);
+}
+
+/* ---- open loop (acks, ping) -------------------------------------------------------------------------------- */
+
+/* Message k (1-based) is due at t0 + (k - 1) / rate and is sent when due (late ones at once, so a stall never
+ * thins the offer); answers are handled in between and timed from the due time. */
+struct open_loop {
+    double rate;           /* messages per second */
+    long total;            /* messages to offer */
+    uint64_t t0, last_answer_ns;
+    uint64_t *due;         /* per message: its due time (0: never sent) */
+    uint64_t *latency_ns;  /* per message: due → answer (0: no answer yet) */
+    long offered, sent, answered;
+    struct samples latency;  /* the answers timed (see open_loop_answer) */
+};
+
+static uint64_t due_time(const struct open_loop *ol, long k) {
+    return ol->t0 + (uint64_t)((double)(k - 1) * 1e9 / ol->rate);
+}
+
+/* Offers every message (send returns 0 when it queued message k), stopping early only when every connection has
+ * closed or the offer runs 5 s late; then waits at most drain_seconds for the answers still outstanding. */
+static void open_loop_run(struct open_loop *ol, int (*send)(long k, void *ctx), void *ctx, double drain_seconds) {
+    ol->due = calloc((size_t)ol->total + 1, sizeof *ol->due);
+    ol->latency_ns = calloc((size_t)ol->total + 1, sizeof *ol->latency_ns);
+    ol->t0 = ws_now_ns();
+    double limit = ol->total / ol->rate + 5;
+    while (ol->offered < ol->total && shared_loop.open_count > 0 && !seconds_passed(ol->t0, limit)) {
+        uint64_t now = ws_now_ns();
+        while (ol->offered < ol->total && due_time(ol, ol->offered + 1) <= now) {
+            long k = ++ol->offered;
+            if (send(k, ctx) == 0) {
+                ol->due[k] = due_time(ol, k);
+                ol->sent++;
+            }
+        }
+        if (ol->offered < ol->total) ws_poll_until(&shared_loop, due_time(ol, ol->offered + 1));
+    }
+    uint64_t end = ws_now_ns();
+    while (ol->answered < ol->sent && shared_loop.open_count > 0 && !seconds_passed(end, drain_seconds))
+        ws_poll(&shared_loop, 5);
+}
+
+/* Records the answer to message k; 1 when k was sent and not answered before. `timed`: add it to the samples. */
+static int open_loop_answer(struct open_loop *ol, long long k, int timed) {
+    if (k < 1 || k > ol->offered || !ol->due[k] || ol->latency_ns[k]) return 0;
+    ol->last_answer_ns = ws_now_ns();
+    ol->latency_ns[k] = ol->last_answer_ns - ol->due[k] + 1;  /* never 0 */
+    if (timed) sample_add(&ol->latency, ol->latency_ns[k]);
+    ol->answered++;
+    return 1;
+}
+
+/* ---- acks --------------------------------------------------------------------------------------------------- */
+
+#define MAX_ERROR_CODES 8
+
+struct acks_state {
+    const struct options *o;
+    struct ws_conn *conns;
+    struct open_loop ol;
+    long acked;
+    struct { char code[48]; long count; } errors[MAX_ERROR_CODES];
+    int error_kinds;
+};
+
+static int acks_send(long k, void *ctx) {
+    struct acks_state *st = ctx;
+    char msg[256];
+    int n = format_update(msg, sizeof msg, st->o, k);
+    return ws_send_text(&shared_loop, &st->conns[(k - 1) % st->o->connections], msg, (size_t)n);
+}
+
+static void acks_message(struct ws_conn *c, const char *m, size_t n, void *ctx) {
+    (void)c, (void)n;
+    struct acks_state *st = ctx;
+    int ack = json_type_is(m, "ack");
+    if (!(ack || json_type_is(m, "error")) || !open_loop_answer(&st->ol, json_int(m, "ref"), ack)) return;
+    if (ack) { st->acked++; return; }
+    char code[48] = "unknown";
+    json_string(m, "code", code, sizeof code);
+    int i = 0;
+    while (i < st->error_kinds && strcmp(st->errors[i].code, code) != 0) i++;
+    if (i == st->error_kinds && i < MAX_ERROR_CODES) memcpy(st->errors[st->error_kinds++].code, code, sizeof code);
+    if (i < MAX_ERROR_CODES) st->errors[i].count++;
+}
+
+static void run_acks(const struct options *o) {
+    struct acks_state st = {.o = o, .ol = {.rate = o->rate, .total = (long)(o->rate * o->seconds)}};
+    ws_loop_init(&shared_loop, acks_message, NULL, &st);
+    st.conns = connect_all(o, o->connections, 10);
+    int opened = shared_loop.open_count;
+    open_loop_run(&st.ol, acks_send, &st, 5);
+    double span = st.ol.last_answer_ns > st.ol.t0 ? (st.ol.last_answer_ns - st.ol.t0) / 1e9 : 0;
+    printf("{\"mode\":\"acks\",\"connections\":%d,\"opened\":%d,\"open_at_end\":%d,\"sessions\":%d,\"rate\":%.1f,"
+           "\"seconds\":%.3f,\"offered\":%ld,\"sent\":%ld,\"acked\":%ld,\"unanswered\":%ld,\"errors\":{",
+           o->connections, opened, shared_loop.open_count, o->session_count, o->rate, o->seconds, st.ol.offered,
+           st.ol.sent, st.acked, st.ol.sent - st.ol.answered);
+    for (int i = 0; i < st.error_kinds; i++) printf("%s\"%s\":%ld", i ? "," : "", st.errors[i].code, st.errors[i].count);
+    printf("},\"achieved_per_second\":%.1f,", span > 0 ? st.acked / span : 0);
+    print_latency("ack_latency", &st.ol.latency);
+    printf("}\n");
+}
+
+/* ---- ping --------------------------------------------------------------------------------------------------- */
+
+static int ping_send(long k, void *ctx) {
+    char msg[64];
+    int n = snprintf(msg, sizeof msg, "{\"type\":\"ping\",\"id\":\"%ld\"}", k);
+    return ws_send_text(&shared_loop, ctx, msg, (size_t)n);
+}
+
+static void ping_message(struct ws_conn *c, const char *m, size_t n, void *ctx) {
+    (void)c, (void)n;
+    if (json_type_is(m, "pong")) open_loop_answer(ctx, json_int(m, "ref"), 1);
+}
+
+static void run_ping(const struct options *o) {
+    struct open_loop ol = {.rate = 1000 / o->interval_ms, .total = (long)(o->seconds * 1000 / o->interval_ms)};
+    ws_loop_init(&shared_loop, ping_message, NULL, &ol);
+    struct ws_conn *conn = connect_all(o, 1, 10);
+    open_loop_run(&ol, ping_send, conn, 1);
+    FILE *dump = getenv("LOADGEN_SAMPLES") ? fopen(getenv("LOADGEN_SAMPLES"), "w") : NULL;
+    uint64_t realtime_offset = ws_realtime_ns() - ws_now_ns();
+    for (long k = 1; dump && k <= ol.offered; k++)
+        if (ol.due[k])
+            fprintf(dump, "%llu %lld\n", (unsigned long long)(ol.due[k] + realtime_offset),
+                    ol.latency_ns[k] ? (long long)ol.latency_ns[k] : -1LL);
+    if (dump) fclose(dump);
+    printf("{\"mode\":\"ping\",\"interval_ms\":%.3f,\"seconds\":%.3f,\"sent\":%ld,\"received\":%ld,\"lost\":%ld,",
+           o->interval_ms, o->seconds, ol.sent, ol.answered, ol.sent - ol.answered);
+    print_latency("rtt", &ol.latency);
+    printf("}\n");
 }
 
 /* ---- main --------------------------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
     struct options o = {.path = "/ws/solver", .message = "ping", .session = "", .count = 1000, .concurrency = 1,
-                        .subscribers = 100, .rounds = 50, .connections = 4, .window = 32, .dimension = 100, .seconds = 3};
-    if (argc < 2) { fprintf(stderr, "usage: loadgen connect|rtt|fanout|throughput --port P [...]\n"); return 2; }
+                        .subscribers = 100, .rounds = 50, .connections = 4, .window = 32, .dimension = 100, .seconds = 3,
+                        .rate = 1000, .interval_ms = 5};
+    if (argc < 2) { fprintf(stderr, "usage: loadgen connect|rtt|fanout|throughput|acks|ping --port P [...]\n"); return 2; }
     o.mode = argv[1];
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -329,13 +491,26 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--n")) o.dimension = atoi(v);
         else if (!strcmp(k, "--seconds")) o.seconds = atof(v);
         else if (!strcmp(k, "--hold-seconds")) o.hold_seconds = atof(v);
+        else if (!strcmp(k, "--rate")) o.rate = atof(v);
+        else if (!strcmp(k, "--interval-ms")) o.interval_ms = atof(v);
         else { fprintf(stderr, "loadgen: unknown option %s\n", k); return 2; }
     }
-    if (o.port <= 0 || o.dimension <= 0) { fprintf(stderr, "loadgen: --port and --n must be positive\n"); return 2; }
+    if (o.port <= 0 || o.dimension <= 0 || o.connections <= 0 || o.rate <= 0 || o.interval_ms <= 0 || o.seconds > 600 ||
+        o.rate * o.seconds > 2e7) {
+        fprintf(stderr, "loadgen: --port, --n, --connections, --rate, --interval-ms must be positive; --seconds <= 600, "
+                        "--rate x --seconds <= 2e7\n");
+        return 2;
+    }
+    char *list = strdup(o.session);
+    for (char *id = strtok(list, ","); id && o.session_count < MAX_SESSIONS; id = strtok(NULL, ","))
+        o.sessions[o.session_count++] = id;
+    if (o.session_count == 0) o.sessions[o.session_count++] = "";
     if (!strcmp(o.mode, "connect")) run_connect(&o);
     else if (!strcmp(o.mode, "rtt")) run_rtt(&o);
     else if (!strcmp(o.mode, "fanout")) run_fanout(&o);
     else if (!strcmp(o.mode, "throughput")) run_throughput(&o);
+    else if (!strcmp(o.mode, "acks")) run_acks(&o);
+    else if (!strcmp(o.mode, "ping")) run_ping(&o);
     else { fprintf(stderr, "loadgen: unknown mode %s\n", o.mode); return 2; }
     return 0;
 }

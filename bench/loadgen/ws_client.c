@@ -241,9 +241,7 @@ static void on_readable(struct ws_loop *loop, struct ws_conn *c) {
     if (c->state == WS_OPEN) parse_frames(loop, c);
 }
 
-int ws_poll(struct ws_loop *loop, int timeout_ms) {
-    struct epoll_event events[256];
-    int n = epoll_wait(loop->epfd, events, 256, timeout_ms);
+static int handle_events(struct ws_loop *loop, struct epoll_event *events, int n) {
     for (int i = 0; i < n; i++) {
         struct ws_conn *c = events[i].data.ptr;
         if (c->state == WS_CLOSED) continue;
@@ -262,6 +260,18 @@ int ws_poll(struct ws_loop *loop, int timeout_ms) {
     return n < 0 ? 0 : n;
 }
 
+int ws_poll(struct ws_loop *loop, int timeout_ms) {
+    struct epoll_event events[256];
+    return handle_events(loop, events, epoll_wait(loop->epfd, events, 256, timeout_ms));
+}
+
+int ws_poll_until(struct ws_loop *loop, uint64_t deadline_ns) {
+    struct epoll_event events[256];
+    uint64_t now = ws_now_ns(), wait = deadline_ns > now ? deadline_ns - now : 0;
+    struct timespec timeout = {.tv_sec = (time_t)(wait / 1000000000u), .tv_nsec = (long)(wait % 1000000000u)};
+    return handle_events(loop, events, epoll_pwait2(loop->epfd, events, 256, &timeout, NULL));
+}
+
 long long json_int(const char *msg, const char *key) {
     char pattern[64];
     snprintf(pattern, sizeof pattern, "\"%s\":", key);
@@ -276,4 +286,16 @@ int json_type_is(const char *msg, const char *type) {
     char pattern[64];
     snprintf(pattern, sizeof pattern, "\"type\":\"%s\"", type);
     return strstr(msg, pattern) != NULL;
+}
+
+int json_string(const char *msg, const char *key, char *out, size_t size) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *p = strstr(msg, pattern), *end = p ? strchr(p + strlen(pattern), '"') : NULL;
+    if (!end || size == 0) return 0;
+    p += strlen(pattern);
+    size_t n = (size_t)(end - p) < size - 1 ? (size_t)(end - p) : size - 1;
+    memcpy(out, p, n);
+    out[n] = 0;
+    return 1;
 }

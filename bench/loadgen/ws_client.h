@@ -55,10 +55,14 @@ int ws_connect(struct ws_loop *loop, struct ws_conn *c, int port, const char *pa
 int ws_send_text(struct ws_loop *loop, struct ws_conn *c, const char *text, size_t len);
 /* Waits at most timeout_ms for events and handles them. Returns the number of events handled. */
 int ws_poll(struct ws_loop *loop, int timeout_ms);
+/* The same until the CLOCK_MONOTONIC time deadline_ns (ns resolution: epoll_pwait2), for open-loop schedules. */
+int ws_poll_until(struct ws_loop *loop, uint64_t deadline_ns);
 void ws_close(struct ws_loop *loop, struct ws_conn *c);
 
 /* Small JSON helpers for flat server messages: the integer after "key": (0 when absent); 1 when type matches. */
 long long json_int(const char *msg, const char *key);
 int json_type_is(const char *msg, const char *type);
+/* Copies the string after "key":" (at most size - 1 bytes, no unescaping) into out; 0 when absent. */
+int json_string(const char *msg, const char *key, char *out, size_t size);
 
 #endif
