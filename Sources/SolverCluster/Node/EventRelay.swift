@@ -114,7 +114,7 @@ final class RelaySink: SessionEventSink {
     }
 
     func offer(_ event: SessionEvent) -> Bool {
-        if case .sessionClosed(let closed) = event.body, closed.reason == "shutdown" || closed.reason == "migrated" {
+        if case .sessionClosed(let closed) = event.body, SessionCloseReason(rawValue: closed.reason)?.isHandover == true {
             return true // a handover, not the end of the session: other nodes carry on
         }
         var item = EventRelay.Item(sessionID: sessionID, seq: event.seq, type: event.body.typeName, json: WireEncoder.event(event))
