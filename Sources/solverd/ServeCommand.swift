@@ -68,7 +68,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Allow a non-loopback --host without auth configured.")
     var insecure = false
 
-    @Option(name: .long, help: "Join a cluster on Redis: redis://HOST:PORT (sessions persist, fail over, serve from any node); \"\" runs embedded (cluster.redis_url).")
+    @Option(name: .long, help: "Join a cluster on Redis: redis://[USER:PASSWORD@]HOST[:PORT][/DB] or redis+sentinel://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER[/DB] (sessions persist, fail over, serve from any node); \"\" runs embedded (cluster.redis_url).")
     var cluster: String?
 
     @Option(name: .customLong("node-id"), help: "This node's id in the cluster (default: hostname-pid; cluster.node_id).")
@@ -76,6 +76,12 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong("lease-ms"), help: "Cluster session lease in milliseconds (default 3000; cluster.lease_ms).")
     var leaseMilliseconds: Int?
+
+    @Option(name: .customLong("wait-replicas"), help: "Redis replicas that must confirm each journal write before its ack (default 0; cluster.wait_replicas).")
+    var waitReplicas: Int?
+
+    @Option(name: .customLong("wait-timeout-ms"), help: "How long a journal write waits for those replicas (default 1000; cluster.wait_timeout_ms).")
+    var waitTimeoutMilliseconds: Int?
 
     @Flag(name: .customLong("fault-inject-wrong-residuals"),
           help: "Test only (cluster): answer distributed verification rounds with wrong residuals, to be outvoted.")
@@ -111,6 +117,8 @@ struct ServeCommand: ParsableCommand {
             }
             c.cluster.nodeID = nodeID ?? c.cluster.nodeID
             c.cluster.leaseMilliseconds = leaseMilliseconds ?? c.cluster.leaseMilliseconds
+            c.cluster.waitReplicas = waitReplicas ?? c.cluster.waitReplicas
+            c.cluster.waitTimeoutMilliseconds = waitTimeoutMilliseconds ?? c.cluster.waitTimeoutMilliseconds
             try FlagChecks.check(c)
             try c.validate()
             return c
@@ -132,6 +140,7 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let clusterNode = try ClusterSetup.node(config, faultInjectWrongResiduals: faultInjectWrongResiduals)
+        if let clusterNode { try ClusterSetup.checkLogin(clusterNode.configuration, logger: logger) }
         let registry = SessionRegistry(limits: ServiceSetup.sessionLimits(config), telemetry: SessionTelemetry(
             logger: Logger(label: "solverd.session"), slowIterationMilliseconds: config.logging.slowIterationMilliseconds),
             journal: clusterNode, swarm: clusterNode)

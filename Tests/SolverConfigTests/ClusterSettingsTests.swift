@@ -20,8 +20,11 @@ struct ClusterSettingsTests {
               heartbeat_ms: 250
               snapshot_interval_ms: 500
               event_log_length: 4096
+              wait_replicas: 1
+              wait_timeout_ms: 250
             """).cluster
         #expect(c.isEnabled && c.nodeID == "node-a.1")
+        #expect(c.waitReplicas == 1 && c.waitTimeoutMilliseconds == 250)
         #expect(c.leaseMilliseconds == 5000 && c.heartbeatMilliseconds == 250)
         #expect(c.snapshotIntervalMilliseconds == 500 && c.eventLogLength == 4096)
         #expect(try c.redisAddress() == RedisAddress(host: "cache.internal", port: 7000, database: 2))
@@ -47,7 +50,12 @@ struct ClusterSettingsTests {
     @Test(arguments: [
         ("cluster: {redis_url: 'http://x'}", "cluster.redis_url", "redis://"),
         ("cluster: {redis_url: 'rediss://x:6380'}", "cluster.redis_url", "TLS"),
-        ("cluster: {redis_url: 'redis://u:p@x'}", "cluster.redis_url", "credentials"),
+        ("cluster: {redis_url: 'redis://u@x'}", "cluster.redis_url", "credentials"),
+        ("cluster: {redis_url: 'redis+sentinel://x:1'}", "cluster.redis_url", "master"),
+        ("cluster: {redis_url: 'redis://x:1', sentinel_password: p}", "cluster.sentinel_password", "redis+sentinel://"),
+        ("cluster: {redis_url: 'redis+sentinel://x/m', sentinel_username: u}", "cluster.sentinel_password", "required"),
+        ("cluster: {wait_replicas: -1}", "cluster.wait_replicas", "0...100"),
+        ("cluster: {wait_timeout_ms: 0}", "cluster.wait_timeout_ms", "1...60000"),
         ("cluster: {redis_url: 'redis://:6379'}", "cluster.redis_url", "host"),
         ("cluster: {redis_url: 'redis://x:99999'}", "cluster.redis_url", "port"),
         ("cluster: {redis_url: 'redis://x:1/db'}", "cluster.redis_url", "database"),
@@ -81,14 +89,8 @@ struct ClusterSettingsTests {
         config.cluster.nodeID = nil
         config.cluster.redisURL = "redis:/r"
         #expect { try config.validate() } throws: { ($0 as? ConfigError)?.key == "cluster.redis_url" }
-    }
-
-    @Test func redisAddressParsing() throws {
-        #expect(try RedisAddress(url: "redis://127.0.0.1:7000", key: "k") == RedisAddress(host: "127.0.0.1", port: 7000))
-        #expect(try RedisAddress(url: "redis://localhost", key: "k") == RedisAddress(host: "127.0.0.1", port: 6379))
-        #expect(try RedisAddress(url: "redis://h:1/2", key: "k").database == 2)
-        #expect(try RedisAddress(url: "redis://h/", key: "k") == RedisAddress(host: "h"))
-        #expect(RedisAddress(host: "h", port: 1, database: 3).description == "redis://h:1/3")
-        #expect { try RedisAddress(url: "redis://h:1:2", key: "--cluster") } throws: { ($0 as? ConfigError)?.key == "--cluster" }
+        config.cluster.redisURL = "redis://r:1"
+        config.cluster.waitReplicas = 101
+        #expect { try config.validate() } throws: { ($0 as? ConfigError)?.key == "cluster.wait_replicas" }
     }
 }

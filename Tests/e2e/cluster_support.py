@@ -18,40 +18,58 @@ import scipy.sparse.linalg
 from conftest import Server, free_port, laplacian_csr, wait_for
 
 REDIS = shutil.which("redis-server")
+SENTINEL = shutil.which("redis-sentinel")
 needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (apt-get install redis-server)")
+needs_sentinel = pytest.mark.skipif(REDIS is None or SENTINEL is None,
+                                    reason="redis-server or redis-sentinel is not installed (apt-get install redis-sentinel)")
+
+
+def wait_until(predicate, timeout, what):
+    """Polls `predicate` (exceptions count as not yet) until it is truthy; raises naming `what` after `timeout` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except (OSError, RuntimeError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} within {timeout} s")
 
 
 class RedisServer:
     """redis-server on a free loopback port with an append-only file in a temp dir (fsync on every write), so a
-    restart keeps what was acknowledged. `debug_command`: allow DEBUG (for `debug_sleep`)."""
+    restart keeps what was acknowledged. `extra`: more arguments (`--requirepass`, …); `auth`: what `command` logs
+    in with; `start(replica_of=port)` (re)starts it as a replica; `debug_command`: allow DEBUG (for `debug_sleep`)."""
 
-    def __init__(self, debug_command=False):
+    def __init__(self, extra=(), auth=(), replica_of=None, debug_command=False):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="solverd-redis-")
+        self.extra = list(extra) + (["--enable-debug-command", "yes"] if debug_command else [])
+        self.auth = tuple(auth)
         self.proc = None
-        self.extra = ["--enable-debug-command", "yes"] if debug_command else []
-        self.start()
+        self.start(replica_of)
 
-    def start(self):
+    def start(self, replica_of=None):
+        replica = ["--replicaof", "127.0.0.1", str(replica_of)] if replica_of else []
         self.proc = subprocess.Popen([REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "yes", "--appendfsync", "always", "--dir", self.dir, *self.extra],
+                                      "--appendonly", "yes", "--appendfsync", "always", "--dir", self.dir,
+                                      *replica, *self.extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                if redis_probe.command(self.port, "PING") == "PONG":
-                    return
-            except (OSError, RuntimeError):  # not listening yet, or "LOADING" the append-only file after a restart
-                time.sleep(0.02)
-        raise RuntimeError("redis-server did not start")
+        wait_until(lambda: self.command("PING") == "PONG", 10, "redis-server did not start")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
 
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
     def command(self, *args):
-        return redis_probe.command(self.port, *args)
+        return redis_probe.command(self.port, *args, auth=self.auth)
 
     def debug_sleep(self, seconds):
         """DEBUG SLEEP: the whole redis-server stops answering for `seconds` (and so does this call, on its own
@@ -63,6 +81,57 @@ class RedisServer:
     @property
     def url(self):
         return f"redis://127.0.0.1:{self.port}"
+
+
+class SentinelGroup:
+    """A master and one replica (both append-only, fsync always) watched by `count` redis-sentinels as `name`
+    (quorum 2, down after 1 s). Set up completely: the replica is in sync and every Sentinel knows the replica and
+    the other Sentinels, so a failover can start as soon as the master dies. `url` is what solverd is given."""
+
+    def __init__(self, name="mymaster", count=3, quorum=2, down_after_ms=1000, failover_timeout_ms=2000):
+        self.name = name
+        self.master = RedisServer()
+        self.replica = RedisServer(replica_of=self.master.port)
+        wait_until(lambda: self.replica.command("ROLE")[3] == b"connected", 10, "the replica did not sync")
+        self.sentinels, self.dirs = [], []
+        for _ in range(count):
+            port, directory = free_port(), tempfile.mkdtemp(prefix="solverd-sentinel-")
+            self.dirs.append(directory)
+            with open(os.path.join(directory, "sentinel.conf"), "w") as f:
+                f.write(f"port {port}\nbind 127.0.0.1\ndir {directory}\n"
+                        f"sentinel monitor {name} 127.0.0.1 {self.master.port} {quorum}\n"
+                        f"sentinel down-after-milliseconds {name} {down_after_ms}\n"
+                        f"sentinel failover-timeout {name} {failover_timeout_ms}\n")
+            proc = subprocess.Popen([SENTINEL, os.path.join(directory, "sentinel.conf")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.sentinels.append((port, proc))
+        for port, _ in self.sentinels:
+            def ready(port=port):
+                state = dict(zip(*[iter(redis_probe.command(port, "SENTINEL", "MASTER", name))] * 2))
+                return int(state[b"num-slaves"]) >= 1 and int(state[b"num-other-sentinels"]) >= count - 1
+            wait_until(ready, 15, "the Sentinels did not find the replica and each other")
+
+    @property
+    def url(self):
+        return "redis+sentinel://" + ",".join(f"127.0.0.1:{p}" for p, _ in self.sentinels) + f"/{self.name}"
+
+    def master_port(self):
+        """The master's port as the first Sentinel that answers names it."""
+        for port, _ in self.sentinels:
+            try:
+                return int(redis_probe.command(port, "SENTINEL", "get-master-addr-by-name", self.name)[1])
+            except OSError:
+                continue
+        return None
+
+    def stop(self):
+        for _, proc in self.sentinels:
+            proc.kill()
+            proc.wait()
+        for server in (self.master, self.replica):
+            server.stop()
+        for directory in self.dirs + [self.master.dir, self.replica.dir]:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def start_node(redis, node_id, lease_ms=1000, *extra, env=None):
@@ -81,10 +150,14 @@ def create_session(node, side=12):
     return r.json()["session_id"], matrix, np.array(b)
 
 
-def cold_solve(matrix, b):
+def sparse(matrix):
+    """The CSR matrix of a `laplacian_csr` dict as scipy's."""
     d = matrix["data"]
-    a = scipy.sparse.csr_matrix((d["values"], d["col_indices"], d["row_pointers"]), shape=(matrix["rows"], matrix["cols"]))
-    return scipy.sparse.linalg.spsolve(a.tocsc(), b)
+    return scipy.sparse.csr_matrix((d["values"], d["col_indices"], d["row_pointers"]), shape=(matrix["rows"], matrix["cols"]))
+
+
+def cold_solve(matrix, b):
+    return scipy.sparse.linalg.spsolve(sparse(matrix).tocsc(), b)
 
 
 def expected_b(b, deltas):

@@ -33,8 +33,12 @@ def _read(f):
     raise RuntimeError(f"bad reply {line!r}")
 
 
-def command(port, *args, timeout=5):
+def command(port, *args, timeout=5, auth=()):
+    """One command; `auth`: the AUTH arguments to send first ((password,) or (user, password))."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(_encode(args))
         with s.makefile("rb") as f:
+            if auth:
+                s.sendall(_encode(("AUTH", *auth)))
+                _read(f)
+            s.sendall(_encode(args))
             return _read(f)

@@ -7,7 +7,9 @@ import Synchronization
 ///
 /// When Redis goes away a call throws `RedisError.unavailable` at once — it never crashes and never waits for Redis
 /// to come back. The next call reconnects, but not sooner than the current backoff (50 ms doubling to 2 s, reset by a
-/// successful connect), so a dead Redis costs one failed connect per backoff period, not one per call.
+/// successful connect), so a dead Redis costs one failed connect per backoff period, not one per call. A reply
+/// `READONLY` or `MASTERDOWN` (the master was demoted) also drops the connection. Reconnecting goes through
+/// `RedisConnection.open`: under Sentinel it asks for the master again, so a failover is followed.
 public final class RedisClient: Sendable {
     public struct Options: Sendable {
         public var connectTimeout: Double = 0.5
@@ -56,7 +58,10 @@ public final class RedisClient: Sendable {
         return try state.withLock { s in
             let connection = try connected(&s)
             do {
-                return try connection.pipeline(commands)
+                let replies = try connection.pipeline(commands)
+                // A demoted master: the next call reconnects, asking Sentinel where the master is now.
+                if replies.contains(where: \.demandsReconnect) { s.connection = nil }
+                return replies
             } catch let error as RedisError {
                 s.connection = nil
                 s.lastError = error
@@ -76,8 +81,8 @@ public final class RedisClient: Sendable {
             throw s.lastError ?? RedisError.unavailable("\(endpoint) is unreachable; retrying shortly")
         }
         do {
-            let c = try RedisConnection(endpoint: endpoint, connectTimeout: options.connectTimeout,
-                                        commandTimeout: options.commandTimeout)
+            let c = try RedisConnection.open(endpoint, connectTimeout: options.connectTimeout,
+                                             commandTimeout: options.commandTimeout)
             s.connection = c
             s.backoff = options.minBackoff
             s.lastError = nil

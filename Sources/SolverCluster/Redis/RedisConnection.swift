@@ -11,24 +11,25 @@ import Glibc
 final class RedisConnection: @unchecked Sendable {
     private let context: UnsafeMutablePointer<redisContext>
     private(set) var broken = false
-    let endpoint: RedisEndpoint
+    /// Where the socket goes (for a Sentinel endpoint, the master the Sentinels named).
+    let server: RedisEndpoint.Server
 
     /// Connects within `connectTimeout` seconds; commands then time out after `commandTimeout` (nil: block).
-    init(endpoint: RedisEndpoint, connectTimeout: Double, commandTimeout: Double?) throws {
-        self.endpoint = endpoint
-        guard let context = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), Self.timeval(connectTimeout)) else {
+    /// TCP only: `open` (RedisConnection+Open) logs in and selects the database.
+    init(server: RedisEndpoint.Server, connectTimeout: Double, commandTimeout: Double?) throws {
+        self.server = server
+        guard let context = redisConnectWithTimeout(server.host, Int32(server.port), Self.timeval(connectTimeout)) else {
             throw RedisError.unavailable("cannot allocate a hiredis context")
         }
         // Invariant: `context` is valid until redisFree; errstr is a NUL-terminated 128-byte array inside it.
         if context.pointee.err != 0 {
             let message = Self.errorText(context)
             redisFree(context)
-            throw RedisError.unavailable("cannot connect to \(endpoint): \(message)")
+            throw RedisError.unavailable("cannot connect to \(server): \(message)")
         }
         self.context = context
         _ = redisEnableKeepAlive(context)
         if let commandTimeout { _ = redisSetTimeout(context, Self.timeval(commandTimeout)) }
-        if endpoint.database != 0 { try command(["SELECT", RedisArgument(endpoint.database)]).checked() }
     }
 
     deinit {
@@ -55,9 +56,9 @@ final class RedisConnection: @unchecked Sendable {
         let err = context.pointee.err
         // REDIS_ERR_IO with EAGAIN/EWOULDBLOCK is hiredis's way of reporting a read timeout.
         if err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return .timeout("no reply from \(endpoint) in time")
+            return .timeout("no reply from \(server) in time")
         }
-        return .unavailable("connection to \(endpoint) failed: \(message.isEmpty ? "error \(err)" : message)")
+        return .unavailable("connection to \(server) failed: \(message.isEmpty ? "error \(err)" : message)")
     }
 
     /// Sends one command and waits for its reply.
@@ -68,7 +69,7 @@ final class RedisConnection: @unchecked Sendable {
     /// Sends every command, then reads every reply, in one round trip. Error replies come back as `.error`;
     /// a broken connection throws (and the results of commands already sent are unknown).
     func pipeline(_ commands: [[RedisArgument]]) throws -> [RESPValue] {
-        guard !broken else { throw RedisError.unavailable("connection to \(endpoint) is broken") }
+        guard !broken else { throw RedisError.unavailable("connection to \(server) is broken") }
         for args in commands { try append(args) }
         var replies: [RESPValue] = []
         replies.reserveCapacity(commands.count)

@@ -8,6 +8,8 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let timeout = Code(rawValue: "timeout")
         /// Redis answered with an error reply.
         public static let reply = Code(rawValue: "reply")
+        /// A server (or Sentinel) refused the credentials, or needs some (`NOAUTH`).
+        public static let authentication = Code(rawValue: "auth")
         /// A reply of an unexpected shape.
         public static let protocolError = Code(rawValue: "protocol")
     }
@@ -18,6 +20,7 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func unavailable(_ message: String) -> RedisError { RedisError(code: .unavailable, message: message) }
     public static func timeout(_ message: String) -> RedisError { RedisError(code: .timeout, message: message) }
     public static func reply(_ message: String) -> RedisError { RedisError(code: .reply, message: message) }
+    public static func authentication(_ message: String) -> RedisError { RedisError(code: .authentication, message: message) }
     public static func protocolError(_ message: String) -> RedisError { RedisError(code: .protocolError, message: message) }
 
     /// Connection-level failures (as opposed to a command Redis refused).

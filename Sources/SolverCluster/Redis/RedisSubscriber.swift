@@ -3,8 +3,9 @@ import Synchronization
 
 /// Pub/sub on its own connection and thread: subscribes to fixed channels and patterns and calls `handler` with
 /// each message (channel, payload) on that thread, in arrival order. When Redis goes away it reconnects with
-/// backoff and subscribes again; `onReconnect` runs after each re-subscription (messages published meanwhile are
-/// lost — pub/sub is best-effort, so callers catch up from streams).
+/// backoff (under Sentinel, to the master it names then: a failover kills the old master's pub/sub clients) and
+/// subscribes again; `onReconnect` runs after each re-subscription (messages published meanwhile are lost —
+/// pub/sub is best-effort, so callers catch up from streams).
 public final class RedisSubscriber: Sendable {
     public typealias Handler = @Sendable (_ channel: String, _ payload: [UInt8]) -> Void
 
@@ -53,7 +54,7 @@ public final class RedisSubscriber: Sendable {
         var first = true
         while !state.withLock({ $0.stopped }) {
             do {
-                let connection = try RedisConnection(endpoint: endpoint, connectTimeout: 0.5, commandTimeout: nil)
+                let connection = try RedisConnection.open(endpoint, connectTimeout: 0.5, commandTimeout: nil)
                 state.withLock { $0.connection = connection }
                 if !channels.isEmpty { try connection.append(["SUBSCRIBE"] + channels.map { RedisArgument($0) }) }
                 if !patterns.isEmpty { try connection.append(["PSUBSCRIBE"] + patterns.map { RedisArgument($0) }) }

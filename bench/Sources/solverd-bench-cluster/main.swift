@@ -10,8 +10,11 @@ import SolverTestSupport
 /// Redis journal (one node, several sessions and submitting threads), and restore time of an n = 1e6 session
 /// (snapshot load + decode + restore + journal replay). Prints one JSON object.
 let url = CommandLine.arguments.dropFirst().first ?? "redis://127.0.0.1:6379"
-guard let address = try? RedisAddress(url: url, key: "REDIS_URL") else { fatalError("usage: solverd-bench-cluster redis://HOST:PORT") }
-let endpoint = RedisEndpoint(host: address.host, port: address.port, database: address.database)
+guard let address = try? RedisAddress(url: url, key: "REDIS_URL"), !address.isSentinel, let server = address.servers.first else {
+    fatalError("usage: solverd-bench-cluster redis://[USER:PASSWORD@]HOST:PORT")
+}
+let endpoint = RedisEndpoint(host: server.host, port: server.port, database: address.database,
+                             credentials: address.password.map { .init(username: address.username, password: $0) })
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
