@@ -104,6 +104,8 @@ extension ClusterNode {
         guard let registry, registry.session(id) == nil else { return }
         let started = Self.uptime()
         guard case .acquired(let epoch)? = try? leases.acquire(id) else { return }
+        book.withLock { _ = $0.adopting.insert(id) }
+        defer { book.withLock { _ = $0.adopting.remove(id) } }
         do {
             guard var snapshot = try store.loadSnapshot(id) else {
                 // Usually the session just ended: its owner forgot it between our index read and our lease.

@@ -47,6 +47,8 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
         /// Draining: adopt nothing more (a session adopted now would leave with this process, lease held).
         var handingOver = false
         var takeovers: [(SessionID, Double)] = []
+        /// Sessions whose lease this node took and which it is restoring (not in the registry yet).
+        var adopting: Set<SessionID> = []
     }
     let book = Mutex(Bookkeeping())
 
@@ -254,7 +256,17 @@ extension ClusterNode: RemoteSessions {
         queries.ask(id, query, principal: principal, completion: completion)
     }
 
-    public func answerQueries(with answerer: @escaping RemoteQuery.Answerer) { queries.install(answerer) }
+    /// Other nodes ask the lease holder; while this node is still restoring a session it adopted, the session is
+    /// not in its registry yet and the asker is told to retry (503), not that the session does not exist (404).
+    public func answerQueries(with answerer: @escaping RemoteQuery.Answerer) {
+        queries.install { [weak self] query, id, principal, completion in
+            if let self, book.withLock({ $0.adopting.contains(id) }) {
+                return completion(.failure(SolverError(.ownerUnavailable,
+                    "session \(id) is being taken over by node \(nodeID); retry shortly", field: "session_id")))
+            }
+            answerer(query, id, principal, completion)
+        }
+    }
 
     public func sessionDirectory() throws -> [(id: SessionID, owner: String?)] {
         let ids = try store.sessionIDs().sorted { $0.rawValue < $1.rawValue }

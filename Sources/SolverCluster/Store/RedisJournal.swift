@@ -48,7 +48,10 @@ public final class RedisJournal: Sendable {
         switch result {
         case .success(let w): written = w
         case .failure(let error):
-            return .refused(SolverError(.updateNotDurable, "the update could not be journaled (\(error.message)); it was not accepted — retry"))
+            // The connection failed or timed out, perhaps after Redis ran the append: this node does not apply the
+            // update, but a later owner replays whatever the journal holds. Say so rather than promise "not applied".
+            return .refused(SolverError(.updateNotDurable,
+                "the journal did not confirm the update (\(error.message)); it is not acknowledged and may or may not have been journaled — check last_applied_seq before resending"))
         }
         if written.reply.isFenced {
             // The lease keeper notices the lost lease at its next renewal and closes the local copy.
