@@ -20,6 +20,8 @@ public struct ClusterConfiguration: Sendable {
     public var waitReplicas = 0
     /// How long an append waits for those replicas before it is reported as unconfirmed.
     public var waitTimeoutMilliseconds = 1000
+    /// Journal connections whose round trips overlap (a session always appends through the same one).
+    public var journalLanes = 2
     /// Test-only fault injection: this node answers verification rounds with wrong residuals.
     public var faultInjectWrongResiduals = false
 

@@ -61,7 +61,8 @@ public final class ClusterNode: SessionJournal, @unchecked Sendable {
             options.commandTimeout = timeout
             return RedisClient(endpoint: configuration.endpoint, options: options)
         }
-        journal = RedisJournal(client: client(1 + Double(configuration.waitTimeoutMilliseconds) / 1000), keys: keys,
+        let journalTimeout = 1 + Double(configuration.waitTimeoutMilliseconds) / 1000
+        journal = RedisJournal(clients: (0..<configuration.journalLanes).map { _ in client(journalTimeout) }, keys: keys,
                                leases: leaseTable, waitReplicas: configuration.waitReplicas,
                                waitTimeoutMilliseconds: configuration.waitTimeoutMilliseconds)
         let control = client()

@@ -5,24 +5,41 @@ import Synchronization
 
 /// The update journal on Redis streams (what `ClusterNode`, the `SessionJournal`, appends through): each accepted
 /// update becomes entry `<seq>-0` of the session's journal stream, written by a fenced script (refused unless this
-/// node's lease epoch is current). Appends from all sessions share one connection through `GroupCommit`, so
-/// concurrent sessions batch into one round trip, and nobody waits for it: outcomes arrive on the commit's thread.
+/// node's lease epoch is current). Appends go through a few `GroupCommit` lanes, each its own connection: a session
+/// always uses the same lane, so its appends reach Redis in seq order (stream ids must grow), while concurrent
+/// sessions batch into one round trip per lane and the lanes' round trips overlap — an append waits behind at most
+/// its own lane's batch in flight. Nobody waits for any of it: outcomes arrive on the lanes' threads.
 ///
 /// Durability is Redis's: run it with `appendonly yes` (and `appendfsync always` for fsync-before-ack); with
 /// `waitReplicas` > 0 an update is acknowledged only once that many replicas have it too.
 public final class RedisJournal: Sendable {
     let keys: ClusterKeys
     let leases: LeaseTable
-    private let commit: GroupCommit
+    private let lanes: [GroupCommit]
     private let waitReplicas: Int
 
-    public init(client: RedisClient, keys: ClusterKeys, leases: LeaseTable, waitReplicas: Int = 0,
+    /// One lane per client (give each its own connection).
+    public init(clients: [RedisClient], keys: ClusterKeys, leases: LeaseTable, waitReplicas: Int = 0,
                 waitTimeoutMilliseconds: Int = 1000) {
+        precondition(!clients.isEmpty, "a journal needs at least one Redis client")
         self.keys = keys
         self.leases = leases
         self.waitReplicas = waitReplicas
-        self.commit = GroupCommit(client: client, scripts: ClusterScripts.all, waitReplicas: waitReplicas,
-                                  waitTimeoutMilliseconds: waitTimeoutMilliseconds)
+        self.lanes = clients.map {
+            GroupCommit(client: $0, scripts: ClusterScripts.all, waitReplicas: waitReplicas,
+                        waitTimeoutMilliseconds: waitTimeoutMilliseconds)
+        }
+    }
+
+    public convenience init(client: RedisClient, keys: ClusterKeys, leases: LeaseTable, waitReplicas: Int = 0,
+                            waitTimeoutMilliseconds: Int = 1000) {
+        self.init(clients: [client], keys: keys, leases: leases, waitReplicas: waitReplicas,
+                  waitTimeoutMilliseconds: waitTimeoutMilliseconds)
+    }
+
+    /// The lane of a session: always the same one within this process.
+    private func lane(_ id: SessionID) -> GroupCommit {
+        lanes[Int(UInt(bitPattern: id.rawValue.hashValue) % UInt(lanes.count))]
     }
 
     /// Issues the append and returns at once; `completion` runs on the commit's thread, in issue order.
@@ -32,12 +49,12 @@ public final class RedisJournal: Sendable {
             let error = SolverError(.updateNotDurable, "this node no longer owns session \(sessionID); the update was not accepted — retry",
                                     field: "session_id")
             // Through the commit's queue like every outcome: never on the caller's thread, never ahead of earlier ones.
-            return commit.submit(nil) { _ in completion(.refused(error)) }
+            return lane(sessionID).submit(nil) { _ in completion(.refused(error)) }
         }
         let command = ClusterScripts.append.evalSHA(
             keys: [RedisArgument(keys.epoch(sessionID)), RedisArgument(keys.journal(sessionID))],
             args: [RedisArgument(epoch), RedisArgument(seq), RedisArgument(update.encodeBinary())])
-        commit.submit(command) { [waitReplicas] result in
+        lane(sessionID).submit(command) { [waitReplicas] result in
             completion(Self.outcome(result, sessionID: sessionID, waitReplicas: waitReplicas))
         }
     }
@@ -85,5 +102,5 @@ public final class RedisJournal: Sendable {
     }
 
     /// Largest pipeline sent so far.
-    var largestBatch: Int { commit.largestBatch }
+    var largestBatch: Int { lanes.map(\.largestBatch).max() ?? 0 }
 }
