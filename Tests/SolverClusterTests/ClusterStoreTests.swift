@@ -1,6 +1,7 @@
 import Foundation
 import SolverCore
 import SolverSession
+import Synchronization
 import Testing
 @testable import SolverCluster
 
@@ -90,6 +91,47 @@ struct ClusterStoreTests {
         let store = SessionStore(client: RedisClient(endpoint: redis.endpoint), keys: keys, snapshotTTLMilliseconds: 1000)
         for id in ids { #expect(try store.journal(id, after: 0).map(\.seq) == (1...200).map(UInt64.init)) }
         #expect(journal.largestBatch > 1)
+    }
+
+    @Test func appendsIssuedWithoutWaitingKeepEachSessionsOrderAcrossLanes() throws {
+        let redis = try #require(RedisTestServer())
+        let table = LeaseTable()
+        let journal = RedisJournal(clients: (0..<3).map { _ in RedisClient(endpoint: redis.endpoint) }, keys: keys, leases: table)
+        let ids = try (0..<12).map { try SessionID(validating: "lane\($0)") }
+        let leases = LeaseStore(client: RedisClient(endpoint: redis.endpoint), keys: keys, node: "a", leaseMilliseconds: 10_000)
+        for id in ids {
+            guard case .acquired(let e) = try leases.acquire(id) else { return }
+            table.set(id, epoch: e)
+        }
+        // Every append issued at once from one thread, none waited for: outcomes come back in issue order per session.
+        let outcomes = Mutex<[SessionID: [UInt64]]>([:])
+        let done = DispatchGroup()
+        for seq in 1...100 {
+            for id in ids {
+                done.enter()
+                journal.append(sessionID: id, seq: UInt64(seq), update: CostUpdate(deltaIndices: [0], deltaValues: [1])) { outcome in
+                    if outcome == .durable { outcomes.withLock { $0[id, default: []].append(UInt64(seq)) } }
+                    done.leave()
+                }
+            }
+        }
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        let store = SessionStore(client: RedisClient(endpoint: redis.endpoint), keys: keys, snapshotTTLMilliseconds: 1000)
+        for id in ids {
+            #expect(outcomes.withLock { $0[id] } == (1...100).map(UInt64.init))
+            #expect(try store.journal(id, after: 0).map(\.seq) == (1...100).map(UInt64.init))
+        }
+    }
+
+    @Test func theRelayKeepsOnlyTheNewestProgressFramePerSessionAndEveryOtherEvent() throws {
+        let a = try SessionID(validating: "ra"), b = try SessionID(validating: "rb")
+        func item(_ id: SessionID, _ seq: UInt64, _ type: String) -> EventRelay.Item {
+            EventRelay.Item(sessionID: id, seq: seq, type: type, json: [])
+        }
+        let batch = [item(a, 1, "iteration_update"), item(b, 2, "iteration_update"), item(a, 3, "convergence_signal"),
+                     item(a, 4, "iteration_update"), item(a, 5, "verification_result"), item(b, 6, "update_rejected")]
+        let kept = EventRelay.newestProgress(batch)
+        #expect(kept.map(\.seq) == [2, 3, 4, 5, 6])
     }
 
     @Test func appendsFailCleanlyWhenRedisIsGone() throws {
