@@ -62,7 +62,8 @@ final class EventRelay: Sendable {
     /// Drops each `iteration_update` that a later one of the same session in the same batch supersedes. They are
     /// progress frames: local subscribers that fall behind skip them the same way (the hub coalesces), and every
     /// other event — signals, verification results, rejections, the close — is kept. Under a stream of updates
-    /// this halves what Redis writes and fsyncs, and so what the journal's appends wait behind.
+    /// (a batch above `coalesceAbove`) this halves what Redis writes and fsyncs, and so what the journal's appends
+    /// wait behind.
     static func newestProgress(_ items: [Item]) -> [Item] {
         var superseded = Set<SessionID>()
         var kept: [Item] = []
@@ -86,6 +87,9 @@ final class EventRelay: Sendable {
     /// (`newestProgress`) and Redis gets one pipeline instead of many, at the cost of this much delay for
     /// subscribers on other nodes.
     static let gatherInterval = 0.002
+    /// Progress frames are coalesced only when this many events gathered (the store is busy with a stream of
+    /// updates); a calmer session's log holds every event the owner published, so any node replays the same.
+    static let coalesceAbove = 32
 
     private func run(ended: @Sendable (SessionID) -> Void) {
         // Relaying is bulk work: behind the threads that answer clients and make updates durable when the CPU is
@@ -98,7 +102,7 @@ final class EventRelay: Sendable {
                 defer { q.removeAll(keepingCapacity: true) }
                 return q
             }
-            var batch = Self.newestProgress(taken)
+            var batch = taken.count > Self.coalesceAbove ? Self.newestProgress(taken) : taken
             finished(taken.count - batch.count)
             while !batch.isEmpty {
                 let commands = batch.compactMap { item -> [RedisArgument]? in
