@@ -220,12 +220,14 @@ struct TransportServerTests {
         try server.start()
         let client = try RawClient(port: try #require(server.port))
         #expect(try client.upgrade().status == 101)
-        let shutdown = Task { await server.shutdown(deadline: .now + .seconds(3)) }
+        // Draining starts synchronously: the blocking read below must not wait for a Task that needs a cooperative
+        // thread (the pool has one per core, and other suites may hold them).
+        server.beginDraining()
         let close = try client.readMessageFrame()
         #expect(close.opcode == 8 && close.closeCode == 1001)
         #expect(String(decoding: close.payload.dropFirst(2), as: UTF8.self) == "draining")
         try client.sendClose(code: 1001)
-        await shutdown.value
+        await server.shutdown(deadline: .now + .seconds(3))
         #expect(try client.isClosedByPeer())
     }
 }
