@@ -205,7 +205,9 @@ import SolverTestSupport
             .init(row: 7, col: 8, newValue: -0.5), .init(row: 8, col: 7, newValue: -0.5),
         ]))
         #expect(eventually { session.status.phase == .converged && session.status.updatesApplied == 1 })
-        #expect(session.status.reconvergenceMode == "low_rank_update")
+        // Through the factor: a Woodbury correction, or a new factorisation when the cost model (fed by measured
+        // solve times, which a loaded machine inflates) finds it cheaper.
+        #expect(["low_rank_update", "refactor"].contains(session.status.reconvergenceMode))
         let restored = try SessionRegistry().restore(try SessionSnapshot.decode(session.snapshot().encode()))
         #expect(eventually { restored.status.phase == .converged })
         #expect(restored.status.method == "ldlt")
