@@ -76,7 +76,7 @@ struct RemoteSessionTests {
         #expect(subscribed.type == "subscribed" && subscribed["ref"]?.string == "s" && subscribed["next_seq"]?.int == 6)
         let unsubscribed = try await ws.next()
         #expect(unsubscribed.type == "unsubscribed" && unsubscribed["ref"]?.string == "u")
-        #expect(cluster.openFeeds == 0)
+        try await poll("the feed to be cancelled") { cluster.openFeeds == 0 ? true : nil }
     }
 
     @Test func remoteEventsArriveInOrderAndEndWithTheSession() async throws {
