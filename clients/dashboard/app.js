@@ -126,7 +126,8 @@ async function watchSession(sid, created = null) {
   plot?.reset(status.tolerance);
   setPhase(status.phase);
   for (const id of ["push", "verify", "watch"]) $(id).disabled = false;
-  const watch = parseList($("watch-indices").value, "watch indices", true);
+  // The form's watch list is kept across sessions; a smaller system watches the entries it has.
+  const watch = parseList($("watch-indices").value, "watch indices", true).filter((i) => i < state.rows);
   state.watch = watch.length ? watch : null;
   await resubscribe(0);
   refreshSolution(true);
