@@ -9,13 +9,14 @@ import SolverWire
 /// answers come through completions, on any thread.
 extension SolverService {
     /// The session `id` for `principal`: held here (403 `forbidden` when the principal may not use it), held by
-    /// another node (cluster mode; the owner applies the access rules), or 404 `session_not_found`.
-    func handle(_ id: SessionID, for principal: Principal) throws -> any SessionHandle {
+    /// another node (cluster mode, unless `localOnly`; the owner applies the access rules), or 404
+    /// `session_not_found`.
+    func handle(_ id: SessionID, for principal: Principal, localOnly: Bool = false) throws -> any SessionHandle {
         if let session = registry.session(id) {
             try access.check(principal, session)
             return LocalSessionHandle(session: session, registry: registry)
         }
-        if let cluster = configuration.remoteSessions {
+        if !localOnly, let cluster = configuration.remoteSessions {
             return RemoteSessionHandle(id: id, principal: principal, cluster: cluster)
         }
         throw SolverError(.sessionNotFound, "no session \(id)", field: "session_id")
@@ -62,11 +63,7 @@ extension SolverService {
     func answerLocally(_ query: RemoteQuery, about id: SessionID, principal: Principal,
                        completion: @escaping @Sendable (RemoteQuery.Answer) -> Void) {
         do {
-            guard let session = registry.session(id) else {
-                throw SolverError(.sessionNotFound, "no session \(id)", field: "session_id")
-            }
-            try access.check(principal, session)
-            LocalSessionHandle(session: session, registry: registry).ask(query, completion: completion)
+            try handle(id, for: principal, localOnly: true).ask(query, completion: completion)
         } catch {
             completion(.failure(SolverError.wrapping(error)))
         }

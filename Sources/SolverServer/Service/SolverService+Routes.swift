@@ -108,7 +108,6 @@ extension SolverService {
     }
 
     /// Creates a session off the service thread; answers 201 with `session_created`, or streams its events.
-
     private func createSession(_ request: HTTPRequest, _ reply: Reply, _ principal: Principal, streaming: Bool) {
         let framing: EventFraming = (request.headers["accept"] ?? "").contains("text/event-stream") ? .sse : .ndjson
         let untilConverged = request.queryValue("until") == "converged"

@@ -147,10 +147,7 @@ final class WebSocketClient: Sendable {
         service.subscribe(id, principal: principal, since: request.sinceSeq, watchIndices: request.watchIndices, output: output(for: id),
                           opened: { [self] nextSeq in send(WireEncoder.subscribed(sessionID: id, nextSeq: nextSeq, ref: ref)) },
                           completion: { [self] result in
-                              switch result {
-                              case .success(let subscription): keep(subscription, for: id)
-                              case .failure(let error): sendError(error, ref: ref)
-                              }
+                              keep(result, for: id, ref: ref)
                               done()
                           })
     }
@@ -162,6 +159,14 @@ final class WebSocketClient: Sendable {
             _ = self?.subscriptions.withLock { $0.removeValue(forKey: id) }
         })
         return EventOutput(transport: transport, framing: .webSocket)
+    }
+
+    /// Records a subscription, or answers why there is none.
+    private func keep(_ result: Result<EventSubscription, SolverError>, for id: SessionID, ref: String?) {
+        switch result {
+        case .success(let subscription): keep(subscription, for: id)
+        case .failure(let error): sendError(error, ref: ref)
+        }
     }
 
     /// Records a subscription, or ends it at once when the connection closed meanwhile (`detachAll` already ran
@@ -203,12 +208,7 @@ final class WebSocketClient: Sendable {
                 send(WireEncoder.sessionCreated(session.status, ref: ref))
                 LocalSessionHandle(session: session, registry: service.registry).subscribe(
                     since: 0, watchIndices: nil, output: output(for: session.id), opened: { _ in },
-                    completion: { [self] result in
-                        switch result {
-                        case .success(let subscription): keep(subscription, for: session.id)
-                        case .failure(let error): sendError(error, ref: ref)
-                        }
-                    })
+                    completion: { [self] result in keep(result, for: session.id, ref: ref) })
             } catch {
                 sendError(SolverError.wrapping(error), ref: ref)
             }
