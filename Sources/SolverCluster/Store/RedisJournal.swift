@@ -1,7 +1,5 @@
-import Dispatch
 import SolverCore
 import SolverSession
-import Synchronization
 
 /// The update journal on Redis streams (what `ClusterNode`, the `SessionJournal`, appends through): each accepted
 /// update becomes entry `<seq>-0` of the session's journal stream, written by a fenced script (refused unless this
@@ -88,14 +86,9 @@ public final class RedisJournal: Sendable {
     /// Blocking form (tests): throws the refusal, or `update_not_durable` when unconfirmed.
     public func append(sessionID: SessionID, seq: UInt64, update: CostUpdate) throws {
         NonBlockingThread.checkMayBlock("RedisJournal.append waits for Redis")
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<JournalOutcome?>(nil)
-        append(sessionID: sessionID, seq: seq, update: update) { result in
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
-        switch outcome.withLock({ $0! }) {
+        let outcome = HandOver<JournalOutcome>()
+        append(sessionID: sessionID, seq: seq, update: update, completion: outcome.set)
+        switch outcome.wait() {
         case .durable: return
         case .unconfirmed(let error), .refused(let error): throw error
         }

@@ -100,12 +100,12 @@ public final class Session: Sendable {
     @discardableResult
     public func submit(_ update: CostUpdate, acknowledge: (@Sendable (UInt64) -> Void)? = nil) throws -> UInt64 {
         if inbox.isJournaled { NonBlockingThread.checkMayBlock("a blocking submit waits for the journal") }
-        let outcome = Outcome<UInt64>()
+        let outcome = HandOver<Result<UInt64, SolverError>>()
         submit(update) { result in
             if case .success(let seq) = result { acknowledge?(seq) }
             outcome.set(result)
         }
-        return try outcome.wait()
+        return try outcome.wait().get()
     }
 
     /// Queues updates that were already accepted and journaled (by a previous owner) under their original seqs,
@@ -191,9 +191,9 @@ public final class Session: Sendable {
     private func blocking<T: Sendable>(_ what: String, _ start: (@escaping @Sendable (Result<T, SolverError>) -> Void) -> Void) throws -> T {
         // Checked whether or not this call happens to wait: it waits for another thread's slice whenever one runs.
         NonBlockingThread.checkMayBlock("waiting for \(what) of a session")
-        let outcome = Outcome<T>()
+        let outcome = HandOver<Result<T, SolverError>>()
         start { outcome.set($0) }
-        return try outcome.wait()
+        return try outcome.wait().get()
     }
 }
 
@@ -203,21 +203,4 @@ private final class WeakSessionSlot: Sendable {
     private struct Weak { weak var session: Session? }
     var session: Session? { box.withLock { $0.session } }
     func set(_ session: Session) { box.withLock { $0.session = session } }
-}
-
-/// One result handed over between threads, for the blocking conveniences.
-private final class Outcome<T: Sendable>: Sendable {
-    private let result = Mutex<Result<T, SolverError>?>(nil)
-    private let done = DispatchSemaphore(value: 0)
-
-    func set(_ value: Result<T, SolverError>) {
-        result.withLock { $0 = value }
-        done.signal()
-    }
-
-    func wait() throws -> T {
-        if let ready = result.withLock({ $0 }) { return try ready.get() }
-        done.wait()
-        return try result.withLock { $0! }.get()
-    }
 }
