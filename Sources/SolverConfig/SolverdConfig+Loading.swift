@@ -72,6 +72,7 @@ extension SolverdConfig {
         server.tlsKey = try tls.string("key")
         try tls.finish()
         server.corsOrigins = try s.strings("cors_origins", server.corsOrigins)
+        server.allowedHosts = try s.strings("allowed_hosts", server.allowedHosts)
         server.dashboardDirectory = try s.string("dashboard_dir")
         server.keepAliveSeconds = try s.double("keep_alive_seconds", server.keepAliveSeconds, in: 1...86_400)
         server.heartbeatSeconds = try s.double("heartbeat_seconds", server.heartbeatSeconds, in: 0.1...3600)

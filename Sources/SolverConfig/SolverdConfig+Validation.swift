@@ -1,4 +1,5 @@
 import Foundation
+import SolverSecurity
 
 extension SolverdConfig {
     /// Checks that involve several keys. Run again after command-line flags changed the values.
@@ -9,8 +10,14 @@ extension SolverdConfig {
         for (key, path) in [("server.tls.cert", server.tlsCertificate), ("server.tls.key", server.tlsKey)] {
             if let path, !FileManager.default.isReadableFile(atPath: path) { throw ConfigError(key: key, "cannot read \(path)") }
         }
+        for origin in server.corsOrigins {
+            if let problem = OriginPolicy.problem(withOrigin: origin) { throw ConfigError(key: "server.cors_origins", problem) }
+        }
+        for host in server.allowedHosts {
+            if let problem = OriginPolicy.problem(withHost: host) { throw ConfigError(key: "server.allowed_hosts", problem) }
+        }
         guard !server.host.isEmpty else { throw ConfigError(key: "server.host", "must not be empty") }
-        if !Self.isLoopback(server.host), !auth.isEnabled, !server.insecure {
+        if !Loopback.isLoopback(server.host), !auth.isEnabled, !server.insecure {
             throw ConfigError(key: "server.host",
                               "\(server.host) is not a loopback address and no auth is configured; set auth.tokens or auth.jwt, or allow it with server.insecure (--insecure)")
         }
@@ -18,10 +25,5 @@ extension SolverdConfig {
             throw ConfigError(key: "sessions.idle_timeout_seconds", "must not exceed sessions.max_duration_seconds")
         }
         try cluster.validate()
-    }
-
-    /// 127.0.0.0/8, ::1 and localhost.
-    public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 }

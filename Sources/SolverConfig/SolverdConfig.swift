@@ -8,7 +8,10 @@ public struct SolverdConfig: Sendable, Equatable {
         public var port = 3000
         public var tlsCertificate: String?
         public var tlsKey: String?
-        public var corsOrigins = ["*"]
+        /// Browser origins allowed besides the server's own (`*` any); see ``OriginPolicy``.
+        public var corsOrigins: [String] = []
+        /// `Host` names served besides loopback ones (a reverse proxy's public name).
+        public var allowedHosts: [String] = []
         public var dashboardDirectory: String?
         /// Idle HTTP keep-alive connections close after this many seconds.
         public var keepAliveSeconds = 60.0

@@ -41,8 +41,11 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-message-bytes"), help: "Largest WebSocket message (close 1009 beyond).")
     var maxMessageBytes: Int?
 
-    @Option(name: .customLong("cors-origin"), help: "Allowed CORS origin (repeatable; * for any).")
+    @Option(name: .customLong("cors-origin"), help: "Browser origin allowed besides the server's own, e.g. https://app.example or http://localhost:* (repeatable; * for any; server.cors_origins).")
     var corsOrigins: [String] = []
+
+    @Option(name: .customLong("allowed-host"), help: "Host name served besides loopback names on a loopback bind, e.g. a reverse proxy's (repeatable; .example.com for a domain; server.allowed_hosts).")
+    var allowedHosts: [String] = []
 
     @Option(name: .customLong("max-sessions"), help: "Most live sessions.")
     var maxSessions: Int?
@@ -100,6 +103,7 @@ struct ServeCommand: ParsableCommand {
             c.server.tlsCertificate = tlsCertificate ?? c.server.tlsCertificate
             c.server.tlsKey = tlsKey ?? c.server.tlsKey
             c.server.corsOrigins = corsOrigins.isEmpty ? c.server.corsOrigins : corsOrigins
+            c.server.allowedHosts = allowedHosts.isEmpty ? c.server.allowedHosts : allowedHosts
             c.server.drainSeconds = drainSeconds ?? c.server.drainSeconds
             c.server.insecure = insecure || c.server.insecure
             c.limits.maxBodyBytes = maxBodyBytes ?? c.limits.maxBodyBytes

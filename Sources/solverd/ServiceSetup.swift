@@ -19,7 +19,8 @@ enum ServiceSetup {
 
     static func service(_ c: SolverdConfig, authenticator: Authenticator, logger: Logger) -> ServiceConfiguration {
         var service = ServiceConfiguration()
-        service.corsOrigins = c.server.corsOrigins
+        service.originPolicy = OriginPolicy(allowedOrigins: c.server.corsOrigins, allowedHosts: c.server.allowedHosts,
+                                            loopbackBind: Loopback.isLoopback(c.server.host))
         service.staticMounts = [("/vendor/", "/usr/share/javascript")]
         service.matrixLimits = sessionLimits(c).matrix
         service.heartbeatInterval = c.server.heartbeatSeconds

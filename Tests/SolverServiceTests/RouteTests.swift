@@ -8,16 +8,6 @@ import Testing
 struct RouteTests {
     let app = TestApp()
 
-    /// Asserts an error response: status, JSON content type, code, a message, and the field when given.
-    func expectError(_ response: TestResponse, _ status: Int, _ code: String, field: String? = nil,
-                     sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(response.status == status, "\(response)", sourceLocation: sourceLocation)
-        #expect(response.headers["content-type"] == "application/json", sourceLocation: sourceLocation)
-        #expect(response.error?["code"]?.string == code, "\(response)", sourceLocation: sourceLocation)
-        #expect(response.error?["message"]?.string?.isEmpty == false, sourceLocation: sourceLocation)
-        #expect(response.error?["field"]?.string == field, "\(response)", sourceLocation: sourceLocation)
-    }
-
     @Test(arguments: ["/health", "/api/v1/health"])
     func health(path: String) async throws {
         let response = try await app.get(path)
@@ -184,15 +174,5 @@ struct RouteTests {
         #expect(nodes.first?["node_id"]?.string == TestApp.nodeID)
         #expect(nodes.first?["healthy"]?.bool == true)
         #expect(nodes.first?["self"]?.bool == true)
-    }
-
-    @Test func corsPreflight() async throws {
-        let response = try await app.request("OPTIONS", "/api/v1/sessions", headers: [
-            ("origin", "http://example.test"), ("access-control-request-headers", "content-type"),
-        ])
-        #expect(response.status == 204)
-        #expect(response.headers["access-control-allow-origin"] == "*")
-        #expect(response.headers["access-control-allow-methods"] == "GET, POST, DELETE, OPTIONS")
-        #expect(response.headers["access-control-allow-headers"] == "content-type")
     }
 }

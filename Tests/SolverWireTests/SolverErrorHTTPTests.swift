@@ -41,6 +41,7 @@ import SolverCore
         (.sessionClosed, 410), (.capacityExceeded, 503), (.unauthorized, 401), (.forbidden, 403), (.rateLimited, 429),
         (.methodNotAllowed, 405), (.draining, 503), (.eventsExpired, 410), (.updateNotDurable, 503),
         (.clusterUnavailable, 503), (.ownerUnavailable, 503), (.ownerTimeout, 504), (.internal, 500),
+        (.originNotAllowed, 403), (.unsupportedMediaType, 415), (.hostNotAllowed, 421),
     ])
     func status(_ code: SolverError.Code, _ status: Int) {
         #expect(SolverError(code, "x").httpStatus == status)

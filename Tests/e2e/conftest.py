@@ -25,8 +25,9 @@ def solverd_binary():
 class Server:
     """A running `solverd serve` on 127.0.0.1 with an ephemeral port."""
 
-    def __init__(self, *extra_args, cwd=ROOT, config=None, env=None):
-        """`config`: YAML text written to a file passed as --config; `env`: extra environment variables.
+    def __init__(self, *extra_args, cwd=ROOT, config=None, env=None, port=0):
+        """`config`: YAML text written to a file passed as --config; `env`: extra environment variables; `port`: 0 for
+        an ephemeral one.
         The log (stderr) goes to a file, so a chatty server never blocks on a full pipe; `log()` reads it."""
         args = list(extra_args)
         if config is not None:
@@ -34,7 +35,7 @@ class Server:
                 f.write(config)
             args = ["--config", f.name, *args]
         self.stderr = tempfile.TemporaryFile("w+")
-        self.proc = subprocess.Popen([solverd_binary(), "serve", "--port", "0", *args], cwd=cwd,
+        self.proc = subprocess.Popen([solverd_binary(), "serve", "--port", str(port), *args], cwd=cwd,
                                      stdout=subprocess.PIPE, stderr=self.stderr, text=True,
                                      env={**os.environ, **(env or {})})
         line = self.proc.stdout.readline()

@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from cluster_support import SENTINEL, RedisServer, SentinelGroup, create_session, needs_redis, needs_sentinel, wait_until
-from conftest import ROOT, free_port, solverd_binary
+from conftest import free_port, solverd_binary
+from doc_blocks import block
 
 pytestmark = needs_redis
 # The ports the README's examples use; each becomes a free port when a block runs.
@@ -21,10 +22,7 @@ NEEDS = {"redis-sentinel": SENTINEL, "redis-tls": shutil.which("stunnel") and sh
 
 
 def readme_block(name):
-    text = open(os.path.join(ROOT, "README.md")).read()
-    match = re.search(rf"<!-- e2e: {name} -->\n```sh\n(.*?)```", text, re.S)
-    assert match, f"README.md has no block marked e2e: {name}"
-    return match.group(1)
+    return block("README.md", name)
 
 
 class ReadmeRun:

@@ -2,7 +2,6 @@
 a live residual plot, a cost update pushed from the page and its re-convergence, Matrix Market upload, the
 PageRank and random generators, and clear errors for bad input. Saves a screenshot of the page."""
 import os
-import shutil
 import tempfile
 import time
 
@@ -10,31 +9,16 @@ import numpy as np
 import pytest
 import requests
 
-pytest.importorskip("selenium", reason="selenium is not installed (make deps)")
-from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import WebDriverException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+from browser_support import start_chromium  # noqa: E402  (skips the module without selenium)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOT_DIR = os.environ.get("SOLVERD_SCREENSHOT_DIR", os.path.join(tempfile.gettempdir(), "solverd-dashboard"))
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1150"):
-        options.add_argument(arg)
-    try:
-        driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    except WebDriverException as e:
-        pytest.skip(f"chromium cannot start here: {e.msg.splitlines()[0] if e.msg else e}")
-    driver.set_page_load_timeout(20)
+    driver = start_chromium()
     yield driver
     driver.quit()
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import requests
 
-from conftest import PLAN_MATRIX_CONSISTENT, laplacian_csr, wait_for
+from conftest import PLAN_MATRIX_CONSISTENT, Server, laplacian_csr, wait_for
 
 PLAN_9_1 = {
     "matrix": {"rows": 1000, "cols": 1000, "format": "csr",
@@ -172,15 +172,20 @@ def test_oversize_body_gets_413(server):
     assert r.status_code == 413
 
 
-def test_cors_preflight_and_headers(server):
-    r = requests.options(server.url("/api/v1/sessions"), headers={
-        "origin": "http://example.test", "access-control-request-method": "POST",
-        "access-control-request-headers": "content-type"}, timeout=10)
-    assert r.status_code == 204
-    assert r.headers["access-control-allow-origin"] in ("*", "http://example.test")
-    assert "POST" in r.headers["access-control-allow-methods"]
-    r = server.get("/api/v1/status", headers={"origin": "http://example.test"})
-    assert r.headers.get("access-control-allow-origin") in ("*", "http://example.test")
+def test_cors_preflight_and_headers():
+    # Foreign origins are refused by default (test_browser_policy.py); a configured one gets CORS headers.
+    configured = Server("--cors-origin", "http://example.test")
+    try:
+        r = requests.options(configured.url("/api/v1/sessions"), headers={
+            "origin": "http://example.test", "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type"}, timeout=10)
+        assert r.status_code == 204
+        assert r.headers["access-control-allow-origin"] == "http://example.test"
+        assert "POST" in r.headers["access-control-allow-methods"]
+        r = configured.get("/api/v1/status", headers={"origin": "http://example.test"})
+        assert r.headers.get("access-control-allow-origin") == "http://example.test"
+    finally:
+        configured.stop()
 
 
 def test_metrics_exposition(server):

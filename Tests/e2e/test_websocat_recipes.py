@@ -1,4 +1,4 @@
-"""The websocat/curl recipes in clients/websocat (plan §9, corrected per the errata) run against the real server."""
+"""The websocat/curl recipes in clients/websocat run against the real server."""
 import json
 import os
 import re

@@ -10,9 +10,9 @@ SOLVERD_WS="ws${SOLVERD_URL#http}/ws/solver${SOLVERD_TOKEN:+?access_token=$SOLVE
 AUTH=()
 [[ -n ${SOLVERD_TOKEN:-} ]] && AUTH=(-H "Authorization: Bearer $SOLVERD_TOKEN")
 
-# The plan's §9.1 system as corrected by the errata: [[2,-1,0],[-1,2,-1],[0,-1,2]] in compressed columns,
+# The example system: [[2,-1,0],[-1,2,-1],[0,-1,2]] in compressed columns,
 # b = [1,2,3], so x = [2.5, 4, 3.5].
-PLAN_SYSTEM='"matrix": {"rows": 3, "cols": 3, "format": "csr",
+EXAMPLE_SYSTEM='"matrix": {"rows": 3, "cols": 3, "format": "csr",
     "data": {"values": [2, -1, -1, 2, -1, -1, 2], "row_indices": [0, 1, 0, 1, 2, 1, 2], "col_pointers": [0, 2, 5, 7]}},
   "vector": [1, 2, 3], "method": "hybrid", "options": {"tolerance": 1e-8, "swarm_enabled": true}'
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# §9.5: subscribe to a session and print its frames until the next convergence signal.
+# Subscribe to a session and print its frames until the next convergence signal.
 # SINCE_SEQ replays the retained events after that seq first (0 = from the beginning).
 source "$(dirname "$0")/common.sh"
 usage_session "${1:-}" "[SINCE_SEQ]"

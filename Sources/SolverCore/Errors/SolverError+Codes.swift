@@ -8,7 +8,7 @@
 /// HTTP: 400 means the request could not be read as a message (bad JSON, wrong JSON types, missing fields, an unknown
 /// `type`, an unparsable Matrix Market text, a malformed upgrade); 422 means it was read but its content is
 /// unacceptable (an inconsistent or unsolvable matrix, a value out of range, an unknown method). Session state
-/// conflicts are 404 / 409 / 410, limits 411 / 413 / 429 / 503, cluster relays 503 / 504.
+/// conflicts are 404 / 409 / 410, limits 411 / 413 / 429 / 503, browser policy 403 / 415 / 421, cluster relays 503 / 504.
 extension SolverError {
     public enum Code: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
         // MARK: 400: the message cannot be read.
@@ -32,6 +32,10 @@ extension SolverError {
         case unauthorized = "unauthorized"
         /// Valid credentials, but not for this session (403).
         case forbidden = "forbidden"
+        /// A browser request or WebSocket upgrade from an origin that is neither the server's own nor configured (403).
+        case originNotAllowed = "origin_not_allowed"
+        /// A `Host` that does not name this server: on a loopback bind, anything but a loopback name (DNS rebinding).
+        case hostNotAllowed = "host_not_allowed"
 
         // MARK: 404 / 405 / 409 / 410: routes and session state.
 
@@ -54,6 +58,8 @@ extension SolverError {
 
         /// An HTTP request with a body but no `content-length` (the transport does not read unbounded bodies).
         case lengthRequired = "length_required"
+        /// A request body that is not `Content-Type: application/json` (a cross-site form cannot send JSON).
+        case unsupportedMediaType = "unsupported_media_type"
         /// A size exceeds a configured limit.
         case tooLarge = "too_large"
         /// The symbolic analysis predicts a factor larger than the configured limit.
@@ -120,12 +126,14 @@ extension SolverError {
             switch self {
             case .invalidJSON, .invalidType, .missingField, .unknownType, .parseError, .upgradeRefused: 400
             case .unauthorized: 401
-            case .forbidden: 403
+            case .forbidden, .originNotAllowed: 403
             case .sessionNotFound, .notFound: 404
             case .methodNotAllowed: 405
             case .duplicateSession, .oldValueMismatch: 409
             case .sessionClosed, .eventsExpired: 410
             case .lengthRequired: 411
+            case .unsupportedMediaType: 415
+            case .hostNotAllowed: 421
             case .tooLarge, .factorizationTooLarge, .payloadTooLarge: 413
             case .invalidArgument, .invalidMatrix, .dimensionMismatch, .indexOutOfRange, .nonFinite, .empty, .notSquare,
                  .zeroDiagonal, .duplicateEntry, .unsupportedMethod, .notDiagonallyDominant, .preconditionerBreakdown,

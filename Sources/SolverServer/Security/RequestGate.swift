@@ -45,7 +45,7 @@ final class RequestGate: Sendable {
     }
 
     private func isExempt(_ ip: String) -> Bool {
-        !limits.enabled || (isOpen && limits.exemptLoopbackWhenOpen && Self.isLoopback(ip))
+        !limits.enabled || (isOpen && limits.exemptLoopbackWhenOpen && Loopback.isLoopback(ip))
     }
 
     /// One request (session creation, a read, a verification) against the principal's and the address's budgets.
@@ -101,10 +101,6 @@ final class RequestGate: Sendable {
         metrics.reject(refusal.reason)
         logger.debug("request refused", metadata: ["reason": "\(refusal.reason)", "principal": "\(principal.name)", "remote": "\(ip)"])
         return refusal
-    }
-
-    static func isLoopback(_ ip: String) -> Bool {
-        ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.") || ip == "localhost"
     }
 }
 

@@ -1,4 +1,4 @@
-/// Request, connection and update limits (plan §6.3, errata §5). Every bucket is "N per window", refilled
+/// Request, connection and update limits (docs/design.md §8.1, §12.5). Every bucket is "N per window", refilled
 /// continuously. Global limits (sessions, memory) live in `SessionLimits`.
 public struct ServiceLimits: Sendable {
     public var enabled = true

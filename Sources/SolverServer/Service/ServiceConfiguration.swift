@@ -4,8 +4,8 @@ import SolverSecurity
 
 /// What the routes layer needs beyond the transport's settings.
 public struct ServiceConfiguration: Sendable {
-    /// Origins allowed by CORS; `*` allows any.
-    public var corsOrigins: [String] = ["*"]
+    /// Which browser origins and `Host` names are served (CORS, WebSocket upgrades, DNS rebinding).
+    public var originPolicy = OriginPolicy()
     /// Directory served at `/` (the dashboard); nil or missing → 404.
     public var dashboardDirectory: String?
     /// Extra directories served read-only under a URL prefix, e.g. `/vendor/` → `/usr/share/javascript`.

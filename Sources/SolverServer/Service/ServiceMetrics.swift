@@ -23,7 +23,7 @@ final class ServiceMetrics: Sendable {
 
     /// Known refusal reasons, registered up front so the family is present before the first refusal.
     static let rejectReasons = ["unauthorized", "forbidden", "ip_requests", "principal_requests", "updates",
-                                "ip_connections", "principal_streams", "websocket_abuse"]
+                                "ip_connections", "principal_streams", "websocket_abuse", "origin", "host"]
 
     init() {
         for reason in Self.rejectReasons { _ = counter(reason) }

@@ -86,6 +86,7 @@ extension SolverService {
         guard !request.body.isEmpty else {
             throw SolverError(.missingField, "the request needs a JSON body", field: "body")
         }
+        try JSONContentType.require(request.headers)
         return try JSONReader.parse(request.body)
     }
 

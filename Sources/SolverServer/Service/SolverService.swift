@@ -44,8 +44,16 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
     public func handleHTTP(_ request: HTTPRequest, responder: HTTPResponder) {
         metrics.httpRequests.increment()
         metrics.bytesIn.increment(by: request.body.count)
-        let reply = Reply(responder: responder, cors: corsHeaders(for: request), metrics: metrics,
-                          acceptsGzip: (request.headers["accept-encoding"] ?? "").contains("gzip"))
+        let acceptsGzip = (request.headers["accept-encoding"] ?? "").contains("gzip")
+        let verdict: OriginPolicy.Verdict
+        do {
+            verdict = try configuration.originPolicy.admit(request.headers)
+        } catch {
+            metrics.reject(error.reason)
+            Reply(responder: responder, cors: [], metrics: metrics, acceptsGzip: acceptsGzip).refuse(error)
+            return
+        }
+        let reply = Reply(responder: responder, cors: verdict.corsHeaders, metrics: metrics, acceptsGzip: acceptsGzip)
         if request.method == "OPTIONS" {
             reply.preflight(request)
             return
@@ -90,21 +98,17 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
     /// Cost updates are metered by the update budget, not the request budget (plan errata §5).
     static func isUpdatePath(_ path: String) -> Bool { path == "/api/v1/swarm/costs" }
 
-    /// CORS headers for a request that carries an allowed `Origin`.
-    func corsHeaders(for request: HTTPRequest) -> [(String, String)] {
-        guard let origin = request.headers["origin"] else { return [] }
-        let allowed = configuration.corsOrigins.contains("*") || configuration.corsOrigins.contains(origin)
-        guard allowed else { return [] }
-        return [("access-control-allow-origin", configuration.corsOrigins.contains("*") ? "*" : origin),
-                ("vary", "Origin"),
-                ("access-control-expose-headers", "content-type, retry-after, www-authenticate")]
-    }
-
     // MARK: WebSocket
 
     public func webSocketShouldAccept(_ request: WebSocketUpgradeRequest) -> WebSocketUpgradeDecision {
         if draining.load(ordering: .relaxed) {
             return .reject(.shuttingDown)
+        }
+        do {
+            _ = try configuration.originPolicy.admit(request.headers)
+        } catch {
+            metrics.reject(error.reason)
+            return .reject(error.error)
         }
         do {
             let principal = try gate.authenticate(headers: request.headers, query: request.query, ip: request.remoteAddress)

@@ -1,3 +1,4 @@
+import Testing
 import Foundation
 import SolverWire
 import Synchronization
@@ -45,4 +46,14 @@ extension JSONValue {
     var ints: [Int]? { arrayElements?.compactMap(\.int) }
     /// The `type` member every message and event carries.
     var type: String? { self["type"]?.string }
+}
+
+/// Asserts an error response: status, JSON content type, code, a message, and the field when given.
+func expectError(_ response: TestResponse, _ status: Int, _ code: String, field: String? = nil,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(response.status == status, "\(response)", sourceLocation: sourceLocation)
+    #expect(response.headers["content-type"] == "application/json", sourceLocation: sourceLocation)
+    #expect(response.error?["code"]?.string == code, "\(response)", sourceLocation: sourceLocation)
+    #expect(response.error?["message"]?.string?.isEmpty == false, sourceLocation: sourceLocation)
+    #expect(response.error?["field"]?.string == field, "\(response)", sourceLocation: sourceLocation)
 }

@@ -65,7 +65,7 @@ final class TestApp {
               body: [UInt8] = []) -> TestExchange {
         var all = HTTPHeaders(headers)
         if let token { all.add(name: "authorization", value: "Bearer \(token)") }
-        if !body.isEmpty { all.add(name: "content-type", value: "application/json") }
+        if !body.isEmpty, all["content-type"] == nil { all.add(name: "content-type", value: "application/json") }
         let (path, query) = Self.split(target)
         let request = HTTPRequest(method: method, path: path, query: query, headers: all, remoteAddress: remoteAddress,
                                   body: body)
