@@ -41,10 +41,10 @@
 /// A failed append refuses the update with `update_not_durable` (HTTP 503): nothing is applied, nothing acked.
 /// An ack is as durable as Redis is configured to be (`appendonly yes`, `appendfsync always` for fsync-before-ack;
 /// the tests and the benchmark run that way). Snapshots (`SessionSnapshot.encode`) go to `solverd:s:{id}:snap`
-/// with TTL = max session duration (plan §4.4) when the session is created, every `snapshotInterval` (2 s) while
-/// it changes, at convergence, and on drain; each snapshot trims the journal up to its `lastAppliedSeq`.
+/// with TTL = max session duration (docs/design.md §10) when the session is created, every `snapshotInterval`
+/// (2 s) while it changes, at convergence, and on drain; each snapshot trims the journal up to its `lastAppliedSeq`.
 ///
-/// ## Failover (plan §7.3)
+/// ## Failover
 /// Every node's timer looks for sessions in `solverd:sessions` without a lease and adopts them: acquire the lease,
 /// load the snapshot, read the journal after its `lastAppliedSeq`, restore with `nextSeq` beyond both the journal
 /// and the event log, and `Session.replay` the entries under their original seqs (not journaled or acked again).
@@ -78,7 +78,7 @@
 ///   `since` first, each seq at most once and in order. HTTP streams ask the owner for the status first (existence,
 ///   access), beat like local ones, end after `session_closed` and cancel their feed when the client leaves.
 ///
-/// ## Swarm (plan §3)
+/// ## Swarm (docs/design.md §7)
 /// `cost_report`s travel as updates carrying a `CostReport`, so forwarding, journaling and replay need nothing
 /// new; the owner's session combines them (`CostAggregator`, in SolverSession). Forwarding counts as a hop of
 /// `propagation_depth`. Distributed verification: `ClusterNode` is the registry's `SwarmVerifier`; `SwarmVoting`

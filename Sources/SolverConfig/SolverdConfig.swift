@@ -49,7 +49,7 @@ public struct SolverdConfig: Sendable, Equatable {
             public var windowSeconds: Double
         }
         public var enabled = true
-        /// Per principal (plan §6.3): requests per window and concurrent streams (WebSockets + NDJSON/SSE).
+        /// Per principal (docs/design.md §8.1): requests per window and concurrent streams (WebSockets + NDJSON/SSE).
         public var principal = Requests(requests: 1000, windowSeconds: 3600)
         public var principalConcurrentStreams = 10
         /// Per client IP address.
@@ -60,7 +60,7 @@ public struct SolverdConfig: Sendable, Equatable {
         public var updateBytesPerSecond = 64 * 1024 * 1024
         /// Rate-limited WebSocket messages in a row before the connection is closed with 1008.
         public var webSocketStrikes = 50
-        /// Loopback clients of an open (no-auth) server are not request-limited (plan errata §5).
+        /// Loopback clients of an open (no-auth) server are not request-limited (docs/design.md §8.1).
         public var exemptLoopbackWhenOpen = true
     }
 
@@ -68,7 +68,7 @@ public struct SolverdConfig: Sendable, Equatable {
         public var level = "info"
         /// `text` or `json` (one JSON object per line).
         public var format = "text"
-        /// Iterations slower than this are logged as warnings (plan §6.4).
+        /// Iterations slower than this are logged as warnings (docs/design.md §8.3).
         public var slowIterationMilliseconds = 10.0
     }
 

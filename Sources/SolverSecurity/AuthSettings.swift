@@ -45,7 +45,7 @@ public struct AuthSettings: Sendable, Equatable {
 
     public var tokens: [StaticToken] = []
     public var jwt = JWT()
-    /// How long a validated credential is remembered (plan §6.2); never past a JWT's `exp`.
+    /// How long a validated credential is remembered (5 minutes by default); never past a JWT's `exp`.
     public var cacheTTL: Double = 300
 
     public init() {}

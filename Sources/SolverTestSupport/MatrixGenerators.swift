@@ -62,7 +62,7 @@ public enum MatrixGenerators {
         return t.toCSR()
     }
 
-    /// The plan's 3×3 example made consistent (plan errata §1): tridiag(-1, 2, -1); with b = [1,2,3],
+    /// The example system of docs/design.md §9.1 (also the README's): tridiag(-1, 2, -1); with b = [1,2,3],
     /// x = [2.5, 4, 3.5].
     public static func planExample() -> CSRMatrix {
         var t = COOTriplets(rows: 3, cols: 3)

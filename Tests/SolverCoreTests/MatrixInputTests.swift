@@ -16,7 +16,7 @@ import SolverTestSupport
         var testDescription: String { name }
     }
 
-    // The plan example (errata §1), tridiag(-1, 2, -1), in every layout.
+    // The example system (docs/design.md §9.1), tridiag(-1, 2, -1), in every layout.
     static let tridiagonalValues: [Double] = [2, -1, -1, 2, -1, -1, 2]
 
     static let layouts: [Case] = [
@@ -24,7 +24,7 @@ import SolverTestSupport
             rowPointers: [0, 2, 5, 7], colIndices: [0, 1, 0, 1, 2, 1, 2], values: tridiagonalValues))),
         Case(name: "CSR without sizes, unsorted rows", input: MatrixInput(data: Arrays(
             rowPointers: [0, 2, 5, 7], colIndices: [1, 0, 2, 1, 0, 2, 1], values: [-1, 2, -1, 2, -1, 2, -1]))),
-        Case(name: "CSC labelled csr (errata §1)", input: MatrixInput(rows: 3, cols: 3, format: "csr", data: Arrays(
+        Case(name: "CSC labelled csr", input: MatrixInput(rows: 3, cols: 3, format: "csr", data: Arrays(
             colPointers: [0, 2, 5, 7], rowIndices: [0, 1, 0, 1, 2, 1, 2], values: tridiagonalValues))),
         Case(name: "COO rows/cols", input: MatrixInput(format: "coo", data: Arrays(
             rows: [2, 0, 1, 1, 0, 2, 1], cols: [2, 0, 2, 0, 1, 1, 1], values: [2, 2, -1, -1, -1, -1, 2]))),
@@ -86,7 +86,7 @@ import SolverTestSupport
         #expect(m.nnz == 1 && m[0, 1] == 5)
     }
 
-    // MARK: The plan's §9.1 example
+    // MARK: The §9.1 body as first written (docs/design.md §9.1)
 
     static let planRowIndices = [0, 0, 1, 1, 1, 2, 2]
 

@@ -267,7 +267,7 @@ import SolverTestSupport
     // MARK: Vectors
 
     @Test func vectorFromPlainNumbers() throws {
-        let text = "# b for the plan example\n1\n2.0\n\n% note\n3e0\n"
+        let text = "# b for the example system\n1\n2.0\n\n% note\n3e0\n"
         #expect(try Self.readVector(text) == [1, 2, 3])
         #expect(try Self.readVector("1 2\t3") == [1, 2, 3])
         for cut in 1...text.utf8.count { #expect(try Self.readVector(text, chunk: cut) == [1, 2, 3]) }

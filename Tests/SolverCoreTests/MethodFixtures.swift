@@ -9,7 +9,7 @@ enum MethodFixture: String, CaseIterable, Sendable, CustomStringConvertible {
     case randomDominant
     /// PageRank `I − 0.85 Pᵀ`: nonsymmetric, strictly column-dominant.
     case pageRank
-    /// The plan's 3×3 tridiag(−1, 2, −1), b = [1, 2, 3] → x = [2.5, 4, 3.5].
+    /// The example system of docs/design.md §9.1: 3×3 tridiag(−1, 2, −1), b = [1, 2, 3] → x = [2.5, 4, 3.5].
     case planExample
 
     var description: String { rawValue }

@@ -69,7 +69,7 @@ import SolverTestSupport
 
     @Test func hybridFactorsIndefiniteMatricesWithLDLT() throws {
         // Symmetric with a positive diagonal but indefinite; a positive off-diagonal entry without dominance is the
-        // evidence that sends the plan to LDLᵀ rather than Cholesky or CG+IC(0).
+        // evidence that sends the hybrid plan to LDLᵀ rather than Cholesky or CG+IC(0).
         let system = try LiveSystem(matrix: denseMatrix([[1, 2, 0], [2, 1, 0], [0, 0, 3]]), b: [1, 2, 3])
         let report = try SolveDriver.run(system, kind: .hybrid, options: SolveOptions(tolerance: 1e-10))
         #expect(report.status == .converged, "\(report)")

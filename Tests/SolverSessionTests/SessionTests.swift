@@ -175,8 +175,9 @@ import SolverTestSupport
     }
 
     @Test func hybridMovesFromAFailedCholeskyToLDLTAtOnce() throws {
-        // Symmetric, positive diagonal, off-diagonals all negative, yet indefinite (shift −0.3): the plan starts with
-        // Cholesky, which finds it not positive definite; the session moves to LDLᵀ without factoring Cholesky again.
+        // Symmetric, positive diagonal, off-diagonals all negative, yet indefinite (shift −0.3): the hybrid plan
+        // starts with Cholesky, which finds it not positive definite; the session moves to LDLᵀ without factoring
+        // Cholesky again.
         let session = try makeSession(side: 12, shift: -0.3)
         let sink = CollectingSink()
         _ = try session.hub.subscribe(sink, since: 0)

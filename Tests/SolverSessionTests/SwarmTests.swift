@@ -5,7 +5,7 @@ import SolverCore
 @testable import SolverSession
 import SolverTestSupport
 
-/// Swarm cost reports (plan §3.1–§3.2) and distributed verification votes (§3.4–§3.5).
+/// Swarm cost reports (docs/design.md §7.1) and distributed verification votes (§7.3).
 @Suite struct CostAggregatorTests {
     func report(_ node: String, _ indices: [Int], _ values: [Double], confidence: Double = 1) -> CostReport {
         CostReport(nodeID: node, indices: indices, values: values, confidence: confidence)

@@ -21,7 +21,7 @@ import SolverSession
     }
 
     @Test func solveRequest() throws {
-        let (message, ref) = try decode(Fixtures.errataSolveRequest)
+        let (message, ref) = try decode(Fixtures.consistentSolveRequest)
         guard case .solveRequest(let r) = message else { Issue.record("\(message)"); return }
         #expect(r.spec.matrix.nnz == 7)
         #expect(ref == nil)
@@ -32,7 +32,7 @@ import SolverSession
         guard case .subscribe(let r) = message else { Issue.record("\(message)"); return }
         #expect(r.sessionID.rawValue == "s-1" && r.sinceSeq == 10 && r.watchIndices == [0, 2])
         #expect(ref == "c1")
-        // Plan §9.5 as written.
+        // docs/design.md §9.5: only `type` and `session_id`.
         let (plain, _) = try decode(#"{"type": "subscribe", "session_id": "uuid-session-123"}"#)
         guard case .subscribe(let p) = plain else { Issue.record("\(plain)"); return }
         #expect(p.sinceSeq == nil && p.watchIndices == nil)
@@ -64,7 +64,8 @@ import SolverSession
         #expect(u.sourceNode == "node-abc123" && u.propagationDepth == 3 && u.timestamp == "2025-09-19T19:26:51.605Z")
     }
 
-    /// Plan §9.2 without `type` decodes; its indices 100 and 205 are then refused by the 3×3 session (errata §2).
+    /// The §9.2 body as first written decodes without `type`; its indices 100 and 205 are then refused by the 3×3
+    /// session (docs/design.md §9.2).
     @Test func planCostUpdateBody() throws {
         let r = try CostUpdateRequest.decode(Fixtures.json(Fixtures.planCostUpdate))
         #expect(r.sessionID.rawValue == "uuid-session-123")

@@ -4,7 +4,7 @@ import SolverCore
 @testable import SolverSession
 @testable import SolverWire
 
-/// `cost_report` in and out (plan §3.1), the ack's echo, and the swarm members of events.
+/// `cost_report` in and out (docs/design.md §7.1), the ack's echo, and the swarm members of events.
 @Suite struct CostReportWireTests {
     let id = try! SessionID(validating: "s")
 
@@ -25,7 +25,7 @@ import SolverCore
             #expect(request.update.sourceNode == "node-7" && request.update.propagationDepth == 2)
             #expect(request.update.timestamp == "1758310011605" && request.update.deltaIndices.isEmpty)
         }
-        // Without `type`, /swarm/costs still reads a cost_update (§9.2).
+        // Without `type`, /swarm/costs still reads a cost_update (docs/design.md §9.2).
         let plain = try CostUpdateRequest.decodeUpdateOrReport(try JSONReader.parse(Array(#"{"session_id":"s","delta_costs":{"indices":[1],"values":[2]}}"#.utf8)))
         #expect(plain.update.report == nil && plain.update.deltaValues == [2])
         #expect(plain.sourcedAt("here").update.sourceNode == "here")

@@ -1,9 +1,9 @@
 import SolverCore
 @testable import SolverWire
 
-/// Request bodies from the plan (§9) and helpers shared by the message tests.
+/// Request bodies of the example flows (docs/design.md §9) and helpers shared by the message tests.
 enum Fixtures {
-    /// Plan §9.1 exactly as written: `rows`/`cols` 1000 with three columns of data.
+    /// The §9.1 body as first written (docs/design.md §9.1): `rows`/`cols` 1000 with three columns of data.
     static let planSolveRequest = """
         {
           "matrix": {
@@ -25,8 +25,8 @@ enum Fixtures {
         }
         """
 
-    /// Plan errata §1: the consistent version, `[[2,-1,0],[-1,2,-1],[0,-1,2]]`.
-    static let errataSolveRequest = """
+    /// The consistent §9.1 body (docs/design.md §9.1): `[[2,-1,0],[-1,2,-1],[0,-1,2]]`.
+    static let consistentSolveRequest = """
         {
           "type": "solve_request",
           "session_id": "uuid-session-123",
@@ -42,7 +42,7 @@ enum Fixtures {
         }
         """
 
-    /// Plan §9.2, posted to `/swarm/costs` without `type`.
+    /// The §9.2 body as first written (docs/design.md §9.2), posted to `/swarm/costs` without `type`.
     static let planCostUpdate = """
         {
           "session_id": "uuid-session-123",
@@ -58,10 +58,10 @@ enum Fixtures {
 
     static func json(_ text: String) throws -> JSONValue { try JSONReader.parse(text) }
 
-    /// Replaces `old` by `new` in the errata request (one variation per test case).
-    static func errataVariant(_ old: String, _ new: String) -> String {
-        precondition(errataSolveRequest.contains(old), "fixture does not contain \(old)")
-        return errataSolveRequest.replacingOccurrences(of: old, with: new)
+    /// Replaces `old` by `new` in the consistent request (one variation per test case).
+    static func consistentVariant(_ old: String, _ new: String) -> String {
+        precondition(consistentSolveRequest.contains(old), "fixture does not contain \(old)")
+        return consistentSolveRequest.replacingOccurrences(of: old, with: new)
     }
 }
 

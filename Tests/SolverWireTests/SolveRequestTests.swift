@@ -22,7 +22,7 @@ import SolverSession
         }
     }
 
-    /// Plan errata §1: the §9.1 body as written is refused, naming 3 columns vs the declared 1000.
+    /// The §9.1 body as first written (docs/design.md §9.1) is refused, naming 3 columns vs the declared 1000.
     @Test func planBodyAsWrittenNamesTheMismatch() {
         expectError(Fixtures.planSolveRequest, code: .dimensionMismatch, field: "matrix.data.col_pointers",
                     mentions: ["3", "1000"])
@@ -35,8 +35,8 @@ import SolverSession
         expectError(text, code: .duplicateEntry, field: "matrix.data.row_indices", mentions: ["column 0", "row 0"])
     }
 
-    @Test func errataBodyDecodesToTheTridiagonalMatrix() throws {
-        let request = try decode(Fixtures.errataSolveRequest)
+    @Test func consistentBodyDecodesToTheTridiagonalMatrix() throws {
+        let request = try decode(Fixtures.consistentSolveRequest)
         let spec = request.spec
         #expect(spec.id?.rawValue == "uuid-session-123")
         #expect(spec.matrix.rows == 3 && spec.matrix.cols == 3)
@@ -99,7 +99,7 @@ import SolverSession
         (#""options": {"#, #""options": [], "unused": {"#, .invalidType, "options"),
     ])
     func eachErrorNamesItsField(_ old: String, _ new: String, _ code: SolverError.Code, _ field: String) {
-        expectError(Fixtures.errataVariant(old, new), code: code, field: field)
+        expectError(Fixtures.consistentVariant(old, new), code: code, field: field)
     }
 
     @Test func matrixIsRequiredAndTopLevelMustBeAnObject() {
@@ -112,7 +112,7 @@ import SolverSession
     @Test func limitsApply() {
         let small = MatrixLimits(maxRows: 2, maxNonzeros: 100)
         #expect {
-            try SolveRequest.decode(Fixtures.json(Fixtures.errataSolveRequest), limits: small)
+            try SolveRequest.decode(Fixtures.json(Fixtures.consistentSolveRequest), limits: small)
         } throws: { ($0 as? SolverError)?.code == .tooLarge }
     }
 }

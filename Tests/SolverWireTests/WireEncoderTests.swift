@@ -6,7 +6,7 @@ import SolverCore
 
 @Suite struct WireEncoderTests {
     let id = try! SessionID(validating: "uuid-v4")
-    /// 2025-09-19T19:26:51.605Z, the plan's example timestamp.
+    /// 2025-09-19T19:26:51.605Z, the example timestamp of docs/design.md §4.1.
     let time = 1_758_310_011.605
 
     func object(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: JSONValue] {

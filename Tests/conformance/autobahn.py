@@ -1,7 +1,7 @@
 """make conformance: the Autobahn|Testsuite fuzzing client (cases 1-10, 12, 13) against `solverd serve --echo-endpoint`.
 
-Autobahn runs only on Python 2.7; the virtualenv is made once in .build-conformance/ with the recipe of
-shared/notes/test-tools.md (see setup_autobahn.sh). The server listens on 127.0.0.1 only and is stopped at the end.
+Autobahn runs only on Python 2.7 (its wstest fails at import on Python 3); setup_autobahn.sh makes the virtualenv
+once in .build-conformance/. The server listens on 127.0.0.1 only and is stopped at the end.
 The summary (verdict counts, every non-OK case with its verdict and close behaviour) is written to
 bench/results/conformance-latest.json and a timestamped copy; the full HTML report stays in .build-conformance/report.
 Exit status 1 when any case is FAILED or UNIMPLEMENTED (or missing).

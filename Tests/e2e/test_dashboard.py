@@ -109,7 +109,7 @@ def test_generated_session_plots_and_reconverges_after_a_push(page, server):
 
 def test_matrix_market_upload(page, server, tmp_path):
     mtx = tmp_path / "plan.mtx"
-    mtx.write_text("%%MatrixMarket matrix coordinate real symmetric\n% the plan's 3x3 example\n3 3 5\n"
+    mtx.write_text("%%MatrixMarket matrix coordinate real symmetric\n% the 3x3 example system\n3 3 5\n"
                    "1 1 2\n2 1 -1\n2 2 2\n3 2 -1\n3 3 2\n")
     page.find_element(By.CSS_SELECTOR, "input[name=source][value=upload]").click()
     page.find_element(By.ID, "mtx-file").send_keys(str(mtx))

@@ -1,4 +1,5 @@
-"""The HTTP API end to end: every endpoint, the plan's §9 examples, errors as JSON with the right status."""
+"""The HTTP API end to end: every endpoint, the example flows (docs/design.md §9), errors as JSON with the right
+status."""
 import copy
 import json
 

@@ -93,7 +93,7 @@ def test_scipy_and_numpy_inputs(http):
         http.wait_converged(sid)
         np.testing.assert_allclose(http.solution_array(sid), spla.spsolve(a.tocsc(), b), rtol=1e-7, atol=1e-10)
         http.delete(sid)
-    # COO duplicates are summed, as scipy does: two halves of the diagonal make the plan matrix.
+    # COO duplicates are summed, as scipy does: two halves of the diagonal make the example matrix.
     coo = sp.coo_matrix((np.r_[[1.0] * 3, [1.0] * 3, [-1.0] * 4], (np.r_[0, 1, 2, 0, 1, 2, 0, 1, 1, 2], np.r_[0, 1, 2, 0, 1, 2, 1, 0, 2, 1])))
     sid = http.create(coo, np.array([[1.0], [2.0], [3.0]]))["session_id"]
     http.wait_converged(sid)

@@ -1,4 +1,4 @@
-"""Swarm cost reports (plan §3.1–§3.2) and distributed verification with ⌊2N/3⌋+1 votes (§3.4–§3.5): reports from
+"""Swarm cost reports (docs/design.md §7.1) and distributed verification with ⌊2N/3⌋+1 votes (§7.3): reports from
 several nodes combined per entry before they replace b; in a four-node cluster with one node answering wrong
 residuals (--fault-inject-wrong-residuals), the three honest nodes carry the vote and the faulty one is named."""
 import asyncio

@@ -6,7 +6,7 @@ public struct ClusterConfiguration: Sendable {
     public var leaseMilliseconds = 3000
     /// Snapshot of each owned session at most this often while it changes (and at every convergence).
     public var snapshotInterval = 2.0
-    /// Snapshot TTL (plan §4.4): the sessions' maximum duration.
+    /// Snapshot TTL: the sessions' maximum duration (no snapshot outlives its session).
     public var maxSessionDuration = 3600.0
     /// Heartbeat period (seconds); a node missing three is reported unhealthy.
     public var heartbeatInterval = 1.0

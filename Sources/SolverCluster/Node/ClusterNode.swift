@@ -228,7 +228,7 @@ extension ClusterNode: SwarmVerifier {
     }
 }
 
-/// Notes convergence of an owned session so the next tick snapshots it (plan §4.4: persist on convergence).
+/// Notes convergence of an owned session so the next tick snapshots it (a restored session then starts converged).
 final class ConvergenceWatcher: SessionEventSink {
     weak let node: ClusterNode?
     let sessionID: SessionID

@@ -5,7 +5,7 @@ import SolverCore
 import SolverSession
 import Synchronization
 
-/// Distributed verification over Redis pub/sub (plan §3.4–§3.5). A round sends the probe task to the vote channel
+/// Distributed verification over Redis pub/sub (docs/design.md §7.3). A round sends the probe task to the vote channel
 /// of every healthy solverd node; each evaluates it on its own and answers with the residuals it computed. The
 /// round ends when every node asked has answered or after `timeout`, and the votes go to the session's tally
 /// (`SwarmTally`), which needs ⌊2N/3⌋ + 1 matching answers.

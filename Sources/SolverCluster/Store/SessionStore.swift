@@ -5,7 +5,7 @@ import SolverSession
 public struct SessionStore: Sendable {
     let client: RedisClient
     let keys: ClusterKeys
-    /// Snapshot TTL: the sessions' maximum duration (plan §4.4).
+    /// Snapshot TTL: the sessions' maximum duration, so no snapshot outlives its session (docs/design.md §10).
     public let snapshotTTLMilliseconds: Int
 
     public init(client: RedisClient, keys: ClusterKeys, snapshotTTLMilliseconds: Int) {

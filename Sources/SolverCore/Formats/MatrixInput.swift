@@ -4,10 +4,10 @@
 /// nothing of JSON. `decode(limits:)` turns it into a canonical `CSRMatrix` or throws a `SolverError` whose
 /// `field` names the offending JSON path (`matrix.data.col_pointers`, `matrix.data.row_indices[4]`, …).
 ///
-/// **The layout is decided from the data field names present, never from `format`.** The plan labels
-/// compressed-column data `"format": "csr"`, so `format` is informative only. Exactly one of these field sets
-/// must be present in `data` (anything else — a mix, a missing array, no arrays — is an `invalid_matrix` error on
-/// `matrix.data` that lists what was found and what is accepted):
+/// **The layout is decided from the data field names present, never from `format`.** Some clients label
+/// compressed-column data `"format": "csr"` (docs/design.md §3.2), so `format` is informative only. Exactly one of
+/// these field sets must be present in `data` (anything else — a mix, a missing array, no arrays — is an
+/// `invalid_matrix` error on `matrix.data` that lists what was found and what is accepted):
 ///
 /// | fields in `data`                           | layout                                        |
 /// |--------------------------------------------|-----------------------------------------------|

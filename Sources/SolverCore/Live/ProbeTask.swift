@@ -1,6 +1,6 @@
 /// Rows of `A x = b` cut out with everything needed to recompute their residuals elsewhere: per probed row its
 /// stored entries, `b_i` and the `x` values those entries read. A verifier on another node evaluates it without
-/// holding the session (plan §3.4, distributed verification).
+/// holding the session (distributed verification, docs/design.md §7.3).
 ///
 /// Invariant: `rowStarts` has `rows.count + 1` non-decreasing offsets into `columns`/`values`/`xAtColumns`, which
 /// have equal lengths; `rightHandSide` has one value per row.

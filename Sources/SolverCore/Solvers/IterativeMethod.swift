@@ -1,4 +1,4 @@
-/// The names clients use for methods (the plan's list plus ours; plan errata §7).
+/// The names clients use for methods: `jacobi`, `gauss_seidel`, `cg`, `hybrid` and ours (docs/design.md §3.3).
 public enum MethodKind: String, Sendable, CaseIterable, Codable {
     case jacobi
     case gaussSeidel = "gauss_seidel"

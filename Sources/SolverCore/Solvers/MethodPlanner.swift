@@ -17,7 +17,7 @@ public struct MethodPlan {
     public var choices: [MethodChoice]
     /// Symbolic analyses already made, reused by the direct method that runs.
     public var analyses: [FactorizationKind: any SparseFactorization]
-    /// The facts the plan was made from (nil when the client named the method).
+    /// The facts this plan was made from (nil when the client named the method).
     public var properties: MatrixProperties?
 
     public init(choices: [MethodChoice], analyses: [FactorizationKind: any SparseFactorization] = [:],
@@ -28,7 +28,7 @@ public struct MethodPlan {
         self.properties = properties
     }
 
-    /// What the plan starts with, and why.
+    /// What this plan starts with, and why.
     public var first: MethodChoice { choices[0] }
 
     public func analysis(for choice: MethodChoice) -> (any SparseFactorization)? {

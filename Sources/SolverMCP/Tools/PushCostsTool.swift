@@ -3,7 +3,7 @@ import SolverCore
 import SolverSession
 import SolverWire
 
-/// `solver_push_costs`: a `cost_update` (plan §2.2) for a live session; returns the ack seq and, when asked,
+/// `solver_push_costs`: a `cost_update` (docs/design.md §3.4) for a live session; returns the ack seq and, when asked,
 /// waits for the re-convergence that reflects it.
 struct PushCostsTool: SolverTool {
     let definition = Tool(

@@ -3,8 +3,8 @@ import SolverCore
 import SolverSession
 import SolverWire
 
-/// `sublinear_solver_stream` (plan §6.1): creates a live session, waits (bounded) for it to converge while sending
-/// progress notifications, and returns the outcome with the solution (or its first entries for large systems).
+/// `sublinear_solver_stream` (docs/design.md §8.4): creates a live session, waits (bounded) for it to converge while
+/// sending progress notifications, and returns the outcome with the solution (or its first entries for large systems).
 struct SolveStreamTool: SolverTool {
     static let defaultSolutionEntries = 1000
 

@@ -18,7 +18,7 @@ enum ToolSchemas {
         "description": "How long to wait for the solve to end, in milliseconds (0: do not wait).",
     ]
 
-    /// `matrix` (plan §2.1 SparseMatrix): the layout is chosen by the array names in `data`.
+    /// `matrix` (docs/design.md §3.2): the layout is chosen by the array names in `data`.
     static let sparseMatrix: Value = [
         "description": """
             A square sparse matrix A. Give `data` with exactly one layout: CSR (row_pointers, col_indices, values), \
@@ -57,7 +57,7 @@ enum ToolSchemas {
     /// Every method a live session can run (random_walk only estimates single coordinates).
     static let methods: [Value] = MethodKind.allCases.filter { $0 != .randomWalk }.map { .string($0.rawValue) }
 
-    /// `options` of a solve request (plan §2.1), as `SessionOptions` reads and validates them.
+    /// `options` of a solve request (docs/design.md §3.1), as `SessionOptions` reads and validates them.
     static let solveOptions: Value = [
         "type": "object",
         "properties": [

@@ -3,7 +3,7 @@ import SolverCore
 import SolverSession
 import SolverWire
 
-/// `solver_verification` (plan §6.1): random-probe verification of a session's current solution, now.
+/// `solver_verification` (docs/design.md §8.4): random-probe verification of a session's current solution, now.
 struct VerificationTool: SolverTool {
     let definition = Tool(
         name: "solver_verification",

@@ -5,8 +5,8 @@ import SolverSecurity
 import SolverSession
 import SolverWire
 
-/// The HTTP API (plan §1.1 plus the session endpoints). Each handler validates, answers errors at once, and moves
-/// O(nnz) work to `work`.
+/// The HTTP API (docs/design.md §2.1 plus the session endpoints). Each handler validates, answers errors at once, and
+/// moves O(nnz) work to `work`.
 extension SolverService {
     func route(_ request: HTTPRequest, _ reply: Reply, _ principal: Principal) throws {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)

@@ -95,7 +95,8 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
         path == "/health" || path == "/api/v1/health" || path == "/metrics" || !(path.hasPrefix("/api/") || path == "/api")
     }
 
-    /// Cost updates are metered by the update budget, not the request budget (plan errata §5).
+    /// Cost updates are metered by the update budget, not the request budget, so pushes at tens of thousands per
+    /// second are not throttled by request limits (docs/design.md §8.1).
     static func isUpdatePath(_ path: String) -> Bool { path == "/api/v1/swarm/costs" }
 
     // MARK: WebSocket

@@ -1,7 +1,7 @@
 import Synchronization
 import SolverCore
 
-/// Sparse view of `x`: the entries a frame carries (plan §2.3 `x_partial`).
+/// Sparse view of `x`: the entries a frame carries (`x_partial`).
 public struct SparseEntries: Sendable, Equatable {
     public var indices: [Int]
     public var values: [Double]
@@ -11,7 +11,7 @@ public struct SparseEntries: Sendable, Equatable {
     }
 }
 
-/// `iteration_update` (plan §2.3) plus the sequence numbers that order it against updates.
+/// `iteration_update` (docs/design.md §4.2) plus the sequence numbers that order it against updates.
 public struct IterationUpdate: Sendable, Equatable {
     public var iteration: Int
     public var residualNorm: Double
@@ -35,7 +35,8 @@ public struct IterationUpdate: Sendable, Equatable {
     }
 }
 
-/// How many nodes took part in a verification and how far they agreed (plan §2.3). A single node votes alone.
+/// `swarm_consensus` (docs/design.md §7.4): how many nodes took part in a verification and how far they agreed.
+/// A single node votes alone.
 public struct SwarmConsensus: Sendable, Equatable {
     public var participatingNodes: Int
     public var agreementLevel: Double
@@ -46,7 +47,7 @@ public struct SwarmConsensus: Sendable, Equatable {
     public static let singleNode = SwarmConsensus(participatingNodes: 1, agreementLevel: 1)
 }
 
-/// `verification_result` (plan §2.4).
+/// `verification_result` (docs/design.md §4.3).
 public struct VerificationResult: Sendable, Equatable {
     public var probeID: String
     public var verified: Bool
@@ -61,7 +62,7 @@ public struct VerificationResult: Sendable, Equatable {
     public var verificationTimeMs: Double
     public var intervalMultiplier: Double
     public var trigger: String
-    /// Present for a swarm round (trigger `swarm`): who voted and how (plan §3.4–§3.5).
+    /// Present for a swarm round (trigger `swarm`): who voted and how (docs/design.md §7.3).
     public var swarm: SwarmVerification?
 }
 
@@ -114,7 +115,7 @@ public struct CostsAggregated: Sendable, Equatable {
     public var contributingNodes: [Int]
 }
 
-/// `convergence_signal` (plan §3.3; plan errata §4: the threshold is relative to ‖b‖₂).
+/// `convergence_signal` (docs/design.md §4.4). The threshold is relative: ‖b − A x‖₂ ≤ tolerance · ‖b‖₂.
 public struct ConvergenceSignal: Sendable, Equatable {
     public var residualThreshold: Double
     public var consecutiveIterations: Int
@@ -130,7 +131,7 @@ public struct ConvergenceSignal: Sendable, Equatable {
     public var reconvergenceMode: String
 }
 
-/// An automatic correction the verification loop made (plan §5.4).
+/// An automatic correction the verification loop made (docs/design.md §6.3).
 public struct CorrectionApplied: Sendable, Equatable {
     /// `drift`, `stagnation` or `divergence`.
     public var trigger: String

@@ -1,6 +1,6 @@
 import SolverCore
 
-/// One `cost_update` (plan §2.2): additive changes to `b` (`delta_costs`, plan errata §3) and new values for
+/// One `cost_update` (docs/design.md §3.4): additive changes to `b` (`delta_costs`: `b[i] += value`) and new values for
 /// entries of `A` (`matrix_updates`, each optionally guarded by `old_value`). Applied atomically: all of it or,
 /// when an `old_value` does not match, none of it.
 public struct CostUpdate: Sendable, Equatable {
@@ -23,7 +23,7 @@ public struct CostUpdate: Sendable, Equatable {
     public var sourceNode: String?
     public var propagationDepth: Int?
     public var timestamp: String?
-    /// A swarm `cost_report` (plan §3.1): absolute values combined with other nodes' before they replace `b[i]`.
+    /// A swarm `cost_report` (docs/design.md §7.1): absolute values, combined with other nodes' to replace `b[i]`.
     public var report: CostReport?
 
     public init(deltaIndices: [Int] = [], deltaValues: [Double] = [], matrixUpdates: [MatrixEntryUpdate] = [],

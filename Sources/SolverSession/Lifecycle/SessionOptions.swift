@@ -1,6 +1,6 @@
 import SolverCore
 
-/// The plan's `flow_nexus` block (§2.1), validated and kept with the session.
+/// A solve request's `flow_nexus` block (docs/design.md §3.1), validated and kept with the session.
 public struct FlowNexusOptions: Sendable, Equatable {
     public static let topologies = ["mesh", "star", "ring", "hierarchical"]
     public static let aggregations = CostAggregation.allCases.map(\.rawValue)
@@ -28,7 +28,7 @@ public struct FlowNexusOptions: Sendable, Equatable {
     }
 }
 
-/// A session's solver options (plan §2.1 `options`), with the defaults of the issue tracker and plan errata §4.
+/// A session's solver options (a solve request's `options`; defaults and ranges in docs/design.md §3.1).
 public struct SessionOptions: Sendable, Equatable {
     public var method: MethodKind = .hybrid
     /// Relative: converged when ‖b − A x‖₂ ≤ tolerance · ‖b‖₂.

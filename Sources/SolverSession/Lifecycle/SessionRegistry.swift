@@ -12,7 +12,7 @@ public struct SessionLimits: Sendable {
     public var maxFactorBytes = 4 << 30
     /// A session with no request or update for this long is closed (`idle_timeout`).
     public var idleTimeout: Double = 600
-    /// A session is closed this long after creation at the latest (`max_duration`; plan §1.4: 1 h).
+    /// A session is closed this long after creation at the latest (`max_duration`, 1 h by default).
     public var maxDuration: Double = 3600
     public var subscriber = SubscriberLimits()
     public var matrix = MatrixLimits()

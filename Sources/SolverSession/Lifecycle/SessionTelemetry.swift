@@ -1,9 +1,9 @@
 import Logging
 import Metrics
 
-/// What sessions report through the swift-log and swift-metrics APIs (the process chooses the backends):
-/// iterations, iteration time, update → event latency, probe time, and a warning for slow iterations (plan §6.4).
-/// Make it after the backends are bootstrapped; hot paths record once per slice, not per step.
+/// What sessions report through the swift-log and swift-metrics APIs (the process chooses the backends): iterations,
+/// iteration time, update → event latency, probe time, and a warning for slow iterations (10 ms by default). Make it
+/// after the backends are bootstrapped; hot paths record once per slice, not per step.
 public struct SessionTelemetry: Sendable {
     public var logger: Logger
     /// A step slower than this is logged as a warning (at most every `slowWarningInterval` per session).

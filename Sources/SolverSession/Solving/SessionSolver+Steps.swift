@@ -10,7 +10,7 @@ extension SessionSolver {
     func startSolve(restart: Bool) throws {
         dispatchPrecondition(condition: .onQueue(queue))
         if system.rightHandSideNorm == 0 {
-            // ‖b‖ = 0: the solution is x = 0 exactly (plan errata §4).
+            // ‖b‖ = 0: x = 0 is the solution, and the relative test (‖r‖ ≤ tolerance · ‖b‖ = 0) needs it exactly.
             try system.replaceSolution([Double](repeating: 0, count: dimension))
         }
         if restart { try solver.restart(system) } else { try solver.updatesApplied(system) }

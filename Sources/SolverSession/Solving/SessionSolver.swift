@@ -109,7 +109,7 @@ final class SessionSolver: @unchecked Sendable {
     }
 
     /// `hybrid` asks `MethodPlanner` for a live plan (a factor when it pays off and fits `factorByteLimit`); other
-    /// methods run as asked with the plan's default preconditioner (jacobi).
+    /// methods run as asked, the Krylov ones with Jacobi unless `options.preconditioner` names another.
     static func resolveMethod(options: SessionOptions, system: LiveSystem, factorByteLimit: Int) throws -> MethodPlan {
         switch options.method {
         case .hybrid:

@@ -1,6 +1,6 @@
 import SolverCore
 
-/// How reports of several nodes for one entry of `b` combine (`flow_nexus.cost_aggregation`, plan §2.1).
+/// How reports of several nodes for one entry of `b` combine (`flow_nexus.cost_aggregation`, docs/design.md §7.1).
 public enum CostAggregation: String, Sendable, CaseIterable {
     /// Σ confidence·value / Σ confidence over the nodes' latest reports.
     case weightedAverage = "weighted_average"

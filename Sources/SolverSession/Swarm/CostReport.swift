@@ -1,8 +1,8 @@
 import SolverCore
 
-/// One node's `cost_report` (plan §3.1): the values it observes for entries of `b`, with its confidence. Unlike a
-/// `cost_update` delta these are absolute: reports of several nodes for the same entry are combined with the
-/// session's `cost_aggregation` (`CostAggregator`), and the combined value replaces `b[i]` (plan §3.2).
+/// One node's `cost_report` (docs/design.md §7.1): the values it observes for entries of `b`, with its confidence.
+/// Unlike a `cost_update` delta these are absolute: reports of several nodes for the same entry are combined with the
+/// session's `cost_aggregation` (`CostAggregator`), and the combined value replaces `b[i]`.
 public struct CostReport: Sendable, Equatable {
     /// The reporting node; its latest report per entry is what counts.
     public var nodeID: String

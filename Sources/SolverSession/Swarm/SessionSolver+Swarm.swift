@@ -1,7 +1,7 @@
 import Dispatch
 import SolverCore
 
-/// Distributed verification (plan §3.4–§3.5). After a local probe, a swarm-enabled session cuts the probed rows
+/// Distributed verification (docs/design.md §7.3). After a local probe, a swarm-enabled session cuts the probed rows
 /// out as a `ProbeTask` and the `SwarmVerifier` has every node evaluate it. The maintained residuals of those rows
 /// are kept from the moment the task was cut (after any correction the local probe made), so the votes are judged
 /// against the very state they were computed from, however far the solve has moved on when they arrive. The

@@ -18,9 +18,9 @@ public protocol SwarmVerifier: AnyObject, Sendable {
     func collectVotes(_ task: ProbeTask, session: SessionID, completion: @escaping @Sendable ([SwarmVote]) -> Void)
 }
 
-/// Counts votes (plan §3.5). Two answers match when every residual agrees within the task's agreement scale; the
-/// largest group of matching answers is the consensus when it holds at least ⌊2N/3⌋ + 1 of the N nodes asked, so
-/// up to f = ⌊(N − 1)/3⌋ wrong or silent nodes cannot sway it, and a wrong node is named, not believed.
+/// Counts votes (docs/design.md §7.3). Two answers match when every residual agrees within the task's agreement scale;
+/// the largest group of matching answers is the consensus when it holds at least ⌊2N/3⌋ + 1 of the N nodes asked, so up
+/// to f = ⌊(N − 1)/3⌋ wrong or silent nodes cannot sway it, and a wrong node is named, not believed.
 public struct SwarmTally: Sendable, Equatable {
     /// The agreed residuals; nil without consensus.
     public var consensus: [Double]?

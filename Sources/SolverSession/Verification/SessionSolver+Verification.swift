@@ -1,7 +1,7 @@
 import Dispatch
 import SolverCore
 
-/// Verification and auto-correction (plan §5). Runs on the session's queue.
+/// Verification and auto-correction (docs/design.md §6). Runs on the session's queue.
 extension SessionSolver {
     /// Probes rows, compares exact and maintained residuals, corrects drift, publishes `verification_result`; a
     /// swarm-enabled session then puts the same rows to the swarm's vote (`Session+Swarm`). `answer`, when given,

@@ -1,15 +1,15 @@
 import SolverCore
 
-/// The plan's verification loop (§5) for one session: when to probe, what the probes say, drift by EWMA, and the
-/// adaptive interval multiplier. Pure bookkeeping; the session runs the probes and the corrections.
+/// The verification loop (docs/design.md §6) for one session: when to probe, what the probes say, drift by EWMA, and
+/// the adaptive interval multiplier. Pure bookkeeping; the session runs the probes and the corrections.
 struct VerificationLoop {
-    /// Relative disagreement between maintained and exact residuals that counts as drift (plan §5.3: 10%).
+    /// Relative disagreement between maintained and exact residuals that counts as drift (10%).
     static let driftThreshold = 0.1
     static let ewmaAlpha = 0.1
 
     var interval: Int
     var probeCount: Int
-    /// In [0.5, 2]: larger when probes keep agreeing and updates are rare, smaller otherwise (plan §5.5).
+    /// In [0.5, 2]: larger when probes keep agreeing and updates are rare, smaller otherwise (×1.1 or ×0.8 per probe).
     private(set) var multiplier = 1.0
     private(set) var lastVerifiedIteration = 0
     private(set) var driftEWMA = 0.0
@@ -51,7 +51,7 @@ struct VerificationLoop {
         driftEWMA = Self.ewmaAlpha * disagreement + (1 - Self.ewmaAlpha) * driftEWMA
         let drift = disagreement > Self.driftThreshold || driftEWMA > Self.driftThreshold
         let verified = !drift
-        // Adapt (plan §5.5): verify more often when probes disagree or updates arrive fast, less when stable.
+        // Adapt: verify more often when probes disagree or updates arrive fast, less when stable.
         if !verified || updatesSinceVerification > 10 {
             multiplier = max(0.5, multiplier * 0.8)
         } else {

@@ -1,4 +1,4 @@
-/// Formats seconds since 1970 as `2025-09-19T19:26:51.605Z` (UTC, milliseconds), the plan's timestamp form.
+/// Formats seconds since 1970 as `2025-09-19T19:26:51.605Z` (UTC, milliseconds), the protocol's timestamp form.
 /// Done by hand (days-to-civil conversion) because it runs for every frame and `DateFormatter` is slow and
 /// locale-sensitive.
 enum ISO8601Timestamp {

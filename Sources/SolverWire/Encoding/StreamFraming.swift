@@ -1,4 +1,4 @@
-/// Framing of encoded JSON objects for the HTTP streaming responses (plan §1.2): NDJSON lines and Server-Sent
+/// Framing of encoded JSON objects for the HTTP streaming responses (docs/design.md §2.2): NDJSON lines and Server-Sent
 /// Events. Encoded JSON never contains a raw newline (strings escape it), so one object is always one line.
 public enum StreamFraming {
     /// `json` + `\n`.

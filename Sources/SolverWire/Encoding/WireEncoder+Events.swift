@@ -1,10 +1,10 @@
 import SolverCore
 import SolverSession
 
-/// Session events (plan §2.3, §2.4, §3.3, §5.4): `type`, `session_id`, `seq`, `timestamp`, then the body.
+/// Session events (docs/design.md §4): `type`, `session_id`, `seq`, `timestamp`, then the body.
 extension WireEncoder {
-    /// The plan's `criteria.swarm_agreement` (§3.3), reported for plan clients. It never holds a solve back:
-    /// convergence is the owner's residual test; `current_state.swarm_consensus` is the last round's agreement.
+    /// `criteria.swarm_agreement`, reported for clients that read it (docs/design.md §4.4). It never holds a solve
+    /// back: convergence is the owner's residual test; `current_state.swarm_consensus` is the last round's agreement.
     public static let requiredSwarmAgreement = 0.95
 
     public static func event(_ event: SessionEvent) -> [UInt8] {
@@ -59,7 +59,7 @@ extension WireEncoder {
         w.field("mode", u.mode)
     }
 
-    /// The plan's §2.4 members plus what the probe measured (`probed_indices`, `max_error`, …).
+    /// The members of docs/design.md §4.3 plus what the probe measured (`probed_indices`, `max_error`, …).
     static func writeMembers(_ w: inout JSONWriter, _ r: VerificationResult) {
         w.field("probe_id", r.probeID)
         w.field("verified", r.verified)

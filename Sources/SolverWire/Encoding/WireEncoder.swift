@@ -3,7 +3,7 @@ import SolverCore
 import SolverSession
 
 /// Server → client JSON: every function returns one compact JSON object (no trailing newline), ready for a
-/// WebSocket text frame, an HTTP body, or `StreamFraming`. Member names are the plan's snake_case ones; every
+/// WebSocket text frame, an HTTP body, or `StreamFraming`. Member names are the protocol's snake_case ones; every
 /// reply to a client message carries the message's `id` back as `ref` when it had one.
 public enum WireEncoder {
     /// Runs `body` inside one top-level object and returns the bytes.
@@ -175,7 +175,7 @@ public enum WireEncoder {
         }
     }
 
-    /// Keeps idle streams alive (plan §1.4: every 15 s); `timestamp` is seconds since 1970, sent as ISO-8601.
+    /// Keeps idle streams alive (every 15 s by default); `timestamp` is seconds since 1970, sent as ISO-8601.
     public static func heartbeat(timestamp: Double) -> [UInt8] {
         encode { w in
             w.field("type", "heartbeat")

@@ -1,7 +1,7 @@
 import SolverCore
 import SolverSession
 
-/// `cost_report` (plan §3.1): one swarm node's view of entries of `b`, sent over the WebSocket or posted to
+/// `cost_report` (docs/design.md §7.1): one swarm node's view of entries of `b`, sent over the WebSocket or posted to
 /// `/api/v1/swarm/costs` with `"type": "cost_report"`. It travels as a `CostUpdateRequest` whose update carries
 /// the report, so it is journaled, acknowledged, forwarded to the owner and ordered exactly like a `cost_update`.
 ///
@@ -38,8 +38,8 @@ extension CostUpdateRequest {
         return copy
     }
 
-    /// A body of `/api/v1/swarm/costs`: a `cost_report` when its `type` says so, otherwise a `cost_update` (§9.2
-    /// posts those without `type`).
+    /// A body of `/api/v1/swarm/costs`: a `cost_report` when its `type` says so, otherwise a `cost_update` (those may
+    /// come without `type`, docs/design.md §9.2).
     public static func decodeUpdateOrReport(_ json: JSONValue) throws -> CostUpdateRequest {
         if case .object(let members) = json, case .string(CostReportRequest.typeName)? = members["type"] {
             return try CostReportRequest.decode(json)

@@ -1,7 +1,7 @@
 import SolverCore
 import SolverSession
 
-/// `cost_update` (plan §2.2, §9.2): changes to a live session's `b` and `A`.
+/// `cost_update` (docs/design.md §3.4): changes to a live session's `b` and `A`.
 ///
 /// Decoding checks shape and types only; ranges and lengths depend on the session's dimension and are checked by
 /// `CostUpdate.validate(dimension:)` when the session accepts the update, so errors there name the same fields.
@@ -18,7 +18,8 @@ public struct CostUpdateRequest: Sendable {
 extension CostUpdateRequest {
     public static let typeName = "cost_update"
 
-    /// §9.2 posts this to `/swarm/costs` without `type`; it may be present and must then be `cost_update`.
+    /// Posted to `/swarm/costs` it may come without `type` (docs/design.md §9.2); when present it must be
+    /// `cost_update`.
     public static func decode(_ json: JSONValue) throws -> CostUpdateRequest {
         let fields = try JSONFields(json, path: "")
         try fields.checkType(typeName)
@@ -50,8 +51,8 @@ extension CostUpdateRequest {
             newValue: try entry.required("new_value") { try entry.double($0) })
     }
 
-    /// The plan sends an ISO-8601 string (§2.2) but its reporter code sends `Date.now()` milliseconds (§3.1);
-    /// both are kept as text, since the timestamp is informational.
+    /// Clients send an ISO-8601 string or milliseconds since 1970 (docs/design.md §3.4); both are kept as text,
+    /// since the timestamp is informational.
     static func timestamp(_ fields: JSONFields) throws -> String? {
         switch fields["timestamp"] {
         case nil: return nil

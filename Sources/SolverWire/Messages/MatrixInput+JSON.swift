@@ -1,7 +1,7 @@
 import SolverCore
 
-/// Reads the plan's `matrix` object (§2.1) into SolverCore's `MatrixInput`, which then picks the layout from the
-/// array names and validates everything else. Accepted shapes, all under the request's `matrix` member:
+/// Reads a request's `matrix` object (docs/design.md §3.2) into SolverCore's `MatrixInput`, which then picks the layout
+/// from the array names and validates everything else. Accepted shapes, all under the request's `matrix` member:
 ///
 /// - `{rows?, cols?, nnz?, format?, data: {values, row_pointers | col_pointers | row_indices | col_indices | rows | cols | dense}}`
 /// - `{…, data: [[…], …]}` or `{…, dense: [[…], …]}`: dense row-major rows;

@@ -1,8 +1,8 @@
 import SolverCore
 import SolverSession
 
-/// Reads `method`, `options` and `flow_nexus` of a solve request (plan §2.1) into `SessionOptions`.
-/// Unknown option keys are ignored (clients written for the plan send `swarm_enabled` and friends); known keys
+/// Reads `method`, `options` and `flow_nexus` of a solve request (docs/design.md §3.1) into `SessionOptions`.
+/// Unknown option keys are ignored (clients written for other servers send options of their own); known keys
 /// with the wrong JSON type are `invalid_type`; ranges are checked by `SessionOptions.validate()`.
 extension SessionOptions {
     init(request: JSONFields) throws {

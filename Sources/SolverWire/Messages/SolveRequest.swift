@@ -1,7 +1,7 @@
 import SolverCore
 import SolverSession
 
-/// `solve_request` (plan §2.1): creates a session. The matrix is fully validated while decoding, so a request
+/// `solve_request` (docs/design.md §3.1): creates a session. The matrix is fully validated while decoding, so a request
 /// that decodes can only still fail on what needs the whole system (the length of `vector`, method suitability).
 public struct SolveRequest: Sendable {
     /// `spec.id` comes from `session_id` when the client chose one.

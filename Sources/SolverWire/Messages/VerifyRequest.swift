@@ -1,7 +1,7 @@
 import SolverCore
 import SolverSession
 
-/// `verify` (plan §9.3): run a verification now, on `probe_count` random rows or on the given `indices`.
+/// `verify` (docs/design.md §3.5): run a verification now, on `probe_count` random rows or on the given `indices`.
 public struct VerifyRequest: Sendable {
     public var sessionID: SessionID
     /// 1...100 when given; the session's configured count otherwise.

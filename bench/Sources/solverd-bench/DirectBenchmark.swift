@@ -8,7 +8,7 @@ import SolverTestSupport
 /// A-entry change (a line outage: one edge of the graph removed, four entries) re-converged through the factor.
 /// `bench/bench_direct.py` measures scipy's warm cg and a cached CHOLMOD re-solve on the same systems and changes.
 enum DirectBenchmark {
-    /// A session-like live solver for `system`: the hybrid plan's first method inside an `AdaptiveSolver`.
+    /// A session-like live solver for `system`: the first method of the hybrid `MethodPlan` inside an `AdaptiveSolver`.
     static func liveSolver(_ system: LiveSystem, tolerance: Double) throws -> (AdaptiveSolver, MethodPlan, Double) {
         let plan = MethodPlanner.plan(for: system, purpose: .live, tolerance: tolerance)
         let method = try MethodFactory.makeMethod(kind: plan.first.kind, preconditioner: plan.first.preconditioner,
