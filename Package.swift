@@ -46,6 +46,7 @@ let package = Package(
                 "SolverCore",
                 "SolverSession",
                 "SolverServer",
+                "SolverWire",
                 "SolverConfig",
                 "SolverSecurity",
                 "SolverMCP",

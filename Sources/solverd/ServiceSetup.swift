@@ -3,6 +3,7 @@ import SolverConfig
 import SolverSecurity
 import SolverServer
 import SolverSession
+import SolverWire
 import Logging
 
 /// Turns a validated ``SolverdConfig`` into the settings of the registry, the routes and the transport.
@@ -56,8 +57,8 @@ enum ServiceSetup {
         transport.tlsPrivateKeyPath = c.server.tlsKey
         transport.keepAlive = .milliseconds(Int(c.server.keepAliveSeconds * 1000))
         transport.pingInterval = .milliseconds(Int(c.server.heartbeatSeconds * 1000))
-        // Browsers put a token in `bearer.<token>` next to `solverd`; the server selects `solverd`.
-        transport.webSocketSubprotocols = ["solverd"]
+        // Browsers put a token in `bearer.<token>` next to `solverd.v1`; the server selects the protocol's name.
+        transport.webSocketSubprotocols = WireProtocol.subprotocols
         return transport
     }
 }

@@ -6,6 +6,7 @@ struct Solverd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "solverd",
         abstract: "A real-time sparse linear-system solver service.",
-        subcommands: [ServeCommand.self, ConfigCommand.self, SolveCommand.self, EstimateCommand.self, MCPCommand.self]
+        subcommands: [ServeCommand.self, ConfigCommand.self, SolveCommand.self, EstimateCommand.self, MCPCommand.self,
+                      OpenAPICommand.self]
     )
 }

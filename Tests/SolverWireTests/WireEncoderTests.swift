@@ -120,6 +120,7 @@ import SolverCore
         #expect(created["type"] == .string("session_created") && created["ref"] == .string("c1"))
         #expect(created["method"] == .string("cg+jacobi") && created["method_reason"] == .string("symmetric"))
         #expect(created["rows"] == .number(3) && created["nnz"] == .number(7) && created["next_seq"] == .number(5))
+        #expect(created["protocol_version"] == .number(1))
 
         let status = try object(WireEncoder.status(Self.status))
         #expect(status["type"] == .string("session_status"))
@@ -130,6 +131,7 @@ import SolverCore
 
         #expect(try object(WireEncoder.subscribed(sessionID: id, nextSeq: 9, ref: nil)) == [
             "type": .string("subscribed"), "session_id": .string("uuid-v4"), "next_seq": .number(9),
+            "protocol_version": .number(Double(WireProtocol.version)),
         ])
         #expect(try object(WireEncoder.unsubscribed(sessionID: id, ref: "u")) == [
             "type": .string("unsubscribed"), "session_id": .string("uuid-v4"), "ref": .string("u"),

@@ -25,13 +25,8 @@ public struct ClusterRoute: ServiceRoute {
         do {
             switch (request.method, request.path) {
             case ("POST", "/api/v1/swarm/join"):
-                let body = try JSONReader.parse(request.body)
-                guard case .string(let id)? = body["node_id"], !id.isEmpty, id.utf8.count <= 128, !id.contains(" ") else {
-                    throw SolverError(.invalidArgument, "node_id must be a non-empty name without spaces", field: "node_id")
-                }
-                var address = ""
-                if case .string(let a)? = body["address"] { address = a }
-                try node.join(nodeID: id, address: address)
+                let join = try SwarmJoinRequest.decode(try JSONReader.parse(request.body))
+                try node.join(nodeID: join.nodeID, address: join.address)
                 send(responder, 200, Self.nodesJSON(try node.nodes(), selfID: node.nodeID))
             case ("GET", "/api/v1/swarm/nodes"):
                 send(responder, 200, Self.nodesJSON(try node.nodes(), selfID: node.nodeID))

@@ -1,8 +1,8 @@
 import SolverCore
 import SolverSecurity
 
-/// Why the gate turned a request away: the error for the client, the headers that go with it (`WWW-Authenticate`,
-/// `Retry-After`) and the `reason` label counted in `solverd_rejects_total`.
+/// Why the gate (or a route) turned a request away: the error for the client, the headers that go with it
+/// (`WWW-Authenticate`, `Retry-After`, `Allow`) and the `reason` label the gate counts in `solverd_rejects_total`.
 struct GateRefusal: Error, Sendable {
     var error: SolverError
     var headers: [(String, String)]

@@ -11,10 +11,18 @@ extension SolverService {
     func route(_ request: HTTPRequest, _ reply: Reply, _ principal: Principal) throws {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let method = request.method
+        // `/api/v1/status/` is not `/api/v1/status`: lws ends a path at a decoded %0D or %0A, so an empty segment can
+        // be what is left of an id, and must not name another resource.
+        if parts.first == "api", request.path.hasSuffix("/") || request.path.contains("//") {
+            throw SolverError(.notFound, "no endpoint \(request.path)", field: nil)
+        }
         switch parts {
         case ["health"], ["api", "v1", "health"]:
             try allow(method, ["GET", "HEAD"])
             health(reply)
+        case ["api", "v1", "openapi.json"]:
+            try allow(method, ["GET", "HEAD"])
+            reply.json(200, openAPIBody)
         case ["metrics"]:
             try allow(method, ["GET"])
             guard let text = metricsText() else { throw SolverError(.notFound, "no metrics backend", field: nil) }
@@ -50,6 +58,8 @@ extension SolverService {
             }
         case ["api", "v1", "swarm", "join"]:
             try allow(method, ["POST"])
+            // A single node has no swarm to join; a body, when sent, is still checked as the cluster checks it.
+            if !request.body.isEmpty { _ = try SwarmJoinRequest.decode(try parseBody(request)) }
             reply.json(200, WireEncoder.swarmNodes([configuration.nodeID], selfID: configuration.nodeID))
         case ["api", "v1", "verify"]:
             try allow(method, ["POST"])
@@ -75,10 +85,12 @@ extension SolverService {
         }
     }
 
-    /// Throws 405 naming the allowed methods.
+    /// Throws 405 naming the allowed methods, in the message and in `Allow` (RFC 9110 §15.5.6).
     func allow(_ method: String, _ allowed: [String]) throws {
         guard allowed.contains(method) else {
-            throw SolverError(.methodNotAllowed, "\(method) is not allowed here; use \(allowed.joined(separator: ", "))", field: nil)
+            let list = allowed.joined(separator: ", ")
+            throw GateRefusal(error: SolverError(.methodNotAllowed, "\(method) is not allowed here; use \(list)", field: nil),
+                              headers: [("allow", list)], reason: "method")
         }
     }
 

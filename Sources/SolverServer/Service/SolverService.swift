@@ -25,11 +25,14 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
     let draining = Atomic<Bool>(false)
     /// Session creation and other O(nnz) work.
     let work = DispatchQueue(label: "solverd.service.work", attributes: .concurrent)
+    /// `GET /api/v1/openapi.json`, written once.
+    let openAPIBody: [UInt8]
 
     public init(registry: SessionRegistry, configuration: ServiceConfiguration = ServiceConfiguration()) {
         self.registry = registry
         self.configuration = configuration
         self.streams = StreamRegistry(heartbeatInterval: configuration.heartbeatInterval)
+        self.openAPIBody = Array(OpenAPIDocument.json(version: configuration.version).utf8)
         self.gate = RequestGate(authenticator: configuration.authenticator, limits: configuration.limits, metrics: metrics,
                                 logger: configuration.logger)
         // Other nodes relay reads of the sessions held here; they are answered like this node's own routes.
@@ -66,14 +69,18 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
             let principal = try gate.authenticate(headers: request.headers, query: request.query, ip: request.remoteAddress)
             if !Self.isUpdatePath(request.path) { try gate.admitRequest(principal, ip: request.remoteAddress) }
             if let plugin = configuration.routes.first(where: { $0.matches(request.path) }) {
+                // Plug-ins read JSON bodies too: the same guard against cross-site form posts.
+                if !request.body.isEmpty { try JSONContentType.require(request.headers) }
                 var forwarded = request
                 forwarded.headers.add(name: "x-solverd-principal", value: principal.name)
                 plugin.handle(forwarded, responder: responder)
                 return
             }
             dispatch(request, reply, principal: principal)
+        } catch let refusal as GateRefusal {
+            reply.refuse(refusal)
         } catch {
-            reply.refuse(error)
+            reply.error(error as? SolverError ?? SolverError(.internal, "internal error"))
         }
     }
 
@@ -90,9 +97,11 @@ public final class SolverService: TransportHandler, @unchecked Sendable {
         }
     }
 
-    /// Health, metrics and the dashboard's static files need no credentials; everything under `/api/` does.
+    /// Health, metrics, the API description and the dashboard's static files need no credentials; the rest of
+    /// `/api/` does.
     static func isPublic(_ path: String) -> Bool {
-        path == "/health" || path == "/api/v1/health" || path == "/metrics" || !(path.hasPrefix("/api/") || path == "/api")
+        path == "/health" || path == "/api/v1/health" || path == "/metrics" || path == "/api/v1/openapi.json"
+            || !(path.hasPrefix("/api/") || path == "/api")
     }
 
     /// Cost updates are metered by the update budget, not the request budget, so pushes at tens of thousands per

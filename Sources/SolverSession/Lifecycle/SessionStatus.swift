@@ -1,5 +1,5 @@
 /// Where a session's solve stands.
-public enum SessionPhase: String, Sendable, Equatable {
+public enum SessionPhase: String, Sendable, Equatable, CaseIterable {
     /// Iterating towards the tolerance.
     case solving
     /// Converged; idle until an update arrives.

@@ -45,6 +45,7 @@ public enum WireEncoder {
             w.field("tolerance", status.tolerance)
             w.field("last_applied_seq", status.lastAppliedSeq)
             w.field("next_seq", nextSeq)
+            w.field("protocol_version", WireProtocol.version)
         }
     }
 
@@ -53,6 +54,7 @@ public enum WireEncoder {
             head(&w, type: "subscribed", ref: ref)
             w.field("session_id", sessionID.rawValue)
             w.field("next_seq", nextSeq)
+            w.field("protocol_version", WireProtocol.version)
         }
     }
 
