@@ -421,3 +421,32 @@ def test_heat_map_of_a_large_system_reads_a_sample(page, server):
     page.find_element(By.ID, "layout-apply").click()
     wait(lambda: "sampled at 500 entries" in text(page, "heat-note"), "the sampled strip")
     assert page.execute_script("return Array.from(window.dashboard.heat.values)") == [x[(2 * k + 1) * 1600 // 1000] for k in range(500)]
+
+
+def test_resume_after_the_missed_events_expired_rereads_the_session(page, server):
+    offered = page.execute_async_script("const done = arguments[0]; import('/api.js').then(m => done(m.SUBPROTOCOLS));")
+    assert offered == ["solverd.v1", "solverd"]
+    sid = start_generated(page, gen_side=8, gen_shift=0.01)
+    wait(lambda: text(page, "phase") == "converged", "convergence")
+    # Closed with a backoff longer than the test, then reopened by hand once the events are gone.
+    page.execute_script("window.dashboard.socket.delay = 600000; window.dashboard.ws.close();")
+    wait(lambda: "reconnecting" in text(page, "ws-state"), "the page to notice the closed socket")
+    # Far more events than a session retains (32 KB of them) while the page is away.
+    with requests.Session() as http:
+        for k in range(150):
+            response = http.post(server.url("/api/v1/swarm/costs"), timeout=10, json={
+                "session_id": sid, "source_node": "outside", "delta_costs": {"indices": [k % 64], "values": [0.5]}})
+            assert response.status_code == 202, response.text
+            seq = response.json()["seq"]
+            time.sleep(0.005)
+    wait(lambda: server.get(f"/api/v1/status/{sid}").json()["last_applied_seq"] == seq, "the updates to be applied")
+    assert "reconnecting" in text(page, "ws-state")
+    page.execute_script("window.dashboard.socket.connect();")
+    wait(lambda: "older events have expired" in text(page, "event-log"), "the resume to find its events expired", timeout=15)
+    # It continued live and reread what it missed: the status and x.
+    wait(lambda: text(page, "applied-seq") == str(seq) and text(page, "phase") == "converged", "the session's current state")
+    wait(lambda: page.execute_script("return window.dashboard.solution.latest.seq") == seq, "x as of the last update")
+    x = server.get(f"/api/v1/sessions/{sid}/solution").json()["x"]
+    assert page.execute_script("return Array.from(window.dashboard.heat.values)") == x
+    seq2 = push_from_outside(server, sid, [1], [1.0])
+    wait(lambda: text(page, "applied-seq") == str(seq2), "a live update after the resume")
