@@ -41,20 +41,35 @@ export async function api(method, path, body) {
 const EVENT_TYPES = new Set(["iteration_update", "verification_result", "convergence_signal", "correction_applied",
   "update_rejected", "session_closed"]);
 
+/** Offered in this order; the server selects the first it knows (`solverd` on servers before `solverd.v1`). */
+export const SUBPROTOCOLS = ["solverd.v1", "solverd"];
+
 /**
  * One WebSocket to /ws/solver. `request(message)` sends with a fresh `id` and resolves with the reply carrying it as
- * `ref` (rejects with SolverError on an `error` frame). Session events go to `onEvent`; after a dropped connection it
- * reconnects with backoff and calls `onReconnect` so the page can resubscribe with `since_seq`.
+ * `ref` (rejects with SolverError on an `error` frame). Session events go to `onEvent`. A dropped connection is
+ * reopened after a backoff (250 ms doubling to 10 s, ±20 % jitter; back to 250 ms once a connection has lasted 10 s),
+ * then `onReconnect` lets the page resubscribe with `since_seq`. `subscriptions` keeps the last subscribe messages
+ * sent (for the page's own checks and tests); `delay` is the next backoff and may be set.
  */
 export class SolverSocket {
-  constructor({ onEvent, onState, onReconnect, onUnmatchedError }) {
-    this.handlers = { onEvent, onState, onReconnect, onUnmatchedError };
+  constructor({ onEvent, onState, onReconnect, onUnmatchedError, onShutdown }) {
+    this.handlers = { onEvent, onState, onReconnect, onUnmatchedError, onShutdown };
     this.pending = new Map();
     this.nextId = 1;
-    this.delay = 100;
+    this.baseDelay = 250;
+    this.maxDelay = 10000;
+    this.delay = this.baseDelay;
     this.socket = null;
-    this.opened = null;
-    this.everOpened = false;
+    this.opens = 0;
+    this.openedAt = 0;
+    this.retryTimer = null;
+    this.subscriptions = [];
+    this.armOpened();
+  }
+
+  /** A promise resolved by the next `open` (requests made while disconnected wait for it). */
+  armOpened() {
+    this.opened = new Promise((resolve) => { this.resolveOpened = resolve; });
   }
 
   url() {
@@ -64,37 +79,53 @@ export class SolverSocket {
   }
 
   connect() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.handlers.onState("connecting");
-    const socket = new WebSocket(this.url());
+    let socket;
+    try {
+      socket = new WebSocket(this.url(), SUBPROTOCOLS);
+    } catch (e) {
+      this.handlers.onState(`cannot connect: ${e.message}`);
+      return;
+    }
     this.socket = socket;
-    this.opened = new Promise((resolve) => {
-      socket.addEventListener("open", () => {
-        this.delay = 100;
-        this.handlers.onState("open");
-        if (this.everOpened) this.handlers.onReconnect();
-        this.everOpened = true;
-        resolve();
-      });
+    socket.addEventListener("open", () => {
+      if (this.socket !== socket) return;
+      this.opens++;
+      this.openedAt = performance.now();
+      this.handlers.onState("open");
+      if (this.opens > 1) this.handlers.onReconnect();
+      this.resolveOpened();
     });
-    socket.addEventListener("message", (m) => this.dispatch(m.data));
+    socket.addEventListener("message", (m) => { if (this.socket === socket) this.dispatch(m.data); });
     socket.addEventListener("close", (e) => {
       if (this.socket !== socket) return;
+      this.armOpened();
       for (const { reject } of this.pending.values()) {
         reject(new SolverError({ code: "connection_lost", message: "the WebSocket closed before the reply arrived" }));
       }
       this.pending.clear();
-      this.handlers.onState(`closed (${e.code}); reconnecting`);
-      setTimeout(() => this.connect(), this.delay);
-      this.delay = Math.min(this.delay * 2, 5000);
+      if (this.openedAt && performance.now() - this.openedAt > 10000) this.delay = this.baseDelay;
+      this.openedAt = 0;
+      const wait = Math.round(this.delay * (0.8 + 0.4 * Math.random()));
+      this.delay = Math.min(this.delay * 2, this.maxDelay);
+      this.handlers.onState(`closed (${e.code}); reconnecting in ${(wait / 1000).toFixed(1)} s`);
+      this.retryTimer = setTimeout(() => this.connect(), wait);
     });
   }
 
-  /** Closes and reopens (after the token changed). */
+  /** Closes and reopens at once (after the token changed); `onReconnect` resubscribes as after a drop. */
   restart() {
     const old = this.socket;
     this.socket = null;
     if (old) old.close();
-    this.everOpened = false;
+    this.armOpened();
+    for (const { reject } of this.pending.values()) {
+      reject(new SolverError({ code: "connection_lost", message: "the WebSocket was reopened before the reply arrived" }));
+    }
+    this.pending.clear();
+    this.delay = this.baseDelay;
     this.connect();
   }
 
@@ -110,21 +141,33 @@ export class SolverSocket {
     }
     if (EVENT_TYPES.has(message.type) && message.seq != null) this.handlers.onEvent(message);
     else if (message.type === "error") this.handlers.onUnmatchedError(new SolverError(message));
+    else if (message.type === "shutdown") this.handlers.onShutdown?.(message);
   }
 
-  async request(message, timeoutMs = 30000) {
-    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) await this.opened;
+  /** Sends `message` with an `id` once the socket is open; resolves with the reply (timeout counts the wait too). */
+  request(message, timeoutMs = 30000) {
     const id = `d${this.nextId++}`;
     return new Promise((resolve, reject) => {
+      let expired = false;
       const timer = setTimeout(() => {
+        expired = true;
         this.pending.delete(id);
         reject(new SolverError({ code: "timeout", message: `no reply to ${message.type} within ${timeoutMs / 1000} s` }));
       }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
-      });
-      this.socket.send(JSON.stringify({ ...message, id }));
+      const send = () => {
+        if (expired) return;
+        if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return void this.opened.then(send);
+        this.pending.set(id, {
+          resolve: (v) => { clearTimeout(timer); resolve(v); },
+          reject: (e) => { clearTimeout(timer); reject(e); },
+        });
+        if (message.type === "subscribe") {
+          this.subscriptions.push({ session_id: message.session_id, since_seq: message.since_seq ?? null, connection: this.opens });
+          if (this.subscriptions.length > 20) this.subscriptions.shift();
+        }
+        this.socket.send(JSON.stringify({ ...message, id }));
+      };
+      send();
     });
   }
 }

@@ -56,7 +56,7 @@ function finite(value, field) {
   return x;
 }
 
-/** 5-point Laplacian + shift on a side×side grid (SPD); b = 1. */
+/** 5-point Laplacian + shift on a side×side grid (SPD); b = 1. Unknown i is grid point (row ⌊i/side⌋, col i mod side). */
 export function laplacian2d(sideText, shiftText) {
   const side = positiveInt(sideText, "grid side", 2000);
   const shift = finite(shiftText, "shift");
@@ -72,7 +72,8 @@ export function laplacian2d(sideText, shiftText) {
       if (gy < side - 1) add(i + side, -1);
     }
   }
-  return { matrix: cooToCsr(n, n, r, c, v), vector: new Array(n).fill(1), label: `2D Laplacian ${side}×${side} + ${shift}` };
+  return { matrix: cooToCsr(n, n, r, c, v), vector: new Array(n).fill(1), label: `2D Laplacian ${side}×${side} + ${shift}`,
+    grid: { rows: side, cols: side } };
 }
 
 /** Random strictly diagonally dominant matrix: `perRow` off-diagonals in [−1, 1], diagonal = Σ|off| + 1; b uniform. */

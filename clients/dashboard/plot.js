@@ -1,4 +1,5 @@
-// The live residual plot (Chart.js from Debian's libjs-chart.js, log-scale y) and the heat strip of x (canvas).
+// The live residual plot (Chart.js from Debian's libjs-chart.js, log-scale y), with markers where cost updates were
+// applied and where the service corrected the solve.
 
 const MAX_POINTS = 4000;
 
@@ -14,6 +15,8 @@ export class ResidualPlot {
           { label: "tolerance", data: [], borderColor: "#16a34a", borderDash: [6, 4], borderWidth: 1, pointRadius: 0 },
           { label: "cost update applied", data: [], type: "scatter", borderColor: "#dc2626", backgroundColor: "#dc2626",
             pointRadius: 5, pointStyle: "triangle" },
+          { label: "correction", data: [], type: "scatter", borderColor: "#d97706", backgroundColor: "#d97706",
+            pointRadius: 5, pointStyle: "rectRot" },
         ],
       },
       options: {
@@ -52,8 +55,15 @@ export class ResidualPlot {
     this.redraw();
   }
 
-  markUpdate(iteration, residual) {
-    this.chart.data.datasets[2].data.push({ x: iteration, y: residual > 0 ? residual : Number.MIN_VALUE });
+  /** A marker where a cost update was first reflected (only at a plotted point: no residual, no marker). */
+  markUpdate(iteration, residual) { this.mark(2, iteration, residual); }
+
+  /** A marker where the service corrected the solve (`correction_applied`). */
+  markCorrection(iteration, residual) { this.mark(3, iteration, residual); }
+
+  mark(dataset, iteration, residual) {
+    if (!Number.isFinite(iteration) || !(residual > 0)) return;
+    this.chart.data.datasets[dataset].data.push({ x: iteration, y: residual });
     this.redraw();
   }
 
@@ -69,56 +79,5 @@ export class ResidualPlot {
       }
       this.chart.update("none");
     });
-  }
-}
-
-/** Diverging blue–white–red colour for t in [−1, 1]. */
-function colour(t) {
-  const s = Math.max(-1, Math.min(1, t));
-  const mix = (a, b, u) => Math.round(a + (b - a) * u);
-  return s < 0 ? `rgb(${mix(255, 37, -s)},${mix(255, 99, -s)},${mix(255, 235, -s)})`
-    : `rgb(${mix(255, 220, s)},${mix(255, 38, s)},${mix(255, 38, s)})`;
-}
-
-/** x drawn as one coloured column per pixel (the mean of the entries that fall into it), scaled by max |x|. */
-export class HeatStrip {
-  constructor(canvas, legend) {
-    this.canvas = canvas;
-    this.legend = legend;
-    this.values = [];
-    this.indices = null;
-    canvas.addEventListener("mousemove", (e) => this.hover(e));
-    canvas.addEventListener("mouseleave", () => { this.legend.hover.textContent = ""; });
-  }
-
-  /** `values` at `indices` (all of x when indices is null). */
-  draw(values, indices = null) {
-    this.values = values;
-    this.indices = indices;
-    const { width, height } = this.canvas;
-    const ctx = this.canvas.getContext("2d");
-    ctx.clearRect(0, 0, width, height);
-    if (!values.length) return;
-    let scale = 0, min = Infinity, max = -Infinity;
-    for (const x of values) { scale = Math.max(scale, Math.abs(x)); min = Math.min(min, x); max = Math.max(max, x); }
-    scale = scale || 1;
-    const columns = Math.min(width, values.length);
-    const step = width / columns;
-    for (let c = 0; c < columns; c++) {
-      const from = Math.floor((c * values.length) / columns), to = Math.max(from + 1, Math.floor(((c + 1) * values.length) / columns));
-      let sum = 0;
-      for (let k = from; k < to; k++) sum += values[k];
-      ctx.fillStyle = colour(sum / (to - from) / scale);
-      ctx.fillRect(Math.floor(c * step), 0, Math.ceil(step), height);
-    }
-    this.legend.min.textContent = `min ${min.toPrecision(4)}`;
-    this.legend.max.textContent = `max ${max.toPrecision(4)}`;
-  }
-
-  hover(e) {
-    if (!this.values.length) return;
-    const k = Math.min(this.values.length - 1, Math.floor((e.offsetX / this.canvas.clientWidth) * this.values.length));
-    const index = this.indices ? this.indices[k] : k;
-    this.legend.hover.textContent = `x[${index}] = ${this.values[k].toPrecision(6)}`;
   }
 }
