@@ -206,3 +206,13 @@ def test_larger_system_matches_scipy(server):
     a = sp.csr_matrix((d["values"], d["col_indices"], d["row_pointers"]), shape=(900, 900))
     x = np.array(server.get(f"/api/v1/sessions/{sid}/solution").json()["x"])
     np.testing.assert_allclose(x, spla.spsolve(a.tocsc(), b), rtol=1e-7, atol=1e-9)
+
+
+def test_long_request_lines_are_answered(server):
+    # lws' default 4 KiB header buffer dropped ?indices= lists of ~500 entries without an answer; 32 KiB is allowed.
+    sid = create(server)["session_id"]
+    wait_for(lambda: server.get(f"/api/v1/status/{sid}").json()["phase"] == "converged")
+    indices = ",".join(["0", "2", "1"] * 1500)
+    r = server.get(f"/api/v1/sessions/{sid}/solution?indices={indices}")
+    assert len(indices) > 8000 and r.status_code == 200, r.text[:200]
+    assert len(r.json()["values"]) == 4500

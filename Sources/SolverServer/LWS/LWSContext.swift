@@ -65,6 +65,9 @@ final class LWSContext {
         info.retry_and_idle_policy = UnsafePointer(retryPolicy)
         info.alpn = UnsafePointer(cString("http/1.1"))  // chunked framing is HTTP/1.1; never negotiate h2
         info.pt_serv_buf_size = UInt32(receiveBuffer)
+        // Request line and headers together; lws' 4 KiB default cut off `?indices=` lists of ~500 entries. lws drops
+        // a request past this without an answer, so it is generous (held only while headers are parsed).
+        info.max_http_header_data = UInt16(TransportConfiguration.maxHeaderBytes)
         info.options = CLWS_OPTION_FAIL_UPON_UNABLE_TO_BIND | CLWS_OPTION_VALIDATE_UTF8
         if !configuration.host.contains(":") { info.options |= CLWS_OPTION_DISABLE_IPV6 }
         if configuration.usesTLS, let certificate = configuration.tlsCertificatePath,

@@ -29,6 +29,9 @@ public struct TransportConfiguration: Sendable {
 
     public init() {}
 
+    /// The most bytes of request line plus headers a request may have.
+    public static let maxHeaderBytes = 32 * 1024 - 1
+
     var usesTLS: Bool { tlsCertificatePath != nil && tlsPrivateKeyPath != nil }
 }
 
