@@ -247,6 +247,25 @@ def test_sync_and_async_clients_offer_the_same_helpers():
     assert SUBPROTOCOLS == ("solverd.v1", "solverd")
 
 
+@pytest.mark.parametrize("accepted", [["solverd.v1"], ["solverd"]])
+def test_the_subprotocol_offer_suits_new_and_old_servers(accepted):
+    """The client offers `solverd.v1, solverd`: a server that knows the versioned name picks it, an older one
+    `solverd` (a stand-in WebSocket server here, accepting only `accepted`)."""
+    from websockets.asyncio.server import serve
+    offered = []
+
+    async def scenario():
+        async def handler(connection):
+            offered.append(connection.request.headers["Sec-WebSocket-Protocol"])
+            await connection.wait_closed()
+        async with serve(handler, "127.0.0.1", 0, subprotocols=accepted) as stand_in:
+            port = stand_in.sockets[0].getsockname()[1]
+            async with AsyncSolverClient(f"ws://127.0.0.1:{port}/ws/solver") as ws:
+                return ws.subprotocol
+    assert run(scenario()) == accepted[0]
+    assert offered == ["solverd.v1, solverd"]
+
+
 def test_numpy_and_scipy_out(server, client):
     for layout in (PLAN_MATRIX_CONSISTENT, {**PLAN_MATRIX_CONSISTENT, "data": {"rows": [0, 1, 1, 1, 2, 0, 1, 2],
                    "cols": [0, 0, 1, 1, 1, 1, 2, 2], "values": [2, -1, 1, 1, -1, -1, -1, 2]}}, {"rows": 3, "cols": 3,

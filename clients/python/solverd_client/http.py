@@ -16,7 +16,7 @@ from .protocol import (DEFAULT_URL, EVENT_TYPES, ConvergenceWatch, EventCursor, 
                        cost_report, cost_update, decode_reply, endpoints, resume_point, sessions_list, solution_query,
                        solve_request, verify_request)
 
-_DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+_DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 class SolverClient:
@@ -153,7 +153,8 @@ class SolverClient:
             raise ConnectionLost(f"the event stream of {session_id} ended without a verdict")
 
     def _follow(self, cursor: EventCursor, deadline: Optional[float]) -> Iterator[JSONObject]:
-        """The events after `cursor.last_seq`, each once; a dropped stream is resumed from the cursor."""
+        """The events after `cursor.last_seq`, each once; a dropped stream is resumed from the cursor (a live stream,
+        `last_seq` None, that drops before its first event resumes live)."""
         lost_at: Optional[float] = None
         delay = 0.05
         while True:

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from .errors import ConnectionLost, SolverdError, error_from
+from .errors import ConnectionLost, SolverdError, Unauthorized, error_from
 from .http import SolverClient
 from .inputs import FloatArray, IndicesLike, JSONObject, MatrixLike, VectorLike, index_payload
 from .protocol import (DEFAULT_WS_URL, EVENT_TYPES, SUBPROTOCOLS, ConvergenceWatch, EventCursor, MatrixUpdate, PushLog,
@@ -230,7 +230,8 @@ class AsyncSolverClient:
             self._connected.clear()
             self._fail_pending(ConnectionLost())
             if self._closing or not self.reconnect or self._fatal or not await self._reconnect():
-                lost = ConnectionLost("the WebSocket connection was lost and not re-established")
+                lost = self._fatal if isinstance(self._fatal, SolverdError) else ConnectionLost(
+                    "the WebSocket connection was lost and not re-established")
                 for sub in self._subs.values():
                     if sub.active and not self._closing:
                         sub.fail(lost)
@@ -243,6 +244,9 @@ class AsyncSolverClient:
         while not self._closing and loop.time() < deadline:
             try:
                 await self._open()
+            except Unauthorized as refused:  # the credentials no longer work: retrying cannot help
+                self._fatal = refused
+                return False
             except (OSError, asyncio.TimeoutError, InvalidHandshake, SolverdError) as error:
                 log.info("solverd_client: reconnect failed (%s); retrying in %.2f s", error, delay)
                 await asyncio.sleep(delay)
