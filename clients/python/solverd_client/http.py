@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import socket
 import time
+from contextlib import closing
 from types import TracebackType
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Type
+from typing import Any, Dict, Generator, Iterable, Iterator, List, Mapping, Optional, Sequence, Type
 
 import requests
 
@@ -139,10 +140,11 @@ class SolverClient:
         since = watch.after_seq
         while True:
             try:
-                for event in self._follow(EventCursor(session_id, since), deadline):
-                    verdict = watch.feed(event)
-                    if verdict is not None:
-                        return verdict
+                with closing(self._follow(EventCursor(session_id, since), deadline)) as events:
+                    for event in events:
+                        verdict = watch.feed(event)
+                        if verdict is not None:
+                            return verdict
             except SolverdError as error:
                 if error.code != "events_expired":
                     raise
@@ -152,7 +154,7 @@ class SolverClient:
                 raise TimeoutError(f"session {session_id} did not converge within {timeout} s") from None
             raise ConnectionLost(f"the event stream of {session_id} ended without a verdict")
 
-    def _follow(self, cursor: EventCursor, deadline: Optional[float]) -> Iterator[JSONObject]:
+    def _follow(self, cursor: EventCursor, deadline: Optional[float]) -> Generator[JSONObject, None, None]:
         """The events after `cursor.last_seq`, each once; a dropped stream is resumed from the cursor (a live stream,
         `last_seq` None, that drops before its first event resumes live)."""
         lost_at: Optional[float] = None
