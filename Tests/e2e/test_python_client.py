@@ -2,29 +2,15 @@
 WebSocket client, events with resume across a dropped connection, numpy/scipy inputs, typed errors."""
 import asyncio
 import os
-import sys
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from conftest import ROOT, laplacian_csr
-
-sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
+from python_client_support import CLIENT_DIR, INSTALLED, PLAN_DENSE, laplacian_scipy, run
 from solverd_client import (AsyncSolverClient, DuplicateSession, InvalidRequest, SessionNotFound,  # noqa: E402
                             SolverdError, SolverdHTTP)
-
-PLAN_DENSE = np.array([[2.0, -1.0, 0.0], [-1.0, 2.0, -1.0], [0.0, -1.0, 2.0]])
-
-
-def run(coro, timeout=30):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def laplacian_scipy(side, shift):
-    d = laplacian_csr(side, shift)["data"]
-    return sp.csr_matrix((d["values"], d["col_indices"], d["row_pointers"]), shape=(side * side, side * side))
 
 
 @pytest.fixture
@@ -213,3 +199,12 @@ def test_swarm_cost_reports_from_both_clients(server, http):
     with pytest.raises(InvalidRequest) as bad:
         http.report(sid, "node-a", [0], [1.0], confidence=2)
     assert bad.value.field == "computation_confidence"
+
+
+def test_imports_the_client_under_test():
+    """The repository's clients/python, or (SOLVERD_CLIENT_INSTALLED=1) the wheel installed in a fresh virtualenv."""
+    import solverd_client
+    inside_repo = os.path.abspath(solverd_client.__file__).startswith(CLIENT_DIR + os.sep)
+    assert inside_repo != INSTALLED, solverd_client.__file__
+    assert solverd_client.__version__ == "0.2.0"
+    assert os.path.exists(os.path.join(os.path.dirname(solverd_client.__file__), "py.typed"))

@@ -179,7 +179,7 @@ def test_websocat_by_hand(documented):
         hand.wait(timeout=10)
 
 
-@pytest.mark.parametrize("name", ["python-install", "python-http", "python-ws"])
+@pytest.mark.parametrize("name", ["python-install", "python-http", "python-ws", "python-arrays"])
 def test_the_python_client_readme(documented, name):
     language = {b[0]: b[1] for b in blocks("clients/python/README.md")}[name]
     done = run(block("clients/python/README.md", name), documented,
@@ -190,3 +190,5 @@ def test_the_python_client_readme(documented, name):
     if name == "python-ws":
         x = ast.literal_eval(done.stdout.strip().splitlines()[-1])
         assert len(x) == 3 and all(v > 0 for v in x), done.stdout
+    if name == "python-arrays":
+        assert done.stdout.split() == ["float64", "True"], done.stdout

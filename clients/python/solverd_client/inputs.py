@@ -1,119 +1,134 @@
-"""Converts what callers hold (scipy.sparse matrices, numpy arrays, lists, ready-made dicts) to wire JSON."""
-import math
+"""Converts what callers hold to wire JSON and back: scipy.sparse matrices and arrays (any format), dense numpy arrays,
+nested lists and ready-made wire dicts in; numpy arrays and scipy.sparse CSR arrays out."""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+JSONObject = Dict[str, Any]
+#: A scipy.sparse matrix or array (anything with `tocsr()`), a 2-D numpy array or nested lists, or a wire dict.
+MatrixLike = Union[Mapping[str, Any], npt.ArrayLike, Any]
+#: A 1-D numpy array (or an n×1 / 1×n one), a list, or any iterable of numbers.
+VectorLike = Union[npt.ArrayLike, Iterable[float]]
+IndicesLike = Union[npt.ArrayLike, Iterable[int]]
+FloatArray = npt.NDArray[np.float64]
 
 
-def _is_scipy_sparse(obj):
-    module = type(obj).__module__ or ""
-    return module.startswith("scipy.sparse") and hasattr(obj, "tocsr")
+def is_sparse(obj: object) -> bool:
+    """A scipy.sparse matrix or array (checked without importing scipy)."""
+    return (type(obj).__module__ or "").startswith("scipy.sparse") and hasattr(obj, "tocsr")
 
 
-def _floats(values, field):
-    out = [float(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
-    for k, v in enumerate(out):
-        if not math.isfinite(v):
-            raise ValueError(f"{field}[{k}] is not finite: {v}")
+def _finite(values: FloatArray, field: str) -> List[float]:
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise ValueError(f"{field}[{int(bad[0])}] is not finite: {values[bad[0]]}")
+    out: List[float] = values.tolist()
     return out
 
 
-def _ints(values):
-    return [int(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
+def _array(values: Any, dtype: Any = None) -> npt.NDArray[Any]:
+    """`np.asarray`, also of a generator or other iterable without a length."""
+    if not hasattr(values, "__len__") and not hasattr(values, "__array__") and not hasattr(values, "ndim"):
+        values = list(values)
+    return np.asarray(values, dtype=dtype)
 
 
-def csr_payload(row_pointers, col_indices, values, shape):
+def _ints(values: IndicesLike) -> List[int]:
+    array = _array(values)
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        if not np.all(np.equal(np.mod(array, 1), 0)):
+            raise ValueError("indices must be whole numbers")
+    out: List[int] = array.astype(np.int64).reshape(-1).tolist()
+    return out
+
+
+def csr_payload(row_pointers: IndicesLike, col_indices: IndicesLike, values: VectorLike,
+                shape: Tuple[int, int]) -> JSONObject:
     """The wire `matrix` object for CSR arrays."""
     return {"rows": int(shape[0]), "cols": int(shape[1]), "format": "csr",
             "data": {"row_pointers": _ints(row_pointers), "col_indices": _ints(col_indices),
-                     "values": _floats(values, "matrix.data.values")}}
+                     "values": _finite(np.asarray(values, dtype=np.float64).reshape(-1), "matrix.data.values")}}
 
 
-def matrix_payload(matrix):
-    """A scipy.sparse matrix/array (any format → CSR arrays), a 2-D numpy array or nested lists (dense rows →
-    CSR of the nonzeros), or a dict already in wire form (passed through)."""
-    if isinstance(matrix, dict):
-        return matrix
-    if _is_scipy_sparse(matrix):
-        csr = matrix.tocsr(copy=True)
+def matrix_payload(matrix: MatrixLike) -> JSONObject:
+    """A scipy.sparse matrix/array (any format → CSR arrays, duplicates summed), a 2-D numpy array or nested lists
+    (dense rows → CSR of the nonzeros), or a dict already in wire form (passed through)."""
+    if isinstance(matrix, Mapping):
+        return dict(matrix)
+    if is_sparse(matrix):
+        sparse: Any = matrix
+        csr = sparse.tocsr(copy=True)
         csr.sum_duplicates()
         csr.sort_indices()
         return csr_payload(csr.indptr, csr.indices, csr.data, csr.shape)
-    rows = matrix.tolist() if hasattr(matrix, "tolist") else matrix
-    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, (list, tuple)) for r in rows):
-        raise TypeError("matrix must be a scipy.sparse matrix, a 2-D numpy array, a list of rows or a wire dict")
-    pointers, cols, values = [0], [], []
-    width = max((len(r) for r in rows), default=0)
-    for row in rows:
-        if len(row) != width:
-            raise ValueError("dense matrix rows must all have the same length")
-        for j, v in enumerate(row):
-            if v != 0:
-                cols.append(j)
-                values.append(v)
-        pointers.append(len(values))
-    return csr_payload(pointers, cols, values, (len(rows), width))
+    try:
+        dense = np.asarray(matrix, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError("matrix must be a scipy.sparse matrix, a 2-D numpy array, a list of equally long rows or a "
+                        f"wire dict ({error})") from None
+    if dense.ndim != 2:
+        raise TypeError(f"a dense matrix must be two-dimensional, got shape {dense.shape}")
+    mask = dense != 0
+    pointers = np.concatenate(([0], np.cumsum(mask.sum(axis=1))))
+    _, cols = np.nonzero(mask)
+    return csr_payload(pointers, cols, dense[mask], (dense.shape[0], dense.shape[1]))
 
 
-def vector_payload(vector, field="vector"):
-    """A 1-D numpy array, a list, or any iterable of numbers → a list of floats."""
-    if hasattr(vector, "ndim") and vector.ndim != 1:
-        if vector.ndim == 2 and 1 in vector.shape:
-            vector = vector.reshape(-1)
-        else:
-            raise ValueError(f"{field} must be one-dimensional, got shape {vector.shape}")
-    return _floats(vector, field)
+def vector_payload(vector: VectorLike, field: str = "vector") -> List[float]:
+    """A 1-D numpy array (an n×1 or 1×n one too), a list, or any iterable of numbers → a list of floats."""
+    array = _array(vector, np.float64)
+    if array.ndim == 2 and 1 in array.shape:
+        array = array.reshape(-1)
+    if array.ndim != 1:
+        raise ValueError(f"{field} must be one-dimensional, got shape {array.shape}")
+    return _finite(array, field)
 
 
-def index_payload(indices):
+def index_payload(indices: IndicesLike) -> List[int]:
+    """Indices (a numpy integer array, a list, a range, …) → a list of ints."""
     return _ints(indices)
 
 
-def cost_update_payload(session_id, delta_indices=None, delta_values=None, matrix_updates=None, source_node=None):
-    """The body of a `cost_update` (additive `b[i] += value`; `matrix_updates` set `A[row][col]`)."""
-    body = {"session_id": session_id}
-    if delta_indices is not None or delta_values is not None:
-        if delta_indices is None or delta_values is None:
-            raise ValueError("delta_indices and delta_values go together")
-        body["delta_costs"] = {"indices": index_payload(delta_indices),
-                               "values": vector_payload(delta_values, "delta_costs.values")}
-    if matrix_updates:
-        body["matrix_updates"] = [_matrix_update(u) for u in matrix_updates]
-    if "delta_costs" not in body and "matrix_updates" not in body:
-        raise ValueError("a cost update needs delta costs or matrix updates")
-    if source_node is not None:
-        body["source_node"] = source_node
-    return body
+def to_numpy(values: Sequence[float]) -> FloatArray:
+    """A wire list of numbers (`x`, `values`) as a float64 numpy array."""
+    return np.asarray(values, dtype=np.float64)
 
 
-def cost_report_payload(session_id, node_id, indices, values, confidence=None, propagation_depth=None):
-    """The body of a swarm `cost_report`: node `node_id`'s absolute values for entries of `b`, combined with other
-    nodes' reports by the session's `cost_aggregation` before they replace `b[i]`."""
-    body = {"type": "cost_report", "session_id": session_id, "node_id": str(node_id),
-            "local_costs": {"indices": index_payload(indices), "values": vector_payload(values, "local_costs.values")}}
-    if confidence is not None:
-        body["computation_confidence"] = float(confidence)
-    if propagation_depth is not None:
-        body["propagation_depth"] = int(propagation_depth)
-    return body
+def to_scipy(matrix: MatrixLike) -> Any:
+    """A `scipy.sparse.csr_array` of a wire `matrix` object in any layout the server reads (CSR, CSC, COO triplets
+    with duplicates summed, `dense`), or of anything `matrix_payload` accepts. Needs scipy."""
+    sp: Any = importlib.import_module("scipy.sparse")  # optional dependency: solverd-client[scipy]
+    wire = matrix_payload(matrix)
+    data = wire.get("data") or {}
+    dense = wire.get("dense")
+    if dense is not None:
+        return sp.csr_array(np.asarray(dense, dtype=np.float64))
+    shape = (int(wire["rows"]), int(wire["cols"]))
+    values = np.asarray(data.get("values", []), dtype=np.float64)
+    if "row_pointers" in data:
+        return sp.csr_array((values, np.asarray(data["col_indices"]), np.asarray(data["row_pointers"])), shape=shape)
+    if "col_pointers" in data:
+        return sp.csc_array((values, np.asarray(data["row_indices"]), np.asarray(data["col_pointers"])),
+                            shape=shape).tocsr()
+    rows = data.get("rows", data.get("row_indices"))
+    cols = data.get("cols", data.get("col_indices"))
+    if rows is None or cols is None:
+        raise ValueError("matrix.data has neither CSR, CSC nor COO arrays")
+    coo = sp.coo_array((values, (np.asarray(rows), np.asarray(cols))), shape=shape)
+    coo.sum_duplicates()
+    return coo.tocsr()
 
 
-def _matrix_update(update):
-    """`{"row", "col", "new_value", "old_value"?}` or a tuple `(row, col, new_value[, old_value])`."""
-    if isinstance(update, dict):
-        return update
-    row, col, new_value, *rest = update
-    entry = {"row": int(row), "col": int(col), "new_value": float(new_value)}
-    if rest:
-        entry["old_value"] = float(rest[0])
-    return entry
+def partial_array(part: Mapping[str, Any], size: int, fill: float = np.nan) -> FloatArray:
+    """An `x_partial` or `{"indices", "values"}` solution as a dense array of `size` entries (others = `fill`)."""
+    out = np.full(int(size), fill, dtype=np.float64)
+    out[np.asarray(part["indices"], dtype=np.int64)] = np.asarray(part["values"], dtype=np.float64)
+    return out
 
 
-def solve_request_payload(matrix, vector, method=None, options=None, session_id=None, x0=None):
-    body = {"matrix": matrix_payload(matrix), "vector": vector_payload(vector)}
-    if method is not None:
-        body["method"] = method
-    if options:
-        body["options"] = dict(options)
-    if session_id is not None:
-        body["session_id"] = session_id
-    if x0 is not None:
-        body["x0"] = vector_payload(x0, "x0")
-    return body
+def optional_vector(vector: Optional[VectorLike], field: str) -> Optional[List[float]]:
+    return None if vector is None else vector_payload(vector, field)
