@@ -25,8 +25,9 @@ def solverd_binary():
 class Server:
     """A running `solverd serve` on 127.0.0.1 with an ephemeral port."""
 
-    def __init__(self, *extra_args, cwd=ROOT, config=None, env=None):
-        """`config`: YAML text written to a file passed as --config; `env`: extra environment variables.
+    def __init__(self, *extra_args, cwd=ROOT, config=None, env=None, binary=None, **popen):
+        """`config`: YAML text written to a file passed as --config; `env`: extra environment variables; `binary`:
+        another solverd (an installed one); `popen`: more Popen arguments (user, preexec_fn).
         The log (stderr) goes to a file, so a chatty server never blocks on a full pipe; `log()` reads it."""
         args = list(extra_args)
         if config is not None:
@@ -34,9 +35,9 @@ class Server:
                 f.write(config)
             args = ["--config", f.name, *args]
         self.stderr = tempfile.TemporaryFile("w+")
-        self.proc = subprocess.Popen([solverd_binary(), "serve", "--port", "0", *args], cwd=cwd,
+        self.proc = subprocess.Popen([binary or solverd_binary(), "serve", "--port", "0", *args], cwd=cwd,
                                      stdout=subprocess.PIPE, stderr=self.stderr, text=True,
-                                     env={**os.environ, **(env or {})})
+                                     env={**os.environ, **(env or {})}, **popen)
         line = self.proc.stdout.readline()
         match = re.search(r"listening on https?://([\d.]+):(\d+)", line)
         if not match:
@@ -120,6 +121,14 @@ def wait_for(predicate, timeout=20.0, interval=0.01):
             return value
         time.sleep(interval)
     return predicate()
+
+
+def readme_block(name):
+    """The shell block of README.md that follows `<!-- e2e: NAME -->`: tests run such blocks as printed."""
+    text = open(os.path.join(ROOT, "README.md")).read()
+    match = re.search(rf"<!-- e2e: {name} -->\n```sh\n(.*?)```", text, re.S)
+    assert match, f"README.md has no block marked e2e: {name}"
+    return match.group(1)
 
 
 def free_port():

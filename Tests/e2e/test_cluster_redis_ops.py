@@ -12,19 +12,12 @@ import pytest
 import requests
 
 from cluster_support import SENTINEL, RedisServer, SentinelGroup, create_session, needs_redis, needs_sentinel, wait_until
-from conftest import ROOT, free_port, solverd_binary
+from conftest import free_port, readme_block, solverd_binary
 
 pytestmark = needs_redis
 # The ports the README's examples use; each becomes a free port when a block runs.
 README_PORTS = ("3000", "3001", "6379", "6380", "6390", "26379", "26380", "26381")
 NEEDS = {"redis-sentinel": SENTINEL, "redis-tls": shutil.which("stunnel") and shutil.which("openssl")}
-
-
-def readme_block(name):
-    text = open(os.path.join(ROOT, "README.md")).read()
-    match = re.search(rf"<!-- e2e: {name} -->\n```sh\n(.*?)```", text, re.S)
-    assert match, f"README.md has no block marked e2e: {name}"
-    return match.group(1)
 
 
 class ReadmeRun:
