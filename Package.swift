@@ -57,7 +57,7 @@ let package = Package(
             ],
             plugins: ["GitCommit"]
         ),
-        // Writes `gitCommit` (the short commit id) for `solverd --version` before each build, outside the source tree.
+        // Writes `gitCommit` (the short commit id) for `solverd --version` whenever HEAD moves, outside the source tree.
         .plugin(name: "GitCommit", capability: .buildTool()),
         .executableTarget(
             name: "solverd-bench",
