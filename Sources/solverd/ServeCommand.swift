@@ -167,8 +167,9 @@ struct ServeCommand: ParsableCommand {
         logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(server.port ?? port)", "auth": "\(mode)",
                                            "version": "\(Solverd.versionLine)"])
         clusterNode?.start(registry: registry, address: "\(host):\(server.port ?? port)")
-        announce("solverd listening on \(scheme)://\(host):\(server.port ?? port) (WebSocket /ws/solver)")
+        // Before the announcement: a SIGTERM sent as soon as the line is read must drain, not kill.
         ShutdownOnSignals.install(server: server, registry: registry, cluster: clusterNode, deadlineSeconds: config.server.drainSeconds)
+        announce("solverd listening on \(scheme)://\(host):\(server.port ?? port) (WebSocket /ws/solver)")
         dispatchMain()
     }
 
@@ -218,6 +219,22 @@ enum ShutdownOnSignals {
             source.resume()
             sources.append(source)
         }
+        waitUntilRegistered([SIGTERM, SIGINT])
+    }
+
+    /// On Linux libdispatch registers a signal source later, from its manager thread, replacing SIG_IGN with its own
+    /// handler; a SIGTERM before that was ignored and lost (the drain never started). Readiness, the "listening"
+    /// line, waits for the registration, at most a second.
+    private static func waitUntilRegistered(_ signals: [Int32]) {
+        #if os(Linux)
+        let deadline = ContinuousClock.now + .seconds(1)
+        func ignored(_ signo: Int32) -> Bool {
+            var action = sigaction()
+            sigaction(signo, nil, &action)
+            return unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self) == 1  // SIG_IGN
+        }
+        while signals.contains(where: ignored), ContinuousClock.now < deadline { usleep(1000) }
+        #endif
     }
 }
 

@@ -98,6 +98,16 @@ def test_test_deps_add_the_test_tools(deps):
     assert stamp("run").exists() and stamp("test").exists()
 
 
+@pytest.mark.parametrize("target, wants_test_deps", [
+    ("run", False), ("release", False), ("build", False), ("test", True), ("test-e2e", True), ("bench-core", True),
+])
+def test_targets_use_the_right_stamps(tmp_path, target, wants_test_deps):
+    plan = subprocess.run(["make", "-C", ROOT, "-n", target, f"STAMP_DIR={tmp_path}"], capture_output=True, text=True,
+                          timeout=60).stdout
+    assert f"{tmp_path}/.deps-run" in plan
+    assert (f"{tmp_path}/.deps-test" in plan) == wants_test_deps, plan
+
+
 @pytest.mark.parametrize("target, fail, stamp_name", [
     ("deps-run", "apt-get install", "run"),
     ("deps-test", "python3 -m pip install", "test"),
@@ -203,6 +213,10 @@ def test_installed_binary_serves_its_dashboard_from_anywhere(readme_install):
     server = Server("--config", f"{prefix}/etc/solverd/solverd.yaml", binary=f"{prefix}/bin/solverd", cwd="/",
                     preexec_fn=confine, **user)
     try:
+        status_file = open(f"/proc/{server.proc.pid}/status").read()
+        assert re.search(r"^NoNewPrivs:\s+1$", status_file, re.M)
+        if user:
+            assert re.search(r"^Uid:\s+65534\s", status_file, re.M)
         index = server.get("/")
         assert index.status_code == 200, server.log()
         assert index.content == open(os.path.join(ROOT, "clients/dashboard/index.html"), "rb").read()
@@ -221,7 +235,8 @@ def test_installed_binary_serves_its_dashboard_from_anywhere(readme_install):
 
 
 def test_sigterm_drains_after_stdout_went_away():
-    """A closed stdout (journald restarted, `solverd serve | head -1`) must not turn the drain into a crash."""
+    """A closed stdout (journald restarted, `solverd serve | head -1`) must not turn the drain into a crash; a SIGTERM
+    right after the listening line drains too."""
     server = Server()
     server.proc.stdout.close()
     code = server.stop()
