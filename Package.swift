@@ -55,8 +55,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            plugins: ["GitCommit"]
         ),
+        // Writes `gitCommit` (the short commit id) for `solverd --version` whenever HEAD moves, outside the source tree.
+        .plugin(name: "GitCommit", capability: .buildTool()),
         .executableTarget(
             name: "solverd-bench",
             dependencies: ["SolverCore", "SolverSession", "SolverTestSupport"],

@@ -26,7 +26,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Port to listen on (0 picks a free one and prints it; default 3000).")
     var port: Int?
 
-    @Option(name: .customLong("dashboard-dir"), help: "Directory served at / (default: clients/dashboard next to the working directory).")
+    @Option(name: .customLong("dashboard-dir"), help: "Directory served at / (default: share/solverd/dashboard next to the installed binary, else the checkout's clients/dashboard).")
     var dashboardDirectory: String?
 
     @Option(name: .customLong("tls-cert"), help: "PEM certificate; serve HTTPS/WSS.")
@@ -152,6 +152,7 @@ struct ServeCommand: ParsableCommand {
         service.routes.append(MCPRoute(registry: registry))
         if let clusterNode { ClusterSetup.configure(&service, node: clusterNode) }
         service.dashboardDirectory = config.server.dashboardDirectory ?? Self.defaultDashboardDirectory()
+        service.commit = gitCommit
         service.metricsExposition = exposition
         let handler = SolverService(registry: registry, configuration: service)
         var transport = ServiceSetup.transport(config)
@@ -167,16 +168,31 @@ struct ServeCommand: ParsableCommand {
         }
         let scheme = config.server.tlsCertificate == nil ? "http" : "https"
         let mode = authenticator.isOpen ? "open (no auth configured)" : "bearer tokens required"
-        logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(server.port ?? port)", "auth": "\(mode)"])
+        logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(server.port ?? port)", "auth": "\(mode)",
+                                           "version": "\(Solverd.versionLine)"])
         clusterNode?.start(registry: registry, address: "\(host):\(server.port ?? port)")
-        announce("solverd listening on \(scheme)://\(host):\(server.port ?? port) (WebSocket /ws/solver)")
+        // Before the announcement: a SIGTERM sent as soon as the line is read must drain, not kill.
         ShutdownOnSignals.install(server: server, registry: registry, cluster: clusterNode, deadlineSeconds: config.server.drainSeconds)
+        announce("solverd listening on \(scheme)://\(host):\(server.port ?? port) (WebSocket /ws/solver)")
         dispatchMain()
     }
 
+    /// The dashboard found from the executable, so the working directory does not matter (a systemd service runs
+    /// in /): an installed `<prefix>/bin/solverd` serves `<prefix>/share/solverd/dashboard`; a build in a checkout
+    /// (`.build/<triple>/release/solverd`, which `.build/release` links to) serves the nearest ancestor's
+    /// `clients/dashboard`; last, `./clients/dashboard`.
     static func defaultDashboardDirectory() -> String? {
-        let candidate = FileManager.default.currentDirectoryPath + "/clients/dashboard"
-        return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+        var candidates: [String] = []
+        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
+            candidates.append(directory.appendingPathComponent("../share/solverd/dashboard").standardizedFileURL.path)
+            for _ in 0..<4 {
+                directory = directory.deletingLastPathComponent()
+                candidates.append(directory.appendingPathComponent("clients/dashboard").path)
+            }
+        }
+        candidates.append(FileManager.default.currentDirectoryPath + "/clients/dashboard")
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
     }
 }
 
@@ -207,10 +223,27 @@ enum ShutdownOnSignals {
             source.resume()
             sources.append(source)
         }
+        waitUntilRegistered([SIGTERM, SIGINT])
+    }
+
+    /// On Linux libdispatch registers a signal source later, from its manager thread, replacing SIG_IGN with its own
+    /// handler; a SIGTERM before that was ignored and lost (the drain never started). Readiness, the "listening"
+    /// line, waits for the registration, at most a second.
+    private static func waitUntilRegistered(_ signals: [Int32]) {
+        #if os(Linux)
+        let deadline = ContinuousClock.now + .seconds(1)
+        func ignored(_ signo: Int32) -> Bool {
+            var action = sigaction()
+            sigaction(signo, nil, &action)
+            return unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self) == 1  // SIG_IGN
+        }
+        while signals.contains(where: ignored), ContinuousClock.now < deadline { usleep(1000) }
+        #endif
     }
 }
 
-/// Prints a line and flushes at once: scripts and tests read these lines from a pipe.
+/// Prints a line and flushes at once: scripts and tests read these lines from a pipe. A reader that went away
+/// (EPIPE) is ignored: `write(_: Data)` would trap, and SIGTERM would crash instead of draining.
 func announce(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
 }

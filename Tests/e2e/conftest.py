@@ -25,9 +25,10 @@ def solverd_binary():
 class Server:
     """A running `solverd serve` on 127.0.0.1 with an ephemeral port."""
 
-    def __init__(self, *extra_args, cwd=ROOT, config=None, env=None, port=0):
+    def __init__(self, *extra_args, cwd=ROOT, config=None, env=None, port=0, binary=None, **popen):
         """`config`: YAML text written to a file passed as --config; `env`: extra environment variables; `port`: 0 for
-        an ephemeral one.
+        an ephemeral one; `binary`: another solverd (an installed one); `popen`: more Popen arguments (user,
+        preexec_fn).
         The log (stderr) goes to a file, so a chatty server never blocks on a full pipe; `log()` reads it."""
         args = list(extra_args)
         if config is not None:
@@ -35,9 +36,9 @@ class Server:
                 f.write(config)
             args = ["--config", f.name, *args]
         self.stderr = tempfile.TemporaryFile("w+")
-        self.proc = subprocess.Popen([solverd_binary(), "serve", "--port", str(port), *args], cwd=cwd,
+        self.proc = subprocess.Popen([binary or solverd_binary(), "serve", "--port", str(port), *args], cwd=cwd,
                                      stdout=subprocess.PIPE, stderr=self.stderr, text=True,
-                                     env={**os.environ, **(env or {})})
+                                     env={**os.environ, **(env or {})}, **popen)
         line = self.proc.stdout.readline()
         match = re.search(r"listening on https?://([\d.]+):(\d+)", line)
         if not match:

@@ -1,6 +1,7 @@
 import Foundation
 import MCP
 import SolverCore
+import SolverServer
 import SolverSession
 import SolverWire
 
@@ -15,7 +16,7 @@ public struct SolverToolbox: Sendable {
     public let version: String
     let tools: [any SolverTool]
 
-    public init(registry: SessionRegistry, matrixLimits: MatrixLimits = MatrixLimits(), version: String = "0.1.0") {
+    public init(registry: SessionRegistry, matrixLimits: MatrixLimits = MatrixLimits(), version: String = SolverdVersion.number) {
         self.registry = registry
         self.matrixLimits = matrixLimits
         self.version = version

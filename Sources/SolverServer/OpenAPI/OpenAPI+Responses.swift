@@ -56,7 +56,8 @@ extension OpenAPIDocument {
                 ("last_heartbeat", S.real()), ("self", S.boolean()),
             ], required: ["node_id", "kind", "healthy", "self"])),
             ("ServiceStatus", S.message("service_status", [
-                ("node_id", S.string()), ("version", S.string()), ("uptime_seconds", S.real()), ("sessions", S.count()),
+                ("node_id", S.string()), ("version", S.string()),
+                ("commit", S.string("The git commit the binary was built from.")), ("uptime_seconds", S.real()), ("sessions", S.count()),
                 ("memory_bytes", S.count()), ("websocket_connections", S.count()), ("streams", S.count()),
                 ("draining", S.boolean()), ("scheduler_width", S.count()),
                 ("mode", S.string(oneOf: ["embedded", "cluster"])), ("cluster_store", S.string(oneOf: ["ok", "unreachable"])),

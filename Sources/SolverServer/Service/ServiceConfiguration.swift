@@ -15,7 +15,9 @@ public struct ServiceConfiguration: Sendable {
     public var matrixLimits = MatrixLimits()
     /// This node's id (reported by status and swarm/join).
     public var nodeID = "solverd-local"
-    public var version = "0.1.0"
+    public var version = SolverdVersion.number
+    /// The git commit the executable was built from, reported by status when set.
+    public var commit: String?
     /// Plug-in endpoint families (MCP, cluster), asked before the built-in routes. They sit behind the same
     /// authentication and request limits; the principal arrives in the `x-solverd-principal` request header.
     public var routes: [any ServiceRoute] = []

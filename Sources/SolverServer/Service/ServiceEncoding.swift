@@ -5,6 +5,7 @@ import SolverWire
 struct ServiceStatus: Sendable {
     var nodeID: String
     var version: String
+    var commit: String?
     var uptimeSeconds: Double
     var sessions: Int
     var memoryBytes: Int
@@ -27,6 +28,7 @@ extension WireEncoder {
             w.field("type", "service_status")
             w.field("node_id", s.nodeID)
             w.field("version", s.version)
+            if let commit = s.commit { w.field("commit", commit) }
             w.field("uptime_seconds", s.uptimeSeconds)
             w.field("sessions", s.sessions)
             w.field("memory_bytes", s.memoryBytes)

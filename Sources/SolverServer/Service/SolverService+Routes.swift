@@ -229,7 +229,8 @@ extension SolverService {
         let alone = [NodeInfo(id: configuration.nodeID, healthy: cluster == nil)]
         let nodes = (try? cluster?.get()) ?? alone
         return WireEncoder.serviceStatus(ServiceStatus(
-            nodeID: configuration.nodeID, version: configuration.version, uptimeSeconds: EventClock.now() - startedAt,
+            nodeID: configuration.nodeID, version: configuration.version, commit: configuration.commit,
+            uptimeSeconds: EventClock.now() - startedAt,
             sessions: registry.count, memoryBytes: registry.memoryBytes, webSocketConnections: clients.withLock { $0.count },
             streams: streams.count, draining: isDraining, schedulerWidth: registry.scheduler.width,
             mode: cluster == nil ? "embedded" : "cluster",
