@@ -3,6 +3,7 @@
 #define SOLVERD_CLIBWEBSOCKETS_SHIM_H
 
 #include <libwebsockets.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #if defined(__linux__)
@@ -58,6 +59,40 @@ static inline int clws_abort_connection(int fd) {
     return connect(fd, &unspecified, sizeof unspecified);
 #else
     return -1;
+#endif
+}
+
+/// Ends a request body that lws reads without a length (a chunked POST/PUT/PATCH) once the application has seen its
+/// end, so the connection can be kept alive. lws 4.1 gives such a body an `rx_content_length` of 100 MiB, has no API
+/// to end it early, and `lws_http_transaction_completed` would then discard what follows (the next request) as the
+/// rest of that body. This sets the private `wsi->http.rx_content_remain` to 0 from inside LWS_CALLBACK_HTTP_BODY;
+/// lws then calls LWS_CALLBACK_HTTP_BODY_COMPLETION as for a body that arrived in full.
+///
+/// Invariant: only for an LP64 4.1.x build configured like Debian's (checked below; the runtime library must be 4.1.x
+/// too). The offsets of `http.rx_content_length` (152) and `http.rx_content_remain` (160) in `struct lws` follow from
+/// lws 4.1.6 `core-net/private-lib-core-net.h` and `roles/http/private-lib-roles-http.h` with this lws_config.h.
+/// Nothing is written unless both fields hold exactly what lws stores after `delivered` body bytes (100 MiB, and
+/// 100 MiB - delivered); the accesses stay within the first 168 bytes of the 840-byte struct. Returns 1 when the body
+/// was ended; 0 (unsupported, unrecognised): the caller must close the connection after its response instead.
+static inline int clws_end_unbounded_body(struct lws *wsi, unsigned long long delivered) {
+#if LWS_LIBRARY_VERSION_MAJOR == 4 && LWS_LIBRARY_VERSION_MINOR == 1 && defined(__LP64__) && defined(LWS_ROLE_H1) && \
+    defined(LWS_WITH_FILE_OPS) && defined(LWS_WITH_CLIENT) && !defined(LWS_WITH_RANGES) && \
+    !defined(LWS_WITH_ACCESS_LOG) && !defined(LWS_WITH_CGI) && !defined(LWS_WITH_HTTP_STREAM_COMPRESSION) && \
+    !defined(LWS_WITH_HTTP_PROXY)
+    const unsigned long long unbounded = 100ull * 1024 * 1024;
+    unsigned char *base = (unsigned char *)wsi;
+    unsigned long long length, remain;
+    if (strncmp(lws_get_library_version(), "4.1.", 4) != 0 || delivered > unbounded) return 0;
+    memcpy(&length, base + 152, sizeof length);
+    memcpy(&remain, base + 160, sizeof remain);
+    if (length != unbounded || remain != unbounded - delivered) return 0;
+    remain = 0;
+    memcpy(base + 160, &remain, sizeof remain);
+    return 1;
+#else
+    (void)wsi;
+    (void)delivered;
+    return 0;
 #endif
 }
 

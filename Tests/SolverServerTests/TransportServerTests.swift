@@ -78,7 +78,39 @@ struct TransportServerTests {
             let response = try client.readResponse()
             #expect(response.status == 411)
             #expect(response.headers["content-type"] == "application/json")
-            #expect(response.text == #"{"error":{"code":"length_required","message":"a content-length header is required"}}"#)
+            #expect(
+                response.text
+                    == #"{"error":{"code":"length_required","message":"a content-length header or chunked transfer-encoding is required"}}"#
+            )
+        }
+    }
+
+    /// lws hands over the raw chunk framing; the transport decodes it and ends lws' body so keep-alive holds.
+    @Test func chunkedRequestBodyIsDecodedAndKeepsTheConnection() async throws {
+        try await withServer { port in
+            let client = try RawClient(port: port)
+            try client.send(
+                "POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nexpect: 100-continue\r\n\r\n")
+            #expect(try client.readHead().status == 100)
+            try client.send("6;ext=1\r\nchunky\r\n5\r\n body\r\n0\r\ntrailer: yes\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.status == 200)
+            #expect(response.text == "chunky body")
+            #expect(response.headers["connection"] == nil)
+            #expect(try client.request("POST", "/echo", body: Array("next".utf8)).text == "next")
+        }
+    }
+
+    @Test func chunkedRequestBodyOverTheLimitIsRefusedBeforeItEnds() async throws {
+        try await withServer({ $0.maxBodyBytes = 1000 }) { port in
+            let client = try RawClient(port: port)
+            try client.send("PUT /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n")
+            try client.send("258\r\n" + String(repeating: "a", count: 600) + "\r\n")
+            try client.send("258\r\n" + String(repeating: "b", count: 600) + "\r\n")
+            let response = try client.readResponse()
+            #expect(response.status == 413)
+            #expect(response.text.contains(#""code":"payload_too_large""#))
+            #expect(try client.isClosedByPeer())
         }
     }
 

@@ -34,7 +34,7 @@ import SolverCore
 
     @Test(arguments: [
         (SolverError.Code.invalidJSON, 400), (.invalidType, 400), (.missingField, 400), (.unknownType, 400),
-        (.parseError, 400), (.upgradeRefused, 400), (.invalidMatrix, 422), (.dimensionMismatch, 422),
+        (.parseError, 400), (.upgradeRefused, 400), (.malformedRequest, 400), (.invalidMatrix, 422), (.dimensionMismatch, 422),
         (.indexOutOfRange, 422), (.nonFinite, 422), (.invalidArgument, 422), (.unsupportedMethod, 422),
         (.propagationExhausted, 422), (.tooLarge, 413), (.payloadTooLarge, 413), (.lengthRequired, 411),
         (.sessionNotFound, 404), (.notFound, 404), (.duplicateSession, 409), (.oldValueMismatch, 409),

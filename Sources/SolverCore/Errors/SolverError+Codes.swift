@@ -25,6 +25,9 @@ extension SolverError {
         case parseError = "parse_error"
         /// A WebSocket upgrade the transport cannot honour (not `websocket`, no supported subprotocol offered).
         case upgradeRefused = "upgrade_refused"
+        /// An HTTP request whose framing cannot be read: malformed chunked encoding, a transfer-encoding other than
+        /// `chunked`, or one beside a `content-length` (the connection is closed after the answer).
+        case malformedRequest = "malformed_request"
 
         // MARK: 401 / 403: access.
 
@@ -56,7 +59,8 @@ extension SolverError {
 
         // MARK: 411 / 413 / 429: request limits.
 
-        /// An HTTP request with a body but no `content-length` (the transport does not read unbounded bodies).
+        /// An HTTP request with a body but neither `content-length` nor chunked transfer-encoding (HTTP/1.0 without a
+        /// length: the body could only end with the connection).
         case lengthRequired = "length_required"
         /// A request body that is not `Content-Type: application/json` (a cross-site form cannot send JSON).
         case unsupportedMediaType = "unsupported_media_type"
@@ -124,7 +128,8 @@ extension SolverError {
         /// The HTTP status an error with this code is answered with.
         public var httpStatus: Int {
             switch self {
-            case .invalidJSON, .invalidType, .missingField, .unknownType, .parseError, .upgradeRefused: 400
+            case .invalidJSON, .invalidType, .missingField, .unknownType, .parseError, .upgradeRefused, .malformedRequest:
+                400
             case .unauthorized: 401
             case .forbidden, .originNotAllowed: 403
             case .sessionNotFound, .notFound: 404

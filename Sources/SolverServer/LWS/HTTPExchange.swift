@@ -64,6 +64,17 @@ final class HTTPExchange: Sendable {
         return wake != nil
     }
 
+    /// Queues the interim `100 Continue` a client sent `Expect: 100-continue` waits for before sending its body. The
+    /// phase does not move: the real response follows.
+    func sendInterimContinue() {
+        let wake: Bool = state.withLock { state in
+            guard state.phase == .awaitingResponse, !state.gone, state.queue.isEmpty else { return false }
+            state.queue.append(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), kind: .raw)
+            return state.queue.claimWakeup()
+        }
+        if wake { waker.wake(id) }
+    }
+
     /// Queues a streaming response head. One-shot like `respond`.
     func startStream(status: Int, headers: [(String, String)]) -> Bool {
         let wake: Bool? = state.withLock { state in

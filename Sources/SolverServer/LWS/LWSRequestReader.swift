@@ -22,6 +22,7 @@ enum LWSRequestReader {
         if let encoding = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) {
             headers.add(name: "transfer-encoding", value: encoding)
         }
+        if let expect = header(wsi, WSI_TOKEN_HTTP_EXPECT) { headers.add(name: "expect", value: expect) }
         return HTTPRequest(
             method: method(wsi), path: path, query: query(wsi), headers: headers,
             remoteAddress: remoteAddress(wsi), isHTTP11: header(wsi, WSI_TOKEN_HTTP) == "HTTP/1.1")

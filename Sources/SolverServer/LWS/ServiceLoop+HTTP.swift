@@ -3,35 +3,35 @@ import SolverCore
 
 /// HTTP requests and responses on the service thread.
 extension ServiceLoop {
-    private static let bodyMethods: Set<String> = ["POST", "PUT", "PATCH"]
-
     func httpRequestArrived(_ wsi: OpaquePointer, path: String) -> Int32 {
         let request = LWSRequestReader.request(wsi, path: path)
         let exchange = HTTPExchange(
             id: makeID(), isHTTP11: request.isHTTP11, isHEAD: request.method == "HEAD",
             maxQueuedBytes: configuration.maxQueuedBytesPerConnection, waker: waker)
-        let declared = request.headers["content-length"].flatMap { Int($0) }
-        // lws delivers a body when a content-length is given; a POST with an explicit 0 still gets
-        // HTTP_BODY_COMPLETION. Without a length lws would wait for 100 MB, so such bodies are refused (411).
-        let awaitingBody = (declared ?? 0) > 0 || (request.method == "POST" && declared == 0)
-        let state = HTTPState(request: request, exchange: exchange, awaitingBody: awaitingBody)
+        let framing = RequestBodyFraming(method: request.method, headers: request.headers, isHTTP11: request.isHTTP11)
+        let state = HTTPState(
+            request: request, exchange: exchange, awaitingBody: framing.readsBody, chunked: framing == .chunked)
         httpStates[wsi] = state
         wsiByID[exchange.id] = wsi
 
         if draining {
             refuse(state, .shuttingDown)
-        } else if let declared, declared > configuration.maxBodyBytes {
+        } else if case .refused(let code, let message) = framing {
+            refuse(state, SolverError(code, message))
+        } else if case .length(let declared) = framing, declared > configuration.maxBodyBytes {
             refuseTooLarge(state)
-        } else if declared == nil && Self.bodyMethods.contains(request.method) {
-            refuse(state, SolverError(.lengthRequired, "a content-length header is required"))
-        } else if !awaitingBody {
+        } else if !state.awaitingBody {
             dispatch(wsi, state)
+        } else if request.isHTTP11, request.headers["expect"]?.lowercased() == "100-continue" {
+            // curl waits a second for this before sending a large or chunked body.
+            exchange.sendInterimContinue()
         }
         return 0
     }
 
     func httpBodyArrived(_ wsi: OpaquePointer, _ bytes: UnsafeRawBufferPointer) -> Int32 {
         guard let state = httpStates[wsi], state.awaitingBody, !state.rejected else { return 0 }
+        if state.chunked != nil { return chunkedBodyArrived(wsi, state, bytes) }
         if state.body.count + bytes.count > configuration.maxBodyBytes {
             state.body = []
             refuseTooLarge(state)
@@ -41,8 +41,48 @@ extension ServiceLoop {
         return 0
     }
 
+    /// Decodes chunk framing as it streams in; the limit applies to the decoded bytes as they arrive. At the terminal
+    /// chunk lws is told the body ended (it would otherwise take the next request for more body, see
+    /// `clws_end_unbounded_body`) and calls BODY_COMPLETION; where it cannot be told, the answer closes the connection.
+    private func chunkedBodyArrived(_ wsi: OpaquePointer, _ state: HTTPState, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        state.rawBodyBytes += bytes.count
+        let limit = configuration.maxBodyBytes
+        var overflow = false
+        let progress: ChunkedBodyDecoder.Progress
+        do {
+            progress = try state.chunked!.feed(bytes) { piece in
+                guard !overflow, state.body.count + piece.count <= limit else {
+                    overflow = true
+                    return
+                }
+                state.body.append(contentsOf: piece)
+            }
+        } catch {
+            refuse(state, SolverError(.malformedRequest, "malformed chunked body: \(error.reason)"))
+            return 0
+        }
+        if overflow {
+            state.body = []
+            refuseTooLarge(state)
+            return 0
+        }
+        guard case .complete(let consumed) = progress else { return 0 }
+        // Bytes after the body (a pipelined request) were handed to us as body; lws cannot take them back.
+        if consumed < bytes.count { state.exchange.requireCloseAfter() }
+        if clws_end_unbounded_body(wsi, UInt64(state.rawBodyBytes)) == 0 {
+            state.exchange.requireCloseAfter()
+            dispatch(wsi, state)
+        }
+        return 0
+    }
+
     func httpBodyCompleted(_ wsi: OpaquePointer) -> Int32 {
         guard let state = httpStates[wsi], state.awaitingBody, !state.rejected else { return 0 }
+        if let decoder = state.chunked, !decoder.isComplete {
+            // lws stops after the 100 MiB it reads for a body without a length.
+            refuse(state, SolverError(.payloadTooLarge, "a chunked request body cannot exceed 100 MiB"))
+            return 0
+        }
         dispatch(wsi, state)
         return 0
     }

@@ -15,10 +15,14 @@ final class ServiceLoop {
         var body: [UInt8] = []
         var awaitingBody: Bool
         var rejected = false
-        init(request: HTTPRequest, exchange: HTTPExchange, awaitingBody: Bool) {
+        /// A chunked body: its decoder, and the raw (still framed) bytes lws has delivered so far.
+        var chunked: ChunkedBodyDecoder?
+        var rawBodyBytes = 0
+        init(request: HTTPRequest, exchange: HTTPExchange, awaitingBody: Bool, chunked: Bool) {
             self.request = request
             self.exchange = exchange
             self.awaitingBody = awaitingBody
+            self.chunked = chunked ? ChunkedBodyDecoder() : nil
         }
     }
 

@@ -4,7 +4,8 @@ public struct TransportConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// TCP port; `0` picks an ephemeral port, read back from ``TransportServer/port`` after `start()`.
     public var port: Int = 0
-    /// Largest accepted HTTP request body; a larger one is answered `413 payload_too_large` and the connection closed.
+    /// Largest accepted HTTP request body; a larger one is answered `413 payload_too_large` and the connection closed
+    /// (a chunked body as soon as its decoded bytes pass the limit).
     public var maxBodyBytes: Int = 50 * 1024 * 1024
     /// Largest reassembled WebSocket message; a larger one closes the connection with 1009.
     public var maxMessageBytes: Int = 16 * 1024 * 1024

@@ -1,8 +1,8 @@
 import SolverCore
 import SolverWire
 
-/// The transport answers its own refusals (413, 411, 503 while draining, refused upgrades) exactly like the API
-/// answers errors: a registry code, the status the registry gives it, and the envelope
+/// The transport answers its own refusals (413, 411, 400 for unreadable framing, 503 while draining, refused upgrades)
+/// exactly like the API answers errors: a registry code, the status the registry gives it, and the envelope
 /// `{"error":{"code","message","field"?}}` written by `WireEncoder.errorBody`.
 extension SolverError {
     /// A request or upgrade that arrives while the server drains.
