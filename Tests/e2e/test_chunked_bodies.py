@@ -116,20 +116,20 @@ def test_keep_alive_survives_a_chunked_request(server):
 def test_trailers_and_extensions_on_a_raw_connection_then_a_second_request(server):
     body = json.dumps(SESSION).encode()
     with raw(server) as sock:
-        sock.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n"
                      + b"%x;part=1\r\n%s\r\n" % (8, body[:8]) + chunk(body[8:]) + b"0\r\nX-Checksum: none\r\n\r\n")
         status, headers, answer = read_response(sock)
         assert status == 201, answer
         assert headers.get("connection") != "close"
-        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         status, _, _ = read_response(sock)
         assert status == 200
 
 
 def test_chunked_body_over_the_limit_is_refused_while_streaming(small_limit_server):
     with raw(small_limit_server) as sock:
-        sock.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")
         for _ in range(6):  # 6 KiB, over the 4 KiB limit; the body never ends
             sock.sendall(chunk(b" " * 1024))
@@ -158,7 +158,7 @@ def test_chunked_body_within_the_limit_still_passes(small_limit_server):
 ])
 def test_malformed_chunk_framing_gets_400(server, framing):
     with raw(server) as sock:
-        sock.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + framing)
+        sock.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" + framing)
         status, headers, answer = read_response(sock)
         assert status == 400, answer
         error = json.loads(answer)["error"]
@@ -168,13 +168,13 @@ def test_malformed_chunk_framing_gets_400(server, framing):
 
 @pytest.mark.parametrize("head, status, code", [
     # HTTP/1.0 cannot announce a chunked body: without a length the body could only end with the connection.
-    (b"POST /api/v1/sessions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\n\r\n", 411, "length_required"),
-    (b"PUT /api/v1/sessions HTTP/1.1\r\nHost: x\r\n\r\n", 411, "length_required"),
-    (b"POST /api/v1/sessions HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "malformed_request"),
-    (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400,
+    (b"POST /api/v1/sessions HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\r\n", 411, "length_required"),
+    (b"PUT /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 411, "length_required"),
+    (b"POST /api/v1/sessions HTTP/1.0\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "malformed_request"),
+    (b"POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400,
      "malformed_request"),
-    (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "malformed_request"),
-    (b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "malformed_request"),
+    (b"POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "malformed_request"),
+    (b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "malformed_request"),
 ])
 def test_framing_refusals(server, head, status, code):
     with raw(server) as sock:
@@ -190,8 +190,9 @@ def test_a_request_pipelined_behind_a_chunked_body_ends_the_connection(server):
     request is answered and the connection closed (the client retries the pipelined request, as HTTP/1.1 allows)."""
     body = json.dumps(SESSION).encode()
     with raw(server) as sock:
-        sock.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     + chunk(body) + b"0\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n"
+                     + chunk(body) + b"0\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         status, headers, _ = read_response(sock)
         assert status == 201 and headers.get("connection") == "close"
         assert closed_by_peer(sock)
