@@ -131,9 +131,9 @@ public struct MatrixAnalysis: Sendable {
     /// Definiteness from the diagonal signs, Gershgorin's lower bound and the Cholesky attempt: an SPD matrix
     /// has a positive diagonal; diagonal entries of both signs prove indefiniteness (`e_iᵀ A e_i` takes both).
     static func definiteness(_ p: MatrixProperties, _ f: EntryFacts, cholesky: CholeskyAttempt) -> Definiteness {
-        let lower = f.gershgorin.lower
+        let lower = f.gershgorin.lower, shown = rounded(lower)
         guard p.isSymmetric else {
-            let stable = lower > 0 ? ["every eigenvalue has a positive real part (Gershgorin lower bound \(lower) > 0)"] : []
+            let stable = lower > 0 ? ["every eigenvalue has a positive real part (Gershgorin lower bound \(shown) > 0)"] : []
             return Definiteness(verdict: .notSymmetric,
                                 evidence: ["nonsymmetric (tolerance \(p.symmetryTolerance)): definiteness concerns the symmetric part"] + stable)
         }
@@ -146,13 +146,13 @@ public struct MatrixAnalysis: Sendable {
             return Definiteness(verdict: .notPositiveDefinite,
                                 evidence: ["\(d.negative) negative and \(d.zero) zero or missing diagonal entries: a positive definite matrix has a positive diagonal"])
         }
-        var evidence = ["symmetric with a positive diagonal (\(d.minimum) to \(d.maximum))"]
+        var evidence = ["symmetric with a positive diagonal (\(rounded(d.minimum)) to \(rounded(d.maximum)))"]
         if lower > 0 {
-            evidence.append("Gershgorin: every eigenvalue ≥ \(lower) > 0")
+            evidence.append("Gershgorin: every eigenvalue ≥ \(shown) > 0")
             if cholesky.succeeded == true { evidence.append("Cholesky succeeded") }
             return Definiteness(verdict: .positiveDefinite, evidence: evidence)
         }
-        evidence.append("Gershgorin lower bound \(lower) is not positive")
+        evidence.append("Gershgorin lower bound \(shown) is not positive")
         switch cholesky.succeeded {
         case true?:
             evidence.append("Cholesky succeeded: every pivot was positive")
