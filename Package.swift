@@ -38,13 +38,14 @@ let package = Package(
         ]),
         // JSON messages: decoding and validation of client messages, encoding of events and replies. No sockets.
         .target(name: "SolverWire", dependencies: ["SolverCore", "SolverSession"]),
-        // Generators and dense reference solves shared by tests and benchmarks.
+        // Dense reference solves shared by tests and benchmarks (the generators are SolverCore's).
         .target(name: "SolverTestSupport", dependencies: ["SolverCore"]),
         .executableTarget(
             name: "solverd",
             dependencies: [
                 "SolverCore",
                 "SolverSession",
+                "SolverWire",
                 "SolverServer",
                 "SolverWire",
                 "SolverConfig",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SolverCore
+import SolverWire
 
 /// `solverd estimate FILE.mtx --index i`: the random-walk Monte Carlo estimate of one coordinate of x, whose cost
 /// does not depend on the size of the system.
@@ -22,6 +23,9 @@ struct EstimateCommand: ParsableCommand {
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 1
 
+    @Flag(name: .long, help: "Print one JSON object (as the estimate_entry tool reports each estimate).")
+    var json = false
+
     func run() throws {
         do {
             let (matrix, b) = try input.load()
@@ -30,6 +34,7 @@ struct EstimateCommand: ParsableCommand {
             let start = DispatchTime.now()
             let estimate = try estimator.estimate(system, index: index, walks: walks)
             let seconds = SolveCommand.seconds(since: start)
+            guard !json else { return print(String(decoding: WireEncoder.entryEstimate(estimate), as: UTF8.self)) }
             print("x[\(index)] ≈ \(estimate.value) ± \(estimate.standardError) (\(estimate.walks) walks, \(estimate.totalSteps) steps, \(SolveCommand.format(seconds)))")
         } catch let error as SolverError {
             FileHandle.standardError.write(Data("solverd estimate: \(error)\n".utf8))

@@ -61,6 +61,22 @@ struct SolverToolboxTests {
         #expect(args.request.spec.options.flowNexus?.verificationStrategy == "none")
     }
 
+    @Test func oneShotSolveClosesItsSession() async throws {
+        let (isError, json) = try await call("solve", ["matrix": Self.planMatrix, "vector": [1, 2, 3], "epsilon": 1e-12])
+        #expect(!isError)
+        #expect(json["type"] == .string("solve_result") && json["tolerance"] == .number(1e-12))
+        #expect(toolbox.backend.location == "in_process")
+        let service = try await toolbox.backend.service()
+        #expect(service.sessions.isEmpty)
+    }
+
+    @Test func analysisAndPageRankRunInProcess() async throws {
+        let (analysisError, analysis) = try await call("analyze_matrix", ["matrix": Self.planMatrix])
+        #expect(!analysisError && analysis["definiteness"]?["verdict"] == .string("positive_definite"))
+        let (rankError, ranks) = try await call("page_rank", ["edges": [[0, 1], [1, 0], [1, 2]]])
+        #expect(!rankError && ranks["nodes"] == .number(3) && ranks["dangling_nodes"] == .number(1))
+    }
+
     @Test func unknownToolIsAProtocolError() async {
         await #expect(throws: MCPError.self) {
             _ = try await toolbox.call("nope", arguments: nil, transport: "test", progress: nil)
@@ -69,7 +85,8 @@ struct SolverToolboxTests {
 
     @Test func everyToolHasAnObjectSchema() {
         #expect(Set(toolbox.definitions.map(\.name)) == [
-            "sublinear_solver_stream", "solver_verification", "solver_push_costs", "solver_status", "solver_solution"])
+            "sublinear_solver_stream", "solver_verification", "solver_push_costs", "solver_status", "solver_solution",
+            "solve", "estimate_entry", "analyze_matrix", "page_rank"])
         for tool in toolbox.definitions {
             #expect(tool.inputSchema.objectValue?["type"] == "object", "\(tool.name)")
         }

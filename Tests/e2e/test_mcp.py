@@ -14,7 +14,8 @@ from mcp.client.streamable_http import streamable_http_client
 from conftest import PLAN_MATRIX_CONSISTENT, laplacian_csr, solverd_binary
 
 PLAN_X = [2.5, 4.0, 3.5]
-TOOLS = {"sublinear_solver_stream", "solver_verification", "solver_push_costs", "solver_status", "solver_solution"}
+TOOLS = {"sublinear_solver_stream", "solver_verification", "solver_push_costs", "solver_status", "solver_solution",
+         "solve", "estimate_entry", "analyze_matrix", "page_rank"}
 INIT_BODY = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
              "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
 MCP_HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}

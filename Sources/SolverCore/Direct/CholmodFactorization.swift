@@ -180,7 +180,7 @@ final class CholmodFactorization: SparseFactorization {
 
 extension Duration {
     /// The duration in seconds, as a Double.
-    var seconds: Double {
+    public var seconds: Double {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) * 1e-18
     }

@@ -71,3 +71,30 @@ struct LineAssembler: Sendable {
         line.last == UInt8(ascii: "\r") ? line.dropLast() : line
     }
 }
+
+/// A parser that reads its input one line at a time (plain numbers, edge lists): `feedLines` splits the chunks and
+/// remembers the first error, so a spent parser keeps failing the same way.
+protocol LineParser {
+    var lines: LineAssembler { get set }
+    var failure: SolverError? { get set }
+    mutating func read(_ line: ArraySlice<UInt8>) throws
+}
+
+extension LineParser {
+    mutating func feedLines(_ bytes: ArraySlice<UInt8>) throws {
+        if let failure { throw failure }
+        var cursor = bytes.startIndex
+        do {
+            while let line = try lines.nextLine(in: bytes, cursor: &cursor) { try read(line) }
+        } catch let error as SolverError {
+            failure = error
+            throw error
+        }
+    }
+
+    /// The unterminated last line, if any; call once, at the end of input.
+    mutating func finishLines() throws {
+        if let failure { throw failure }
+        if let line = lines.finalLine() { try read(line) }
+    }
+}

@@ -51,38 +51,30 @@ public struct VectorReader: ByteChunkConsumer, Sendable {
 }
 
 /// The plain-text form of `VectorReader`: whitespace-separated numbers, `%`/`#` comment lines.
-struct PlainNumbers: Sendable {
+struct PlainNumbers: LineParser, Sendable {
     let limits: MatrixLimits
-    private var lines = LineAssembler()
+    var lines = LineAssembler()
+    var failure: SolverError?
     private var tokens: [Range<Int>] = []
     private var values: [Double] = []
-    private var failure: SolverError?
 
     init(limits: MatrixLimits) {
         self.limits = limits
     }
 
     mutating func feed(_ bytes: ArraySlice<UInt8>) throws {
-        if let failure { throw failure }
-        var cursor = bytes.startIndex
-        do {
-            while let line = try lines.nextLine(in: bytes, cursor: &cursor) { try read(line) }
-        } catch let error as SolverError {
-            failure = error
-            throw error
-        }
+        try feedLines(bytes)
     }
 
     mutating func finish() throws -> [Double] {
-        if let failure { throw failure }
-        if let line = lines.finalLine() { try read(line) }
+        try finishLines()
         guard !values.isEmpty else {
             throw SolverError(.empty, "the input holds no numbers", field: "line \(max(lines.lineNumber, 1))")
         }
         return values
     }
 
-    private mutating func read(_ line: ArraySlice<UInt8>) throws {
+    mutating func read(_ line: ArraySlice<UInt8>) throws {
         let number = lines.lineNumber
         if ASCIIText.isBlankOrComment(line, alsoComment: UInt8(ascii: "#")) { return }
         ASCIIText.tokenize(line, into: &tokens, limit: Int.max - 1)

@@ -49,17 +49,21 @@ public enum MethodPlanner {
 
     public static func plan(for system: LiveSystem, purpose: Purpose, tolerance: Double = 1e-8,
                             byteLimit: Int = SparseFactorizations.defaultByteLimit) -> MethodPlan {
-        let properties = MatrixProperties(system: system)
+        plan(for: system, purpose: purpose, tolerance: tolerance, properties: MatrixProperties(system: system)) {
+            try SparseFactorizations.analyze(system.matrix, kind: $0, byteLimit: byteLimit)
+        }
+    }
+
+    /// The plan from facts already computed, with `analyze` making (or handing over an already made) symbolic
+    /// analysis: `solverd analyze` plans for both purposes from one analysis per kind.
+    public static func plan(for system: LiveSystem, purpose: Purpose, tolerance: Double, properties: MatrixProperties,
+                            analyze: (FactorizationKind) throws -> any SparseFactorization) -> MethodPlan {
         var iterative = iterativeChain(properties)
         let symmetric = properties.isSymmetric
-        let likelySPD = symmetric && properties.hasPositiveDiagonal
-        let dominant = properties.rowDominance == .strict || properties.columnDominance == .strict
-        // Positive off-diagonals without dominance: indefiniteness is likely, and LDLᵀ factors SPD matrices too.
-        let definiteDoubt = likelySPD && !dominant && properties.hasPositiveOffDiagonal
-        let kind: FactorizationKind = likelySPD && !definiteDoubt ? .cholesky : (symmetric ? .ldlt : .lu)
+        let kind = directKind(properties)
         let analysis: any SparseFactorization
         do {
-            analysis = try SparseFactorizations.analyze(system.matrix, kind: kind, byteLimit: byteLimit)
+            analysis = try analyze(kind)
         } catch {
             let why = (error as? SolverError)?.message ?? "\(error)"
             iterative[0].reason += "; no direct fallback: \(why)"
@@ -67,7 +71,6 @@ public enum MethodPlanner {
         }
         let estimate = analysis.estimate
         let directFlops = estimate.factorFlops + estimate.solveFlops
-        let n = Double(properties.n)
         let facts = "\(kind.rawValue) predicts nnz(L) \(estimate.factorNonzeros), \(format(directFlops)) flops, \(estimate.bytes) bytes (\(estimate.ordering))"
         let direct = directKinds(from: kind).map { MethodChoice(kind: $0.method, preconditioner: .none, reason: "") }
         func plan(directFirstBecause reason: String?) -> MethodPlan {
@@ -76,15 +79,9 @@ public enum MethodPlanner {
             } ?? iterative + direct.map { reasoned($0, "fallback after the iterative chain") }
             return MethodPlan(choices: chain, analyses: [kind: analysis], properties: properties)
         }
-        if likelySPD && !definiteDoubt {
-            // CG's iterations grow like √κ; dominance bounds κ by (1 + ρ) / (1 − ρ), ρ the largest off-diagonal row
-            // sum over the diagonal; without dominance κ ~ n, as on meshes.
-            let rho = properties.minimumRowDominanceRatio > 0 ? 1 / properties.minimumRowDominanceRatio : 1
-            let kappa = rho < 1 ? (1 + rho) / (1 - rho) : n
-            let iterations = kappa.squareRoot() * ReconvergenceCosts.naturalLog(2 / tolerance) / 2
-            let perIteration = 6 * Double(properties.nnz) + 10 * n
+        if kind == .cholesky {
             let weight = purpose == .live ? liveSolvesWeighed : 1
-            let iterativeFlops = iterations * perIteration * weight
+            let iterativeFlops = conjugateGradientCost(properties, tolerance: tolerance).flops * weight
             let cg = "cg+ic0 predicts \(format(iterativeFlops)) flops\(purpose == .live ? " over \(Int(weight)) live solves" : "")"
             if directFlops > iterativeFlops {
                 iterative[0].reason += "; \(cg), under \(facts): the factor is the last fallback"
@@ -93,9 +90,31 @@ public enum MethodPlanner {
             return plan(directFirstBecause: "symmetric with positive diagonal: \(facts), under \(cg)")
         }
         let shape = !symmetric ? "nonsymmetric"
-            : definiteDoubt ? "symmetric with positive off-diagonal entries and no dominance (indefinite evidence)"
+            : properties.hasPositiveDiagonal ? "symmetric with positive off-diagonal entries and no dominance (indefinite evidence)"
             : "symmetric, not positive on the diagonal (indefinite evidence)"
         return plan(directFirstBecause: "\(shape): Krylov convergence is unpredictable here; \(facts)")
+    }
+
+    /// The factorisation the plan analyses: Cholesky for a likely SPD matrix, LDLᵀ for other symmetric ones (and
+    /// for positive off-diagonals without dominance: indefinite evidence), LU for the rest.
+    public static func directKind(_ properties: MatrixProperties) -> FactorizationKind {
+        let likelySPD = properties.isSymmetric && properties.hasPositiveDiagonal
+        let dominant = properties.rowDominance == .strict || properties.columnDominance == .strict
+        // Positive off-diagonals without dominance: indefiniteness is likely, and LDLᵀ factors SPD matrices too.
+        let definiteDoubt = likelySPD && !dominant && properties.hasPositiveOffDiagonal
+        return likelySPD && !definiteDoubt ? .cholesky : (properties.isSymmetric ? .ldlt : .lu)
+    }
+
+    /// CG's predicted cost for one solve to `tolerance`: its iterations grow like √κ, and dominance bounds κ by
+    /// (1 + ρ) / (1 − ρ), ρ the largest off-diagonal row sum over the diagonal; without dominance κ ~ n, as on
+    /// meshes. Each iteration costs a product, the IC(0) sweeps and the vector updates.
+    public static func conjugateGradientCost(_ properties: MatrixProperties, tolerance: Double)
+        -> (iterations: Double, flops: Double, conditionBound: Double) {
+        let n = Double(properties.n)
+        let rho = properties.minimumRowDominanceRatio > 0 ? 1 / properties.minimumRowDominanceRatio : 1
+        let kappa = rho < 1 ? (1 + rho) / (1 - rho) : n
+        let iterations = kappa.squareRoot() * ReconvergenceCosts.naturalLog(2 / tolerance) / 2
+        return (iterations, iterations * (6 * Double(properties.nnz) + 10 * n), kappa)
     }
 
     /// Cholesky, then LDLᵀ (indefinite after all), then LU (a zero pivot needs pivoting).

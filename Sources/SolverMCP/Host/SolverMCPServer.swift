@@ -13,7 +13,9 @@ public struct SolverMCPServer: Sendable {
 
     public static let instructions = """
         solverd keeps sparse linear systems A x = b live. Start one with sublinear_solver_stream, then push cost \
-        updates (solver_push_costs), verify (solver_verification), and read status or solutions.
+        updates (solver_push_costs), verify (solver_verification), and read status or solutions. For one-off work: \
+        solve (x and its residual, no session kept), estimate_entry (single entries by random walks), \
+        analyze_matrix (properties, predicted costs, the method hybrid picks) and page_rank.
         """
 
     /// A server with the tool handlers registered, not yet started.

@@ -5,22 +5,29 @@ import SolverServer
 import SolverSession
 import SolverWire
 
-/// The solverd MCP tools over one `SessionRegistry`, shared by every transport (stdio, streamable HTTP).
+/// The solverd MCP tools over one `SessionBackend` (this process's registry, or a server's HTTP API), shared by
+/// every transport (stdio, streamable HTTP).
 ///
 /// A tool's result is one JSON object, sent both as `structuredContent` and as its text (for clients that read only
 /// `content`). A `SolverError` becomes a tool error (`isError: true`) whose JSON is the HTTP API's error body,
 /// `{"error":{"code","message","field"}}`; an unknown tool name is a JSON-RPC `invalid_params` error.
 public struct SolverToolbox: Sendable {
-    public let registry: SessionRegistry
+    public let backend: any SessionBackend
     public let matrixLimits: MatrixLimits
     public let version: String
     let tools: [any SolverTool]
 
-    public init(registry: SessionRegistry, matrixLimits: MatrixLimits = MatrixLimits(), version: String = SolverdVersion.number) {
-        self.registry = registry
+    public init(backend: any SessionBackend, matrixLimits: MatrixLimits = MatrixLimits(), version: String = SolverdVersion.number) {
+        self.backend = backend
         self.matrixLimits = matrixLimits
         self.version = version
-        self.tools = [SolveStreamTool(), VerificationTool(), PushCostsTool(), StatusTool(version: version), SolutionTool()]
+        self.tools = [SolveStreamTool(), VerificationTool(), PushCostsTool(), StatusTool(version: version), SolutionTool(),
+                      OneShotSolveTool(), EstimateEntryTool(), AnalyzeMatrixTool(), PageRankTool()]
+    }
+
+    /// The tools over this process's sessions.
+    public init(registry: SessionRegistry, matrixLimits: MatrixLimits = MatrixLimits(), version: String = SolverdVersion.number) {
+        self.init(backend: InProcessBackend(registry: registry), matrixLimits: matrixLimits, version: version)
     }
 
     public var definitions: [Tool] { tools.map(\.definition) }
@@ -31,7 +38,7 @@ public struct SolverToolbox: Sendable {
         guard let tool = tools.first(where: { $0.name == name }) else {
             throw MCPError.invalidParams("unknown tool '\(name)'; tools: \(tools.map(\.name).joined(separator: ", "))")
         }
-        let context = ToolContext(registry: registry, matrixLimits: matrixLimits, transport: transport, progress: progress)
+        let context = ToolContext(backend: backend, matrixLimits: matrixLimits, transport: transport, progress: progress)
         do {
             return try Self.result(try await tool.call(JSONValue(arguments: arguments), context: context), isError: false)
         } catch let error as SolverError {

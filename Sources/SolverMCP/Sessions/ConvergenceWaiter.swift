@@ -29,12 +29,12 @@ final class ConvergenceWaiter: SessionEventSink, @unchecked Sendable {
 
     private let state = Mutex(State())
     private let hub: EventHub
-    let frames: AsyncStream<IterationUpdate>
-    private let frameSink: AsyncStream<IterationUpdate>.Continuation
+    let frames: AsyncStream<ProgressFrame>
+    private let frameSink: AsyncStream<ProgressFrame>.Continuation
 
     init(hub: EventHub) {
         self.hub = hub
-        (frames, frameSink) = AsyncStream.makeStream(of: IterationUpdate.self, bufferingPolicy: .bufferingNewest(1))
+        (frames, frameSink) = AsyncStream.makeStream(of: ProgressFrame.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Only a signal that reflects update `seq` ends the wait; a rejection of `seq` ends it too. Call it before the
@@ -103,7 +103,7 @@ final class ConvergenceWaiter: SessionEventSink, @unchecked Sendable {
     func offer(_ event: SessionEvent) -> Bool {
         switch event.body {
         case .iterationUpdate(let frame):
-            frameSink.yield(frame)
+            frameSink.yield(ProgressFrame(iteration: frame.iteration, relativeResidual: frame.relativeResidual, method: frame.method))
         case .convergenceSignal(let signal):
             let current = state.withLock { signal.lastAppliedSeq >= $0.minimumAppliedSeq }
             if current { finish(.finished(converged: signal.converged, reason: signal.reason)) }

@@ -37,17 +37,11 @@ struct PushCostsTool: SolverTool {
         let fields = try JSONFields.arguments(arguments)
         let waitForConvergence = try fields.bool("wait_for_convergence") ?? false
         let timeout = try WaitTimeout.read(fields)
-        let request = try CostUpdateRequest.decode(.object(fields.removing(["wait_for_convergence", WaitTimeout.key])))
-        let session = try context.registry.require(request.sessionID)
-        let watch = SolveWatch(session: session)
-        if waitForConvergence { try watch.waiter.attach(replayFromStart: false) { session.status } }
-        let seq: UInt64
-        do {
-            seq = try await session.acknowledged(request.update) { watch.waiter.expect(update: $0) }
-        } catch {
-            watch.waiter.detach()
-            throw error
-        }
+        let body = JSONValue.object(fields.removing(["wait_for_convergence", WaitTimeout.key]))
+        let request = try CostUpdateRequest.decode(body)
+        let started = ContinuousClock.now
+        let (seq, outcome) = try await context.backend.push(
+            request, body: body, wait: waitForConvergence ? WaitPlan(timeout: timeout, progress: context.progress) : nil)
         var w = JSONWriter()
         guard waitForConvergence else {
             w.object { w in
@@ -58,12 +52,12 @@ struct PushCostsTool: SolverTool {
             }
             return w.bytes
         }
-        let outcome = try await watch.wait(timeout: timeout, progress: context.progress)
-        let read = try await session.solution(indices: [])
+        let summary = try await context.backend.status(request.sessionID)
+        let read = try await context.backend.solution(request.sessionID, indices: [])
         w.object { w in
             w.field("type", "ack")
             w.field("seq", seq)
-            watch.writeState(&w, read: read, outcome: outcome)
+            SolveState(summary: summary, read: read, outcome: outcome, started: started).write(&w)
             w.field("update_applied", read.lastAppliedSeq >= seq)
         }
         return w.bytes

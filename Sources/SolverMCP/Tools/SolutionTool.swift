@@ -30,15 +30,15 @@ struct SolutionTool: SolverTool {
         let id = try fields.requiredSessionID()
         let indices = try fields.ints("indices")
         let maxEntries = try fields.int("max_entries", in: 1...1_000_000, default: Self.defaultMaxEntries)
-        let session = try context.registry.require(id)
-        let truncated = indices == nil && session.dimension > maxEntries
-        let read = try await session.solution(indices: truncated ? Array(0..<maxEntries) : indices)
+        let rows = indices == nil ? try await context.backend.status(id).rows : 0
+        let truncated = indices == nil && rows > maxEntries
+        let read = try await context.backend.solution(id, indices: truncated ? Array(0..<maxEntries) : indices)
         let body = WireEncoder.solution(read, sessionID: id)
         guard truncated else { return body }
         return JSONSplice.appending(to: body) { w in
             w.field("truncated", true)
-            w.field("rows", session.dimension)
-            w.field("note", "x has \(session.dimension) entries; the first \(maxEntries) are shown. Pass indices for others.")
+            w.field("rows", rows)
+            w.field("note", "x has \(rows) entries; the first \(maxEntries) are shown. Pass indices for others.")
         }
     }
 }

@@ -44,6 +44,8 @@ struct SolveStreamTool: SolverTool {
     /// The arguments: a `solve_request` plus the MCP-only members.
     struct Arguments {
         var request: SolveRequest
+        /// The same request as JSON, for a backend that forwards it.
+        var body: JSONValue
         var realTime: Bool
         var timeout: Duration
         var maxSolutionEntries: Int
@@ -67,7 +69,7 @@ struct SolveStreamTool: SolverTool {
                 members["flow_nexus"] = .object(block)
             }
             return Arguments(
-                request: try SolveRequest.decode(.object(members), limits: limits),
+                request: try SolveRequest.decode(.object(members), limits: limits), body: .object(members),
                 realTime: try stream?.bool("real_time") ?? true,
                 timeout: try WaitTimeout.read(fields),
                 maxSolutionEntries: try fields.int("max_solution_entries", in: 0...1_000_000, default: defaultSolutionEntries))
@@ -77,22 +79,32 @@ struct SolveStreamTool: SolverTool {
     func call(_ arguments: JSONValue, context: ToolContext) async throws -> [UInt8] {
         let limits = context.matrixLimits
         let args = try await OffloadedWork.run { try Arguments.decode(arguments, limits: limits) }
-        let registry = context.registry
-        let session = try await OffloadedWork.run { try registry.create(args.request.spec) }
-        let watch = SolveWatch(session: session)
-        try watch.waiter.attach(replayFromStart: true) { session.status }
-        let outcome = try await watch.wait(timeout: args.timeout, progress: args.realTime ? context.progress : nil)
-        let shown = min(session.dimension, args.maxSolutionEntries)
-        let read = try await session.solution(indices: shown < session.dimension ? Array(0..<shown) : nil)
+        let started = ContinuousClock.now
+        let (id, outcome) = try await context.backend.create(
+            args.request, body: args.body, wait: WaitPlan(timeout: args.timeout, progress: args.realTime ? context.progress : nil))
+        return try await SolveResult.read(id, from: context.backend, outcome: outcome, started: started,
+                                          maxEntries: args.maxSolutionEntries, type: "solver_result")
+    }
+}
+
+/// The result of a tool that solved: the state, then `solution` (the first `maxEntries` entries of x).
+enum SolveResult {
+    static func read(_ id: SessionID, from backend: any SessionBackend, outcome: WaitOutcome?, started: ContinuousClock.Instant,
+                     maxEntries: Int, type: String, note: String = "Read others with solver_solution (indices).",
+                     extra: (inout JSONWriter) -> Void = { _ in }) async throws -> [UInt8] {
+        let summary = try await backend.status(id)
+        let shown = min(summary.rows, maxEntries)
+        let read = try await backend.solution(id, indices: shown < summary.rows ? Array(0..<shown) : nil)
         var w = JSONWriter(reservingCapacity: 512 + read.values.count * 20)
         w.object { w in
-            w.field("type", "solver_result")
-            watch.writeState(&w, read: read, outcome: outcome)
+            w.field("type", type)
+            SolveState(summary: summary, read: read, outcome: outcome, started: started).write(&w)
             w.field("solution", read.values)
-            w.field("solution_truncated", shown < session.dimension)
-            if shown < session.dimension {
-                w.field("note", "x has \(session.dimension) entries; the first \(shown) are shown. Read others with solver_solution (indices).")
+            w.field("solution_truncated", shown < summary.rows)
+            if shown < summary.rows {
+                w.field("note", "x has \(summary.rows) entries; the first \(shown) are shown. \(note)")
             }
+            extra(&w)
         }
         return w.bytes
     }

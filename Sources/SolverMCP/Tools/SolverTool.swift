@@ -3,8 +3,8 @@ import SolverCore
 import SolverSession
 import SolverWire
 
-/// One MCP tool over the live sessions. Tools are transport-agnostic: stdio and streamable HTTP reach the same
-/// values through ``SolverToolbox``.
+/// One MCP tool. Tools are transport-agnostic (stdio and streamable HTTP reach the same values through
+/// ``SolverToolbox``) and backend-agnostic: live sessions are reached through `context.backend`.
 ///
 /// `call` receives the `arguments` object as SolverWire JSON and returns one encoded JSON object (the tool's
 /// structured result). It throws `SolverError` for anything the client can fix; the toolbox turns that into an MCP
@@ -18,9 +18,22 @@ extension SolverTool {
     var name: String { definition.name }
 }
 
+/// A tool computed in this process from its arguments alone (no session, whatever the backend), on a Dispatch
+/// queue: the O(nnz) work stays off the cooperative threads.
+protocol OfflineTool: SolverTool {
+    func compute(_ fields: JSONFields, limits: MatrixLimits) throws -> [UInt8]
+}
+
+extension OfflineTool {
+    func call(_ arguments: JSONValue, context: ToolContext) async throws -> [UInt8] {
+        let limits = context.matrixLimits
+        return try await OffloadedWork.run { try compute(JSONFields.arguments(arguments), limits: limits) }
+    }
+}
+
 /// What a tool call may use.
 struct ToolContext: Sendable {
-    let registry: SessionRegistry
+    let backend: any SessionBackend
     let matrixLimits: MatrixLimits
     /// `stdio` or `http`, reported by `solver_status`.
     let transport: String

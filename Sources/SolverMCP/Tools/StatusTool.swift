@@ -22,23 +22,24 @@ struct StatusTool: SolverTool {
     func call(_ arguments: JSONValue, context: ToolContext) async throws -> [UInt8] {
         let fields = try JSONFields.arguments(arguments)
         if let id = try fields.sessionID() {
-            return WireEncoder.status(try context.registry.require(id).status)
+            return try await context.backend.status(id).json
         }
-        let statuses = context.registry.all.map(\.status)
-        var w = JSONWriter(reservingCapacity: 256 + statuses.count * 160)
+        let service = try await context.backend.service()
+        var w = JSONWriter(reservingCapacity: 256 + service.sessions.count * 160)
         w.object { w in
             w.field("type", "service_status")
             w.field("version", version)
             w.field("transport", context.transport)
-            w.field("session_count", statuses.count)
-            w.field("memory_bytes", statuses.reduce(0) { $0 + $1.memoryBytes })
-            w.field("scheduler_width", context.registry.scheduler.width)
+            w.field("backend", context.backend.location)
+            w.field("session_count", service.sessions.count)
+            w.field("memory_bytes", service.memoryBytes)
+            w.field("scheduler_width", service.schedulerWidth)
             w.key("sessions")
             w.array { w in
-                for s in statuses {
+                for s in service.sessions {
                     w.object { w in
-                        w.field("session_id", s.sessionID.rawValue)
-                        w.field("phase", s.phase.rawValue)
+                        w.field("session_id", s.sessionID)
+                        w.field("phase", s.phase)
                         w.field("rows", s.rows)
                         w.field("method", s.method)
                         w.field("iteration", s.iteration)

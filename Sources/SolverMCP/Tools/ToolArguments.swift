@@ -19,6 +19,18 @@ extension JSONFields {
         return value
     }
 
+    /// A number member (or its upstream-style `alias`) that must satisfy `valid` (`expected` says how), or
+    /// `defaultValue` when absent. Errors name the key the client used.
+    func double(_ key: String, alias: String? = nil, default defaultValue: Double, expected: String,
+                valid: (Double) -> Bool) throws -> Double {
+        let used = alias.flatMap { contains(key) ? nil : (contains($0) ? $0 : nil) } ?? key
+        guard let value = try double(used) else { return defaultValue }
+        guard value.isFinite, valid(value) else {
+            throw SolverError(.invalidArgument, "must be \(expected), got \(value)", field: fieldName(used))
+        }
+        return value
+    }
+
     /// The arguments with `keys` removed, for handing the rest to a wire decoder.
     func removing(_ keys: Set<String>) -> [String: JSONValue] {
         members.filter { !keys.contains($0.key) }

@@ -25,8 +25,6 @@ struct VerificationTool: SolverTool {
 
     func call(_ arguments: JSONValue, context: ToolContext) async throws -> [UInt8] {
         let request = try VerifyRequest.decode(arguments)
-        let session = try context.registry.require(request.sessionID)
-        let result = try await session.verification(probeCount: request.probeCount, indices: request.indices)
-        return WireEncoder.verificationResult(result, sessionID: request.sessionID, seq: nil)
+        return try await context.backend.verify(request.sessionID, probeCount: request.probeCount, indices: request.indices)
     }
 }

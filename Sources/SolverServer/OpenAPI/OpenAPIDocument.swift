@@ -53,6 +53,8 @@ public enum OpenAPIDocument {
         var summary: String
         var request: SpecNode? = nil
         var requestRequired = true
+        /// Other media types the request body may have besides JSON.
+        var otherBodies: [(String, SpecNode)] = []
         var parameters: [SpecNode] = []
         var responses: [(Int, String, SpecNode?)]
         var errors: [Int] = []
@@ -63,7 +65,8 @@ public enum OpenAPIDocument {
                                                  ("tags", .array(tags.map(SpecNode.string)))]
             if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
             if let request {
-                members.append(("requestBody", ["required": .bool(requestRequired), "content": ["application/json": ["schema": request]]]))
+                let content: [(String, SpecNode)] = [("application/json", ["schema": request])] + otherBodies.map { ($0.0, ["schema": $0.1]) }
+                members.append(("requestBody", ["required": .bool(requestRequired), "content": .object(content)]))
             }
             var answers: [(String, SpecNode)] = responses.map { status, description, schema in
                 guard let schema else { return (String(status), ["description": .string(description)]) }
@@ -83,6 +86,24 @@ public enum OpenAPIDocument {
          "description": .string(description), "schema": schema]
     }
 
+    /// The members of a `solve_request` whose matrix is sent as a Matrix Market body (ignored with JSON bodies).
+    static var matrixMarketParameters: [SpecNode] {
+        typealias S = Schema
+        let note = " (Matrix Market bodies only.)"
+        return [
+            parameter("vector", S.string(pattern: "^(ones|zeros|-?[0-9.eE+-]+(,-?[0-9.eE+-]+)*)$"), "b: ones (default), zeros, or comma-separated numbers." + note),
+            parameter("method", S.string(oneOf: MethodKind.allCases.map(\.rawValue)), "The method." + note),
+            parameter("session_id", Schema.sessionID, "The session's id." + note),
+            parameter("tolerance", S.number(above: 0, below: 1), "options.tolerance." + note),
+            parameter("max_iterations", S.integer(minimum: 1, maximum: 10_000_000), "options.max_iterations." + note),
+            parameter("preconditioner", S.string(oneOf: PreconditionerKind.allCases.map(\.rawValue)), "options.preconditioner." + note),
+            parameter("relaxation", S.number(above: 0, below: 2), "options.relaxation." + note),
+            parameter("probe_count", S.integer(minimum: 1, maximum: 100), "options.probe_count." + note),
+            parameter("verification_interval", S.integer(minimum: 1, maximum: 1_000_000), "options.verification_interval." + note),
+            parameter("convergence_iterations", S.integer(minimum: 1, maximum: 1000), "options.convergence_iterations." + note),
+        ]
+    }
+
     static let sessionParameter = parameter("session_id", in: "path", Schema.sessionID, "The session.")
 
     /// An event stream: NDJSON (one JSON object per line) or SSE (`id:` = seq, `event:` = type, `data:` = JSON).
@@ -99,13 +120,17 @@ public enum OpenAPIDocument {
         let json = Schema.ref
         let health = Operation(summary: "Liveness; 503 while draining.",
                                responses: [(200, "Serving.", json("Health")), (503, "Draining.", json("Health"))])
-        let create = Operation(summary: "Create a session (solve_request).", request: json("SolveRequest"),
+        var create = Operation(summary: "Create a session (solve_request).", request: json("SolveRequest"),
                                responses: [(201, "Created; solving has begun.", json("SessionCreated"))],
                                errors: [400, 409, 411, 413, 415, 422])
+        create.otherBodies = [(SolveRequest.matrixMarketMediaType, S.string(
+            "A Matrix Market file (coordinate real/integer/pattern, general/symmetric/skew-symmetric); the rest of the request comes from the query.",
+            pattern: "^%%MatrixMarket matrix (coordinate|array) ", minLength: 1))]
+        create.parameters = matrixMarketParameters
         let until = parameter("until", S.string(oneOf: ["converged"]), "End the stream at the first convergence_signal.")
         var streamCreate = create
         streamCreate.summary = "Create a session and stream its events (session_created first)."
-        streamCreate.parameters = [until]
+        streamCreate.parameters = [until] + matrixMarketParameters
         streamCreate.responses = []
         var paths: [(String, SpecNode)] = [
             ("/health", ["get": health.node(id: "health", tags: ["service"])]),

@@ -33,15 +33,20 @@ extension OriginPolicy.Verdict {
 
 /// Bodies must be JSON: a cross-site HTML form or a CORS "simple request" can only send `text/plain`,
 /// `application/x-www-form-urlencoded` or `multipart/form-data`, so this closes form-post CSRF even where no
-/// `Origin` is sent.
+/// `Origin` is sent. `text/x-matrix-market` session bodies are not CORS-safelisted either, so they pass the same way.
 enum JSONContentType {
     static func require(_ headers: HTTPHeaders) throws(SolverError) {
         let declared = headers["content-type"] ?? ""
-        let mediaType = declared.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard mediaType == "application/json" else {
+        guard mediaType(headers) == "application/json" else {
             throw SolverError(.unsupportedMediaType, declared.isEmpty
                 ? "the body needs Content-Type: application/json"
                 : "the body must be Content-Type: application/json, not '\(declared)'", field: nil)
         }
+    }
+
+    /// The declared media type without parameters, lower-cased (`text/x-matrix-market; charset=utf-8` gives
+    /// `text/x-matrix-market`); nil without a `Content-Type`.
+    static func mediaType(_ headers: HTTPHeaders) -> String? {
+        headers["content-type"]?.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
     }
 }

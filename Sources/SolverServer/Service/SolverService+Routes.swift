@@ -130,8 +130,7 @@ extension SolverService {
         }
         work.async { [self] in
             do {
-                let json = try parseBody(request)
-                let solve = try SolveRequest.decode(json, limits: configuration.matrixLimits)
+                let (solve, json) = try decodeSolveRequest(request)
                 let session = try createSession(solve.spec, json: json, principal: principal)
                 if streaming {
                     try openEventStream(session.id, principal: principal, ip: request.remoteAddress, framing: framing, since: 0,
@@ -150,6 +149,20 @@ extension SolverService {
                 reply.error(SolverError(.internal, "internal error"))
             }
         }
+    }
+
+    /// A JSON `solve_request`, or a Matrix Market body (`text/x-matrix-market`) with the rest of the request in the
+    /// query; routed before the JSON-only check, and like JSON no cross-site form can send that type.
+    private func decodeSolveRequest(_ request: HTTPRequest) throws -> (SolveRequest, JSONValue) {
+        guard JSONContentType.mediaType(request.headers) == SolveRequest.matrixMarketMediaType else {
+            let json = try parseBody(request)
+            return (try SolveRequest.decode(json, limits: configuration.matrixLimits), json)
+        }
+        guard !request.body.isEmpty else {
+            throw SolverError(.missingField, "the request needs a Matrix Market body", field: "body")
+        }
+        return try SolveRequest.decode(matrixMarket: request.body, query: request.query, limits: configuration.matrixLimits,
+                                       ignoring: ["until", "access_token"])
     }
 
     /// A session's events as NDJSON/SSE, wherever the session lives.

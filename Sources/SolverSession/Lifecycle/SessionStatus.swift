@@ -48,4 +48,16 @@ public struct SolutionRead: Sendable, Equatable {
     public var residualNorm: Double
     public var relativeResidual: Double
     public var phase: SessionPhase
+
+    /// Also for reads relayed from elsewhere (the MCP tools' HTTP backend decodes a server's `solution` body).
+    public init(indices: [Int]?, values: [Double], lastAppliedSeq: UInt64, iteration: Int, residualNorm: Double,
+                relativeResidual: Double, phase: SessionPhase) {
+        self.indices = indices
+        self.values = values
+        self.lastAppliedSeq = lastAppliedSeq
+        self.iteration = iteration
+        self.residualNorm = residualNorm
+        self.relativeResidual = relativeResidual
+        self.phase = phase
+    }
 }

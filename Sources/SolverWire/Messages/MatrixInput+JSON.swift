@@ -60,3 +60,12 @@ extension MatrixInput {
         return try rows.enumerated().map { i, row in try JSONFields.doubles(row, field: "\(field)[\(i)]") }
     }
 }
+
+extension JSONFields {
+    /// The member `key` as a matrix in any layout a solve request accepts, validated the same way; nil when absent.
+    package func matrix(_ key: String, limits: MatrixLimits) throws -> CSRMatrix? {
+        guard let value = self[key] else { return nil }
+        let field = fieldName(key)
+        return try MatrixInput(json: value, path: field).decode(limits: limits, fieldPrefix: field)
+    }
+}

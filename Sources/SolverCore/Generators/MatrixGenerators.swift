@@ -1,21 +1,36 @@
-import SolverCore
-
-/// Test and benchmark systems, built deterministically from a seed.
+/// Model systems built deterministically from a seed: for `solverd generate`, the self-benchmark, the tests and the
+/// benchmarks alike, so a matrix named on the command line is the one the tests measured.
 public enum MatrixGenerators {
     /// 5-point Laplacian on a `side × side` grid (Dirichlet boundary) plus `shift` on the diagonal: SPD, and
     /// strictly diagonally dominant when `shift > 0`. n = side².
     public static func laplacian2D(side: Int, shift: Double = 0) -> CSRMatrix {
-        let n = side * side
+        grid(sides: [side, side], shift: shift)
+    }
+
+    /// 7-point Laplacian on a `side × side × side` grid plus `shift` on the diagonal. n = side³.
+    public static func laplacian3D(side: Int, shift: Double = 0) -> CSRMatrix {
+        grid(sides: [side, side, side], shift: shift)
+    }
+
+    /// The (2·d+1)-point Laplacian on a grid with the given sides, rows numbered with the first axis fastest.
+    static func grid(sides: [Int], shift: Double) -> CSRMatrix {
+        let n = sides.reduce(1, *)
+        var strides: [Int] = []
+        var stride = 1
+        for side in sides {
+            strides.append(stride)
+            stride *= side
+        }
         var t = COOTriplets(rows: n, cols: n)
-        t.reserve(5 * n)
-        for gy in 0..<side {
-            for gx in 0..<side {
-                let i = gy * side + gx
-                if gy > 0 { t.append(row: i, col: i - side, value: -1) }
-                if gx > 0 { t.append(row: i, col: i - 1, value: -1) }
-                t.append(row: i, col: i, value: 4 + shift)
-                if gx < side - 1 { t.append(row: i, col: i + 1, value: -1) }
-                if gy < side - 1 { t.append(row: i, col: i + side, value: -1) }
+        t.reserve((2 * sides.count + 1) * n)
+        for i in 0..<n {
+            // Neighbours below, the diagonal, then neighbours above: each row's columns come out sorted.
+            for axis in (0..<sides.count).reversed() where (i / strides[axis]) % sides[axis] > 0 {
+                t.append(row: i, col: i - strides[axis], value: -1)
+            }
+            t.append(row: i, col: i, value: Double(2 * sides.count) + shift)
+            for axis in 0..<sides.count where (i / strides[axis]) % sides[axis] < sides[axis] - 1 {
+                t.append(row: i, col: i + strides[axis], value: -1)
             }
         }
         return t.toCSR()
@@ -45,21 +60,25 @@ public enum MatrixGenerators {
         return t.toCSR()
     }
 
-    /// PageRank-style `I − α Pᵀ` for a random directed graph with `outDegree` links per node (P row-stochastic).
-    public static func pageRank(n: Int, outDegree: Int = 5, alpha: Double = 0.85, seed: UInt64 = 2) -> CSRMatrix {
+    /// A random directed graph as an adjacency matrix (`A[src][dst] = 1`): `outDegree` distinct links per node,
+    /// no self-loops.
+    public static func randomGraph(n: Int, outDegree: Int = 5, seed: UInt64 = 2) -> CSRMatrix {
         var rng = SplitMix64(seed: seed)
         var t = COOTriplets(rows: n, cols: n)
-        for i in 0..<n { t.append(row: i, col: i, value: 1) }
         for src in 0..<n {
             var targets = Set<Int>()
             while targets.count < min(outDegree, n - 1) {
                 let dst = Int(rng.next() % UInt64(n))
                 if dst != src { targets.insert(dst) }
             }
-            // (Pᵀ)[dst][src] = 1/outDegree
-            for dst in targets { t.append(row: dst, col: src, value: -alpha / Double(targets.count)) }
+            for dst in targets { t.append(row: src, col: dst, value: 1) }
         }
         return t.toCSR()
+    }
+
+    /// PageRank's `I − α Pᵀ` for `randomGraph(n:outDegree:seed:)` (P row-stochastic).
+    public static func pageRank(n: Int, outDegree: Int = 5, alpha: Double = 0.85, seed: UInt64 = 2) -> CSRMatrix {
+        PageRank.matrix(adjacency: randomGraph(n: n, outDegree: outDegree, seed: seed), damping: alpha)
     }
 
     /// The example system of docs/design.md §9.1 (also the README's): tridiag(-1, 2, -1); with b = [1,2,3],
@@ -78,5 +97,3 @@ public enum MatrixGenerators {
         return (0..<n).map { _ in rng.nextDouble() * 2 - 1 }
     }
 }
-
-// SplitMix64 lives in SolverCore (Solvers/SplitMix64.swift); it is re-used here through `import SolverCore`.
