@@ -152,33 +152,25 @@ public struct CSRMatrix: Sendable, Equatable {
         return count
     }
 
-    /// Positions of the diagonal entries, -1 where a row stores none.
-    public func diagonalPositions() -> [Int] {
-        (0..<min(rows, cols)).map { position(row: $0, col: $0) ?? -1 } + Array(repeating: -1, count: max(0, rows - cols))
+    /// Positions of the diagonal entries, -1 where a row stores none (32-bit: positions are below `nnz`, which the
+    /// builders keep within `UInt32`).
+    public func diagonalPositions() -> [Int32] {
+        (0..<rows).map { $0 < cols ? Int32(truncatingIfNeeded: position(row: $0, col: $0) ?? -1) : -1 }
     }
 
     /// The diagonal (0 where not stored).
     public func diagonal() -> [Double] {
-        diagonalPositions().map { $0 >= 0 ? values[$0] : 0 }
+        diagonalPositions().map { $0 >= 0 ? values[Int($0)] : 0 }
     }
 
     /// Aᵀ in CSR form, which is A in compressed-column form. O(nnz).
     public func transposed() -> CSRMatrix {
-        let (t, _) = transposedWithPositions()
-        return t
-    }
-
-    /// Aᵀ plus, for every entry k of A, the position of the same entry inside Aᵀ, so a value change can be
-    /// mirrored in O(1).
-    public func transposedWithPositions() -> (CSRMatrix, [Int]) {
         var counts = [Int](repeating: 0, count: cols + 1)
         for c in colIndices { counts[Int(c) + 1] += 1 }
         for j in 0..<cols { counts[j + 1] += counts[j] }
-        let pointers = counts
         var next = counts
         var tIndices = [Int32](repeating: 0, count: nnz)
         var tValues = [Double](repeating: 0, count: nnz)
-        var mirror = [Int](repeating: 0, count: nnz)
         for row in 0..<rows {
             for k in rowPointers[row]..<rowPointers[row + 1] {
                 let c = Int(colIndices[k])
@@ -186,10 +178,8 @@ public struct CSRMatrix: Sendable, Equatable {
                 next[c] += 1
                 tIndices[dest] = Int32(truncatingIfNeeded: row)
                 tValues[dest] = values[k]
-                mirror[k] = dest
             }
         }
-        let t = CSRMatrix(uncheckedRows: cols, cols: rows, rowPointers: pointers, colIndices: tIndices, values: tValues)
-        return (t, mirror)
+        return CSRMatrix(uncheckedRows: cols, cols: rows, rowPointers: counts, colIndices: tIndices, values: tValues)
     }
 }
