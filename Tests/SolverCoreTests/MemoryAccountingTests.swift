@@ -19,8 +19,8 @@ import SolverTestSupport
         system.prepareForLocalUpdates()
         var memory = MemoryBreakdown()
         system.accountMemory(&memory)
-        // Row pointers (8 B), column indices (4 B), values (8 B), the diagonal index (4 B a row).
-        expectHolds(memory.matrix, payload: (n + 1) * 8 + nnz * 12 + n * 4, arrays: 4, "matrix")
+        // Row pointers (4 B), column indices (4 B), values (8 B), the diagonal index (4 B a row).
+        expectHolds(memory.matrix, payload: (n + 1) * 4 + nnz * 12 + n * 4, arrays: 4, "matrix")
         #expect(memory.transpose == 0)
         // b, x, r and a sum tree with one leaf per 8 rows (64 leaves for 400 rows: 2 · 64 nodes).
         expectHolds(memory.vectors, payload: 3 * n * 8 + 2 * 64 * 8, arrays: 4, "vectors")
@@ -34,7 +34,7 @@ import SolverTestSupport
         system.prepareForLocalUpdates()
         var memory = MemoryBreakdown()
         system.accountMemory(&memory)
-        expectHolds(memory.transpose, payload: (n + 1) * 8 + nnz * 12, arrays: 3, "transpose")
+        expectHolds(memory.transpose, payload: (n + 1) * 4 + nnz * 12, arrays: 3, "transpose")
         #expect(system.columns[1, 0] == -0.5 && system.columns[0, 1] == -1)
         try system.setEntry(row: 1, col: 0, to: -0.5)  // symmetric again
         _ = system.columns
@@ -51,7 +51,7 @@ import SolverTestSupport
         var memory = MemoryBreakdown()
         cg.accountMemory(&memory, system: system)
         // L: the lower triangle with the diagonal, (nnz + n) / 2 entries; no transposed copy.
-        expectHolds(memory.preconditioner, payload: (n + 1) * 8 + (nnz + n) / 2 * 12, arrays: 3, "ic0")
+        expectHolds(memory.preconditioner, payload: (n + 1) * 4 + (nnz + n) / 2 * 12, arrays: 3, "ic0")
         expectHolds(memory.workspace, payload: 3 * n * 8, arrays: 3, "cg vectors")
         cg.releaseWorkspace()
         memory = MemoryBreakdown()

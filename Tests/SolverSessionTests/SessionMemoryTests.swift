@@ -42,10 +42,10 @@ import SolverTestSupport
         let n = first.rows, nnz = first.nnz
         func near(_ bytes: Int, _ payload: Int, arrays: Int) -> Bool { bytes >= payload && bytes <= payload + 64 * arrays }
         #expect(first.method == "cg+ic0")
-        #expect(near(first.memory.matrix, (n + 1) * 8 + nnz * 12 + n * 4, arrays: 4))
+        #expect(near(first.memory.matrix, (n + 1) * 4 + nnz * 12 + n * 4, arrays: 4))
         // b, x, r, the frame baseline, and a sum tree of 2 · 128 nodes (113 blocks of 8 rows).
         #expect(near(first.memory.vectors, 4 * n * 8 + 2 * 128 * 8, arrays: 5))
-        #expect(near(first.memory.preconditioner, (n + 1) * 8 + (nnz + n) / 2 * 12, arrays: 3))
+        #expect(near(first.memory.preconditioner, (n + 1) * 4 + (nnz + n) / 2 * 12, arrays: 3))
         #expect(first.memory.livePush == 0, "push state is allocated by the first local update")
         _ = try session.submit(CostUpdate(deltaIndices: [17], deltaValues: [0.25]))
         let second = try #require(converged(session, applied: 1))

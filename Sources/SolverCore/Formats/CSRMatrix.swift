@@ -1,7 +1,8 @@
 /// A sparse matrix in compressed sparse row form, the one layout every solver uses.
 ///
 /// Invariants (checked once by the throwing initialiser, re-checkable with `checkInvariants()`):
-/// - `rowPointers.count == rows + 1`, `rowPointers[0] == 0`, never decreasing, `rowPointers[rows] == nnz`;
+/// - `rowPointers.count == rows + 1`, `rowPointers[0] == 0`, never decreasing, `rowPointers[rows] == nnz`, and
+///   `nnz <= maxNonzeros` (so pointers fit 32 bits and diagonal positions `Int32`);
 /// - `colIndices.count == values.count == nnz`;
 /// - within a row the column indices are strictly increasing and lie in `0..<cols` (canonical form: sorted,
 ///   no duplicates), so an entry is found by binary search and the kernels may read without bounds checks;
@@ -9,15 +10,19 @@
 public struct CSRMatrix: Sendable, Equatable {
     public let rows: Int
     public let cols: Int
-    public internal(set) var rowPointers: [Int]
+    public internal(set) var rowPointers: RowPointers
     public internal(set) var colIndices: [Int32]
     public internal(set) var values: [Double]
 
     public var nnz: Int { values.count }
     public var isSquare: Bool { rows == cols }
 
+    /// Stored entries a matrix may hold: positions are kept in 32 bits (row pointers, diagonal positions).
+    public static let maxNonzeros = Int(Int32.max)
+
     /// Builds a matrix from arrays already known to satisfy the invariants (builders in this module).
-    init(uncheckedRows rows: Int, cols: Int, rowPointers: [Int], colIndices: [Int32], values: [Double]) {
+    init(uncheckedRows rows: Int, cols: Int, rowPointers: RowPointers, colIndices: [Int32], values: [Double]) {
+        precondition(values.count <= Self.maxNonzeros, "more nonzeros than 32-bit positions address")
         self.rows = rows
         self.cols = cols
         self.rowPointers = rowPointers
@@ -26,6 +31,12 @@ public struct CSRMatrix: Sendable, Equatable {
         #if SOLVER_INTERNAL_CHECKS
         try! checkInvariants()
         #endif
+    }
+
+    init(uncheckedRows rows: Int, cols: Int, rowPointers: [Int], colIndices: [Int32], values: [Double]) {
+        precondition(values.count <= Self.maxNonzeros, "more nonzeros than 32-bit positions address")
+        self.init(uncheckedRows: rows, cols: cols, rowPointers: RowPointers(rowPointers), colIndices: colIndices,
+                  values: values)
     }
 
     /// Validates CSR arrays. Rows whose column indices are out of order are sorted; a column repeated inside a
@@ -52,6 +63,9 @@ public struct CSRMatrix: Sendable, Equatable {
         guard rowPointers.count - 1 == rows else {
             throw SolverError.dimensionMismatch(
                 "has \(rowPointers.count) entries but needs one more than the \(rows) \(names.major)s", field: pointerField)
+        }
+        guard values.count <= Self.maxNonzeros else {
+            throw SolverError.tooLarge("\(values.count) entries exceeds the limit of \(Self.maxNonzeros)", field: valueField)
         }
         guard colIndices.count == values.count else {
             throw SolverError.dimensionMismatch(
@@ -109,7 +123,7 @@ public struct CSRMatrix: Sendable, Equatable {
 
     /// Re-checks every invariant; used by tests and behind `SOLVER_INTERNAL_CHECKS`.
     public func checkInvariants() throws {
-        _ = try CSRMatrix(rows: rows, cols: cols, rowPointers: rowPointers, colIndices: colIndices, values: values)
+        _ = try CSRMatrix(rows: rows, cols: cols, rowPointers: Array(rowPointers), colIndices: colIndices, values: values)
     }
 
     /// Position of entry (row, col) in `colIndices`/`values`, or nil when it is not stored. O(log row length).

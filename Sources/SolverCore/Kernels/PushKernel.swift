@@ -25,7 +25,7 @@ struct PushRowMarks {
 /// so before pushing a row the kernel checks that every list has room for the whole column and otherwise stops
 /// with the row back in the queue (`Outcome.roomNeeded`), for the caller to grow the lists. No pointer escapes.
 struct PushKernel {
-    let columnPointers: UnsafePointer<Int>
+    let columnPointers: UnsafePointer<UInt32>
     let columnRows: UnsafePointer<Int32>
     let columnValues: UnsafePointer<Double>
     let x: UnsafeMutablePointer<Double>
@@ -113,8 +113,8 @@ struct PushKernel {
             rowMarks[i].queued = 0
             let ri = r[i]
             guard abs(ri) > threshold else { continue }
-            let start = columnPointers[i]
-            let end = columnPointers[i + 1]
+            let start = Int(columnPointers[i])
+            let end = Int(columnPointers[i + 1])
             guard hasRoom(for: end - start, state) else {
                 // Back at the head of the queue, as it was.
                 (state.head, state.count, rowMarks[i].queued) = (previousHead, state.count + 1, queueEpoch)

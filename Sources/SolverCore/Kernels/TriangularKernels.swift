@@ -23,8 +23,8 @@ enum TriangularKernels {
                                 let dpB = diagonalPositions == nil ? nil : dp.baseAddress
                                 for i in 0..<m.rows {
                                     var sum = bB[i]
-                                    var k = rpB[i]
-                                    let diagonal = dpB.map { Int($0[i]) } ?? rpB[i + 1] - 1
+                                    var k = Int(rpB[i])
+                                    let diagonal = dpB.map { Int($0[i]) } ?? Int(rpB[i + 1]) - 1
                                     while k < diagonal {
                                         sum -= mB[k] * yB[Int(ciB[k])]
                                         k &+= 1
@@ -53,7 +53,7 @@ enum TriangularKernels {
                                 let diagonal = Int(dpB[i])
                                 var sum = yB[i]
                                 var k = diagonal + 1
-                                let end = rpB[i + 1]
+                                let end = Int(rpB[i + 1])
                                 while k < end {
                                     sum -= mB[k] * yB[Int(ciB[k])]
                                     k &+= 1
@@ -80,8 +80,8 @@ enum TriangularKernels {
                         let (rpB, ciB, lB, yB) = (rp.baseAddress!, ci.baseAddress!, lv.baseAddress!, yv.baseAddress!)
                         var i = lower.rows - 1
                         while i >= 0 {
-                            let start = rpB[i]
-                            let diagonal = rpB[i + 1] - 1
+                            let start = Int(rpB[i])
+                            let diagonal = Int(rpB[i + 1]) - 1
                             let zi = yB[i] / lB[diagonal]
                             yB[i] = zi
                             var k = start

@@ -64,12 +64,12 @@ public enum MemoryAccounting {
 extension CSRMatrix {
     /// Bytes of its three arrays.
     public var memoryBytes: Int {
-        MemoryAccounting.bytes(rowPointers) + MemoryAccounting.bytes(colIndices) + MemoryAccounting.bytes(values)
+        rowPointers.memoryBytes + MemoryAccounting.bytes(colIndices) + MemoryAccounting.bytes(values)
     }
 
     /// Bytes of its arrays that are not `other`'s too (a factorisation that copied `A` and changed only values).
     public func memoryBytes(unlessSharedWith other: CSRMatrix) -> Int {
-        MemoryAccounting.bytes(rowPointers, unlessSharedWith: other.rowPointers)
+        rowPointers.memoryBytes(unlessSharedWith: other.rowPointers)
             + MemoryAccounting.bytes(colIndices, unlessSharedWith: other.colIndices)
             + MemoryAccounting.bytes(values, unlessSharedWith: other.values)
     }
