@@ -43,6 +43,8 @@ def memory_rows(r):
         row("  accounted (memory_bytes, worst phase)", accounted, "B/nnz", target, accounted <= BYTES_PER_NONZERO_TARGET),
         row("  RSS − accounted per session, after convergence / after updates",
             " / ".join(f"{m['overhead_bytes_per_session'] / 1024:,.1f}" for m in phases), "KiB"),
+        row("    of which freed memory malloc keeps (not returned to the system), same phases",
+            " / ".join(f"{m['malloc_free_bytes_per_session'] / 1024:,.1f}" for m in phases), "KiB"),
         row(f"  accounted while a global solve runs ({solving['method']} work vectors held)", peak, "B/nnz", target,
             peak <= BYTES_PER_NONZERO_TARGET),
     ]
