@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""make bench-sessions: runs `solverd-bench sessions` (in process, no sockets) and checks issue 3's targets.
+"""make bench-sessions: runs `solverd-bench sessions` (in process, no sockets) and checks issue 3's targets, then
+`solverd-bench memory` once per CG preconditioner (each in a process of its own, so RSS growth is the sessions')
+for issue 16's bytes-per-nonzero target.
 
 The binary comes from $SOLVERD_BENCH (default .build/release/solverd-bench); extra arguments are passed on
 (e.g. --sessions 200 --seconds 2 for a quick run). Results: bench/results/sessions-latest.json (+ a dated copy).
@@ -12,14 +14,54 @@ from datetime import datetime
 
 from bench_report import ROOT, finish, row
 
+# Issue 16: what a CG session of the fleet's shape (n = 10,000, 49,600 nonzeros) may hold, all in.
+BYTES_PER_NONZERO_TARGET = 40
+# The members of the status's `memory` object, in its order.
+COMPONENTS = ["matrix", "transpose", "vectors", "workspace", "preconditioner", "factor", "live_push", "events", "swarm",
+              "other"]
+PRECONDITIONERS = ["jacobi", "ilu"]
+
+
+def worst_phase(phases):
+    return max(phases, key=lambda m: m["accounted_bytes_per_session"])
+
+
+def memory_rows(r):
+    """One `solverd-bench memory` run: bytes per nonzero RSS-measured and accounted (the worse of the two idle
+    phases) against the target, their gap, the figure while a global solve holds its work vectors, the breakdown."""
+    phases = [r["after_convergence"], r["after_updates"]]
+    worst = worst_phase(phases)
+    rss = max(m["rss_bytes_per_nnz"] for m in phases)
+    accounted = worst["accounted_bytes_per_nnz"]
+    nnz, n = worst["nnz"], worst["rows"]
+    target = f"<= {BYTES_PER_NONZERO_TARGET}"
+    solving = r["workspace_while_solving"]
+    peak = (worst["accounted_bytes_per_session"] + solving["workspace_bytes"]) / nnz
+    rows = [
+        row(f"memory per nonzero, {r['sessions']} {worst['method']} sessions n={n} nnz={nnz}: RSS growth (worst phase)",
+            rss, "B/nnz", target, rss <= BYTES_PER_NONZERO_TARGET),
+        row("  accounted (memory_bytes, worst phase)", accounted, "B/nnz", target, accounted <= BYTES_PER_NONZERO_TARGET),
+        row("  RSS − accounted per session, after convergence / after updates",
+            " / ".join(f"{m['overhead_bytes_per_session'] / 1024:,.1f}" for m in phases), "KiB"),
+        row("    of which freed memory malloc keeps (not returned to the system), same phases",
+            " / ".join(f"{m['malloc_free_bytes_per_session'] / 1024:,.1f}" for m in phases), "KiB"),
+        row(f"  accounted while a global solve runs ({solving['method']} work vectors held)", peak, "B/nnz", target,
+            peak <= BYTES_PER_NONZERO_TARGET),
+    ]
+    for name in COMPONENTS:
+        bytes_ = worst["breakdown_bytes_per_session"].get(name, 0)
+        if bytes_ > 0:
+            rows.append(row(f"    {name} (per row: {bytes_ / n:,.1f} B)", bytes_ / nnz, "B/nnz"))
+    return rows
+
 
 def rows_for(r):
     paced, single, batched, big = r["paced_single"], r["sustained_single"], r["sustained_batched"], r["localised_large"]
     fixed = max(r["fixed_overhead"][k]["overhead_bytes_per_session"] for k in ("after_convergence", "after_updates"))
-    unaccounted = max(r[k]["overhead_bytes_per_session"] for k in ("memory_after_convergence", "memory_after_updates"))
     idle = max(r["idle"]["cpu_percent"], r["idle_after_updates"]["cpu_percent"])
     n, count, cores = r["n"], r["sessions"], r["scheduler_width"]
     entries = batched["entries"] // max(1, batched["updates"])
+    fleet = worst_phase([r["memory_after_convergence"], r["memory_after_updates"]])
 
     def rate_rows(label, phase, key, target, per_cpu_scale=1):
         offered = phase["offered_per_second"] * per_cpu_scale
@@ -42,7 +84,8 @@ def rows_for(r):
             "0% (< 0.5)", idle < 0.5 and r["idle"]["slices_run"] == 0 and r["idle_after_updates"]["slices_run"] == 0),
         row(f"fixed per-session overhead ({count} sessions n={r['fixed_overhead']['n']}, worst)", fixed / 1024, "KiB",
             "< 64", fixed < 64 * 1024),
-        row(f"  RSS per session at n={n} not in its memoryBytes (O(n) state)", unaccounted / 1024, "KiB"),
+        row(f"memory per nonzero, the {count} sessions n={n} above ({fleet['method']}): RSS growth / accounted",
+            " / ".join(f"{fleet[k]:,.1f}" for k in ("rss_bytes_per_nnz", "accounted_bytes_per_nnz")), "B/nnz"),
         row(f"update→frame p50, one session n={big['n']}, localised", big["latency"]["p50_us"], "µs"),
         row("update→frame p99, same", big["latency"]["p99_us"], "µs", "< 2,000", big["latency"]["p99_us"] < 2000),
         row("  CPU per localised update (to re-convergence)", big["cpu_us_per_update"], "µs"),
@@ -53,11 +96,15 @@ def rows_for(r):
 def main():
     binary = os.environ.get("SOLVERD_BENCH", str(ROOT / ".build" / "release" / "solverd-bench"))
     started = datetime.now()
-    print(f"running {binary} sessions", file=sys.stderr)
-    out = subprocess.run([binary, "sessions", *sys.argv[1:]], stdout=subprocess.PIPE, check=True, timeout=1800).stdout
-    result = json.loads(out)
-    rows = rows_for(result)
-    finish("sessions", started, rows, binary=binary, solverd=result)
+
+    def run(*args):
+        print(f"running {binary} {' '.join(args)}", file=sys.stderr)
+        return json.loads(subprocess.run([binary, *args], stdout=subprocess.PIPE, check=True, timeout=1800).stdout)
+    result = run("sessions", *sys.argv[1:])
+    count = sys.argv[sys.argv.index("--sessions") + 1:][:1] if "--sessions" in sys.argv else []
+    memory = {p: run("memory", "--preconditioner", p, *(["--sessions", *count] if count else [])) for p in PRECONDITIONERS}
+    rows = rows_for(result) + [r for p in PRECONDITIONERS for r in memory_rows(memory[p])]
+    finish("sessions", started, rows, binary=binary, solverd=result, memory=memory)
 
 
 if __name__ == "__main__":

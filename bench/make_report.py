@@ -182,7 +182,33 @@ def plot_cluster(d):
     return [save_plot(fig, "cluster-pause")]
 
 
-PLOTTERS = {"core": plot_core, "server": plot_server, "cluster": plot_cluster, "slow": plot_slow, "soak": plot_soak}
+def plot_sessions(d):
+    """Issue 16: bytes per nonzero of the CG sessions by component (accounted, worse idle phase) against their RSS
+    growth and the 40 B/nnz target, one pair of bars per preconditioner."""
+    runs = d.get("memory") or {}
+    if not runs:
+        return []
+    fig, ax = plt.subplots(figsize=(8, 1 + 0.9 * len(runs)))
+    colors = {}
+    for name, r in runs.items():
+        phases = [r["after_convergence"], r["after_updates"]]
+        worst = max(phases, key=lambda m: m["accounted_bytes_per_session"])
+        left = 0.0
+        for component, bytes_ in sorted(worst["breakdown_bytes_per_session"].items()):
+            if bytes_ > 0:
+                width = bytes_ / worst["nnz"]
+                bar = ax.barh([f"{worst['method']} accounted"], [width], left=left, color=colors.get(component),
+                              label=None if component in colors else component)
+                colors[component] = bar.patches[0].get_facecolor()
+                left += width
+        ax.barh([f"{worst['method']} RSS"], [max(p["rss_bytes_per_nnz"] for p in phases)], color="gray")
+    ax.axvline(40, color="black", lw=0.8, ls="--")
+    ax.set_xlabel("bytes per nonzero (n = 10,000, nnz = 49,600; dashed: the 40 B/nnz target)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=5, fontsize=7)
+    return [save_plot(fig, "sessions-memory")]
+
+
+PLOTTERS = {"core": plot_core, "sessions": plot_sessions, "server": plot_server, "cluster": plot_cluster, "slow": plot_slow, "soak": plot_soak}
 
 
 def section(name, d, path):

@@ -57,8 +57,8 @@ import SolverTestSupport
             }
         }
         let inputs: [Arrays] = [
-            Arrays(rowPointers: a.rowPointers, colIndices: a.colIndices.map(Int.init), values: a.values),
-            Arrays(colPointers: t.rowPointers, rowIndices: t.colIndices.map(Int.init), values: t.values),
+            Arrays(rowPointers: Array(a.rowPointers), colIndices: a.colIndices.map(Int.init), values: a.values),
+            Arrays(colPointers: Array(t.rowPointers), rowIndices: t.colIndices.map(Int.init), values: t.values),
             Arrays(rows: rows.reversed(), cols: cols.reversed(), values: a.values.reversed()),
             Arrays(dense: dense),
         ]

@@ -2,7 +2,7 @@ import Testing
 @testable import SolverCore
 
 @Suite struct SumTreeTests {
-    /// Leaf writes followed by one batched refresh give exactly the tree a full rebuild gives.
+    /// Changes followed by one batched refresh give exactly the tree a full rebuild gives.
     @Test(arguments: [1, 2, 7, 64, 1000])
     func batchedRefreshEqualsRebuild(_ n: Int) {
         var rng = SplitMix64(seed: UInt64(n))
@@ -14,20 +14,29 @@ import Testing
         for _ in 0..<(2 * n) {
             let i = Int(rng.next() % UInt64(n))
             values[i] = rng.nextDouble() - 0.5
-            tree.setLeafOnly(i, values[i] * values[i])
             dirty[count] = Int32(i)
             count += 1
         }
-        tree.refreshAncestors(ofLeaves: &dirty, count: count)
+        tree.refresh(rows: &dirty, count: count, squaresOf: values)
         var reference = SumTree(count: n)
         reference.rebuild(squaresOf: values)
         #expect(tree.total == reference.total)
-        #expect(tree.leaves(above: 0.1, limit: n) == reference.leaves(above: 0.1, limit: n))
+        #expect(tree.rows(above: 0.1, limit: n, squaresOf: values) == reference.rows(above: 0.1, limit: n, squaresOf: values))
+        #expect(tree.rows(above: 0.1, limit: n, squaresOf: values) == values.indices.filter { values[$0] * values[$0] > 0.1 })
     }
 
-    @Test func leafSearchFindsEveryHeavyLeaf() {
-        var tree = SumTree(count: 10)
-        tree.rebuild(squaresOf: [0, 3, 0, 0, 0.1, 0, 2, 0, 0, 0])
-        #expect(Set(tree.leaves(above: 1, limit: 10)) == [1, 6])
+    @Test func searchFindsEveryHeavyRow() {
+        let values: [Double] = [0, 3, 0, 0, 0.1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]
+        var tree = SumTree(count: values.count)
+        tree.rebuild(squaresOf: values)
+        #expect(tree.rows(above: 1, limit: 10, squaresOf: values) == [1, 6, 20])
+        #expect(tree.rows(above: 1, limit: 2, squaresOf: values) == [1, 6])
+    }
+
+    /// A leaf sums a block of rows: the tree is a fraction of the vector.
+    @Test func treeIsSmallerThanTheVector() {
+        let tree = SumTree(count: 10_000)
+        #expect(tree.memoryBytes <= 10_000 * 8 / 2)
+        #expect(tree.capacity * SumTree.blockSize >= 10_000)
     }
 }

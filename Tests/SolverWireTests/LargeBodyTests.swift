@@ -18,7 +18,7 @@ import SolverTestSupport
             w.field("matrix") { w in
                 w.field("rows", m.rows)
                 w.field("data") { w in
-                    w.field("row_pointers", m.rowPointers)
+                    w.field("row_pointers", Array(m.rowPointers))
                     w.field("col_indices", m.colIndices.map(Int.init))
                     w.field("values", m.values.map { $0 * 1.000000000000001 })
                 }

@@ -107,12 +107,18 @@ import SolverCore
         #expect(closed["type"] == .string("session_closed") && closed["reason"] == .string("idle_timeout"))
     }
 
+    static let memory = {
+        var memory = MemoryBreakdown()
+        (memory.matrix, memory.vectors, memory.events) = (600, 300, 124)
+        return memory
+    }()
+
     static let status = SessionStatus(
         sessionID: try! SessionID(validating: "uuid-v4"), phase: .converged, rows: 3, nnz: 7, method: "cg+jacobi",
         methodReason: "symmetric", reconvergenceMode: "warm", iteration: 12, solveIterations: 5, residualNorm: 1e-9,
         relativeResidual: 1e-10, tolerance: 1e-8, verified: true, verificationScore: 1, intervalMultiplier: 1,
         lastAppliedSeq: 4, updatesApplied: 4, updatesRejected: 1, pendingUpdates: 0, subscribers: 2,
-        memoryBytes: 1024, totalFlops: 999, createdAt: 0, lastActivity: 1_758_310_011.605, stopReason: nil,
+        memory: memory, totalFlops: 999, createdAt: 0, lastActivity: 1_758_310_011.605, stopReason: nil,
         owner: "alice")
 
     @Test func replies() throws {
@@ -127,7 +133,15 @@ import SolverCore
         #expect(status["created_at"] == .string("1970-01-01T00:00:00.000Z"))
         #expect(status["last_activity"] == .string("2025-09-19T19:26:51.605Z"))
         #expect(status["owner"] == .string("alice") && status["stop_reason"] == nil)
-        #expect(status.count == 26, "type + every member but the nil stop_reason")
+        #expect(status.count == 27, "type + every member but the nil stop_reason")
+        #expect(status["memory_bytes"] == .number(1024))
+        guard case .object(let memory) = status["memory"] else { Issue.record("no memory object"); return }
+        #expect(memory.count == MemoryBreakdown().components.count)
+        #expect(memory["matrix"] == .number(600) && memory["live_push"] == .number(0))
+        #expect(memory.values.reduce(0) { total, value in
+            guard case .number(let bytes) = value else { return .nan }
+            return total + bytes
+        } == 1024, "the breakdown sums to memory_bytes")
 
         #expect(try object(WireEncoder.subscribed(sessionID: id, nextSeq: 9, ref: nil)) == [
             "type": .string("subscribed"), "session_id": .string("uuid-v4"), "next_seq": .number(9),

@@ -136,6 +136,34 @@ def test_session_listing_status_and_delete(server):
     assert_error(requests.delete(server.url(f"/api/v1/sessions/{sid}"), timeout=10), 404, "session_not_found")
 
 
+MEMORY_COMPONENTS = {"matrix", "transpose", "vectors", "workspace", "preconditioner", "factor", "live_push", "events",
+                     "swarm", "other"}
+
+
+def test_status_breaks_memory_down_by_component(server):
+    """Issue 16: `memory` sums to `memory_bytes`, in both status routes; a converged CG session holds one copy of A
+    (no transpose for a symmetric matrix) and no work vectors; push state appears with the first local update."""
+    side = 20
+    n = side * side
+    sid = create(server, matrix=laplacian_csr(side, shift=1.0), vector=[1.0] * n, method="cg",
+                 options={"preconditioner": "ilu"})["session_id"]
+    status = wait_converged(server, sid)
+    for body in (status, server.get(f"/api/v1/sessions/{sid}").json()):
+        memory = body["memory"]
+        assert set(memory) == MEMORY_COMPONENTS, memory
+        assert all(isinstance(v, int) and v >= 0 for v in memory.values()), memory
+        assert sum(memory.values()) == body["memory_bytes"], body
+    nnz = status["nnz"]
+    assert memory["matrix"] >= nnz * 12 and memory["transpose"] == 0 and memory["workspace"] == 0, memory
+    assert memory["preconditioner"] >= (nnz + n) // 2 * 12 and memory["vectors"] >= 4 * n * 8, memory
+    assert memory["live_push"] == 0 and memory["events"] > 0, memory
+    seq = server.post("/api/v1/swarm/costs", {"session_id": sid, "delta_costs": {"indices": [5], "values": [0.01]}}).json()["seq"]
+    after = wait_for(lambda: (lambda s: s if s["phase"] == "converged" and s["last_applied_seq"] >= seq else None)(
+        server.get(f"/api/v1/status/{sid}").json()))
+    assert after["reconvergence_mode"] == "local_push" and after["memory"]["live_push"] >= 6 * n, after
+    assert sum(after["memory"].values()) == after["memory_bytes"]
+
+
 def test_client_supplied_session_id_and_duplicates(server):
     created = create(server, session_id="uuid-session-123")
     assert created["session_id"] == "uuid-session-123"

@@ -62,10 +62,15 @@ public final class DirectSolver: IterativeMethod {
         self.factorization = analysis
     }
 
-    /// Bytes the factor, its correction and the kept copy of the factored values hold.
-    public var memoryBytes: Int {
-        (factorization?.bytes ?? 0) + correction.memoryBytes + (factoredMatrix.map { $0.nnz * 8 } ?? 0)
+    /// The factor, its correction and the kept copy of the factored matrix (its arrays count once `A` no longer
+    /// shares them, after a change).
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        memory.factor += (factorization?.bytes ?? 0) + correction.memoryBytes
+            + (factoredMatrix?.memoryBytes(unlessSharedWith: system.matrix) ?? 0)
     }
+
+    /// Nothing to free: the factor is what makes the next re-solve cheap.
+    public func releaseWorkspace() {}
 
     /// The analysis and the measured costs; nil before an analysis.
     public var summary: FactorizationSummary? {

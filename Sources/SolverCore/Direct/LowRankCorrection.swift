@@ -20,7 +20,11 @@ struct LowRankCorrection {
 
     var rank: Int { rows.count }
     var isEmpty: Bool { rows.isEmpty }
-    var memoryBytes: Int { columns.reduce(0) { $0 + $1.count * 8 } + capacitance.count * 8 }
+    var memoryBytes: Int {
+        typealias M = MemoryAccounting
+        return M.bytes(nested: columns) + M.bytes(nested: deltaColumns) + M.bytes(nested: deltaValues)
+            + M.bytes(capacitance) + M.bytes(pivots) + M.bytes(rows) + slot.capacity * 16
+    }
 
     /// Adds the rows not in `R` yet, with one multi-column solve for all of them (`solve(columns, count)`).
     mutating func include(_ newRows: [Int], dimension: Int, solve: (inout [Double], Int) throws -> Void) throws {

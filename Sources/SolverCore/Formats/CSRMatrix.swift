@@ -1,7 +1,8 @@
 /// A sparse matrix in compressed sparse row form, the one layout every solver uses.
 ///
 /// Invariants (checked once by the throwing initialiser, re-checkable with `checkInvariants()`):
-/// - `rowPointers.count == rows + 1`, `rowPointers[0] == 0`, never decreasing, `rowPointers[rows] == nnz`;
+/// - `rowPointers.count == rows + 1`, `rowPointers[0] == 0`, never decreasing, `rowPointers[rows] == nnz`, and
+///   `nnz <= maxNonzeros` (so pointers fit 32 bits and diagonal positions `Int32`);
 /// - `colIndices.count == values.count == nnz`;
 /// - within a row the column indices are strictly increasing and lie in `0..<cols` (canonical form: sorted,
 ///   no duplicates), so an entry is found by binary search and the kernels may read without bounds checks;
@@ -9,15 +10,19 @@
 public struct CSRMatrix: Sendable, Equatable {
     public let rows: Int
     public let cols: Int
-    public internal(set) var rowPointers: [Int]
+    public internal(set) var rowPointers: RowPointers
     public internal(set) var colIndices: [Int32]
     public internal(set) var values: [Double]
 
     public var nnz: Int { values.count }
     public var isSquare: Bool { rows == cols }
 
+    /// Stored entries a matrix may hold: positions are kept in 32 bits (row pointers, diagonal positions).
+    public static let maxNonzeros = Int(Int32.max)
+
     /// Builds a matrix from arrays already known to satisfy the invariants (builders in this module).
-    init(uncheckedRows rows: Int, cols: Int, rowPointers: [Int], colIndices: [Int32], values: [Double]) {
+    init(uncheckedRows rows: Int, cols: Int, rowPointers: RowPointers, colIndices: [Int32], values: [Double]) {
+        precondition(values.count <= Self.maxNonzeros, "more nonzeros than 32-bit positions address")
         self.rows = rows
         self.cols = cols
         self.rowPointers = rowPointers
@@ -26,6 +31,12 @@ public struct CSRMatrix: Sendable, Equatable {
         #if SOLVER_INTERNAL_CHECKS
         try! checkInvariants()
         #endif
+    }
+
+    init(uncheckedRows rows: Int, cols: Int, rowPointers: [Int], colIndices: [Int32], values: [Double]) {
+        precondition(values.count <= Self.maxNonzeros, "more nonzeros than 32-bit positions address")
+        self.init(uncheckedRows: rows, cols: cols, rowPointers: RowPointers(rowPointers), colIndices: colIndices,
+                  values: values)
     }
 
     /// Validates CSR arrays. Rows whose column indices are out of order are sorted; a column repeated inside a
@@ -52,6 +63,9 @@ public struct CSRMatrix: Sendable, Equatable {
         guard rowPointers.count - 1 == rows else {
             throw SolverError.dimensionMismatch(
                 "has \(rowPointers.count) entries but needs one more than the \(rows) \(names.major)s", field: pointerField)
+        }
+        guard values.count <= Self.maxNonzeros else {
+            throw SolverError.tooLarge("\(values.count) entries exceeds the limit of \(Self.maxNonzeros)", field: valueField)
         }
         guard colIndices.count == values.count else {
             throw SolverError.dimensionMismatch(
@@ -109,7 +123,7 @@ public struct CSRMatrix: Sendable, Equatable {
 
     /// Re-checks every invariant; used by tests and behind `SOLVER_INTERNAL_CHECKS`.
     public func checkInvariants() throws {
-        _ = try CSRMatrix(rows: rows, cols: cols, rowPointers: rowPointers, colIndices: colIndices, values: values)
+        _ = try CSRMatrix(rows: rows, cols: cols, rowPointers: Array(rowPointers), colIndices: colIndices, values: values)
     }
 
     /// Position of entry (row, col) in `colIndices`/`values`, or nil when it is not stored. O(log row length).
@@ -152,33 +166,25 @@ public struct CSRMatrix: Sendable, Equatable {
         return count
     }
 
-    /// Positions of the diagonal entries, -1 where a row stores none.
-    public func diagonalPositions() -> [Int] {
-        (0..<min(rows, cols)).map { position(row: $0, col: $0) ?? -1 } + Array(repeating: -1, count: max(0, rows - cols))
+    /// Positions of the diagonal entries, -1 where a row stores none (32-bit: positions are below `nnz`, which the
+    /// builders keep within `UInt32`).
+    public func diagonalPositions() -> [Int32] {
+        (0..<rows).map { $0 < cols ? Int32(truncatingIfNeeded: position(row: $0, col: $0) ?? -1) : -1 }
     }
 
     /// The diagonal (0 where not stored).
     public func diagonal() -> [Double] {
-        diagonalPositions().map { $0 >= 0 ? values[$0] : 0 }
+        diagonalPositions().map { $0 >= 0 ? values[Int($0)] : 0 }
     }
 
     /// Aᵀ in CSR form, which is A in compressed-column form. O(nnz).
     public func transposed() -> CSRMatrix {
-        let (t, _) = transposedWithPositions()
-        return t
-    }
-
-    /// Aᵀ plus, for every entry k of A, the position of the same entry inside Aᵀ, so a value change can be
-    /// mirrored in O(1).
-    public func transposedWithPositions() -> (CSRMatrix, [Int]) {
         var counts = [Int](repeating: 0, count: cols + 1)
         for c in colIndices { counts[Int(c) + 1] += 1 }
         for j in 0..<cols { counts[j + 1] += counts[j] }
-        let pointers = counts
         var next = counts
         var tIndices = [Int32](repeating: 0, count: nnz)
         var tValues = [Double](repeating: 0, count: nnz)
-        var mirror = [Int](repeating: 0, count: nnz)
         for row in 0..<rows {
             for k in rowPointers[row]..<rowPointers[row + 1] {
                 let c = Int(colIndices[k])
@@ -186,10 +192,8 @@ public struct CSRMatrix: Sendable, Equatable {
                 next[c] += 1
                 tIndices[dest] = Int32(truncatingIfNeeded: row)
                 tValues[dest] = values[k]
-                mirror[k] = dest
             }
         }
-        let t = CSRMatrix(uncheckedRows: cols, cols: rows, rowPointers: pointers, colIndices: tIndices, values: tValues)
-        return (t, mirror)
+        return CSRMatrix(uncheckedRows: cols, cols: rows, rowPointers: counts, colIndices: tIndices, values: tValues)
     }
 }

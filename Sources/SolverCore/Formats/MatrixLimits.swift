@@ -7,7 +7,8 @@ public struct MatrixLimits: Sendable, Hashable {
     /// Largest accepted row or column count. Never more than `Int32.max`, because column indices are stored
     /// as `Int32`.
     public var maxRows: Int
-    /// Largest accepted number of stored entries (after symmetric expansion, before summing duplicates).
+    /// Largest accepted number of stored entries (after symmetric expansion, before summing duplicates). Never more
+    /// than `CSRMatrix.maxNonzeros`, because positions are stored in 32 bits.
     public var maxNonzeros: Int
 
     public init(maxRows: Int = 10_000_000, maxNonzeros: Int = 100_000_000) {
@@ -27,8 +28,11 @@ public struct MatrixLimits: Sendable, Hashable {
 
     /// Throws `too_large` when an entry count exceeds the limit.
     func checkNonzeros(_ n: Int, field: String) throws {
-        guard n <= maxNonzeros else {
-            throw SolverError.tooLarge("\(n) entries exceeds the limit of \(maxNonzeros)", field: field)
+        guard n <= nonzeroCap else {
+            throw SolverError.tooLarge("\(n) entries exceeds the limit of \(nonzeroCap)", field: field)
         }
     }
+
+    /// The effective entry bound: `maxNonzeros`, capped by what 32-bit positions address (`CSRMatrix.maxNonzeros`).
+    var nonzeroCap: Int { max(0, min(maxNonzeros, CSRMatrix.maxNonzeros)) }
 }

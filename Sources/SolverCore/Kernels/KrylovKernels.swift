@@ -22,8 +22,8 @@ enum KrylovKernels {
                                     var yw = 0.0, yy = 0.0
                                     for i in rows {
                                         var sum = 0.0
-                                        var k = rpB[i]
-                                        let end = rpB[i + 1]
+                                        var k = Int(rpB[i])
+                                        let end = Int(rpB[i + 1])
                                         while k < end {
                                             sum += avB[k] * xB[Int(ciB[k])]
                                             k &+= 1

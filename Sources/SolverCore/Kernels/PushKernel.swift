@@ -1,12 +1,13 @@
 /// Per-row bookkeeping of forward push, kept together so one cache line answers every question the inner loop
-/// asks about a row (three separate arrays cost three cache misses per touched row on a cold system).
+/// asks about a row (three separate arrays cost three cache misses per touched row on a cold system). 16-bit
+/// epochs (6 bytes a row): a wrap-around clears every mark, once per 65,535 epochs.
 struct PushRowMarks {
     /// Equal to the push's queue epoch while the row waits in the queue.
-    var queued: UInt32 = 0
+    var queued: UInt16 = 0
     /// Equal to the touch epoch once the row's residual changed (or it was seeded) since the last restart.
-    var touched: UInt32 = 0
+    var touched: UInt16 = 0
     /// Equal to the dirty epoch once the row's residual changed since the sum tree was last refreshed.
-    var dirty: UInt32 = 0
+    var dirty: UInt16 = 0
 }
 
 /// The inner loop of forward push (Gauss–Southwell local residual push) on raw buffers.
@@ -18,11 +19,13 @@ struct PushRowMarks {
 /// to decide when to stop a run; the caller makes it exact from the refreshed tree.
 ///
 /// Invariants the caller guarantees: `columns` is Aᵀ in canonical CSR (row i of it is column i of A, at most one
-/// entry per (i, j)) with every index < n; `x`, `r`, `rowMarks` have n entries; `queue`, `dirtyRows` and
-/// `touchedRows` have n slots. A row is in the queue at most once (`queued == queueEpoch`), so the ring never
-/// overflows, and in each list at most once per epoch. No pointer escapes the call.
+/// entry per (i, j)) with every index < n; `x`, `r`, `rowMarks` have n entries; `queue` (a ring), `dirtyRows` and
+/// `touchedRows` have their capacities' slots, at most n. A row is in the queue at most once (`queued ==
+/// queueEpoch`) and in each list at most once per epoch, so a list of n slots never overflows; a smaller one might,
+/// so before pushing a row the kernel checks that every list has room for the whole column and otherwise stops
+/// with the row back in the queue (`Outcome.roomNeeded`), for the caller to grow the lists. No pointer escapes.
 struct PushKernel {
-    let columnPointers: UnsafePointer<Int>
+    let columnPointers: UnsafePointer<UInt32>
     let columnRows: UnsafePointer<Int32>
     let columnValues: UnsafePointer<Double>
     let x: UnsafeMutablePointer<Double>
@@ -32,13 +35,21 @@ struct PushKernel {
     let dirtyRows: UnsafeMutablePointer<Int32>
     let touchedRows: UnsafeMutablePointer<Int32>
     let n: Int
+    let capacities: Capacities
     let epochs: Epochs
+
+    /// Slots of the queue ring and of the two row lists.
+    struct Capacities {
+        var queue: Int
+        var dirty: Int
+        var touched: Int
+    }
 
     /// The current epoch of each mark in `PushRowMarks`.
     struct Epochs {
-        var queue: UInt32
-        var touch: UInt32
-        var dirty: UInt32
+        var queue: UInt16
+        var touch: UInt16
+        var dirty: UInt16
     }
 
     /// Where the run stopped; the list lengths and the ring are carried in and out.
@@ -56,6 +67,8 @@ struct PushKernel {
         var pushes = 0
         /// A queued row whose diagonal is zero or missing: push cannot divide by it.
         var zeroPivotRow: Int?
+        /// The run stopped before pushing a row whose column (this many entries) might not fit in a list.
+        var roomNeeded: Int?
     }
 
     /// Records that row `i`'s residual changed: in `dirtyRows` once per dirty epoch, in `touchedRows` once per
@@ -74,24 +87,40 @@ struct PushKernel {
         }
     }
 
+    /// Whether pushing a column of `entries` entries cannot overflow a list (one of n slots never can).
+    @inline(__always)
+    func hasRoom(for entries: Int, _ state: State) -> Bool {
+        (capacities.queue >= n || state.count + entries <= capacities.queue)
+            && (capacities.dirty >= n || state.dirtyCount + entries <= capacities.dirty)
+            && (capacities.touched >= n || state.touchedCount + entries <= capacities.touched)
+    }
+
     /// Pushes queued rows whose |r_i| exceeds `threshold` (each by `relaxation` times its residual over a_ii) until
     /// the queue empties, `workBudget` entries have been touched, or the running ‖r‖₂² is at most `stopNormSquared`.
     func run(threshold: Double, relaxation: Double, workBudget: Int, stopNormSquared: Double, state: inout State) -> Outcome {
         // Copies in locals: stores through `r`/`x` could alias `self` as far as the compiler knows, which would
         // reload every field on every entry.
         let (columnPointers, columnRows, columnValues) = (self.columnPointers, self.columnRows, self.columnValues)
-        let (x, r, rowMarks, queue, n, queueEpoch) = (self.x, self.r, self.rowMarks, self.queue, self.n, epochs.queue)
+        let (x, r, rowMarks, queue, queueEpoch) = (self.x, self.r, self.rowMarks, self.queue, epochs.queue)
+        let ring = capacities.queue
         var outcome = Outcome()
         var normSquared = state.normSquared
         while state.count > 0, outcome.work < workBudget, normSquared > stopNormSquared {
             let i = Int(queue[state.head])
-            state.head = state.head + 1 == n ? 0 : state.head + 1
+            let previousHead = state.head
+            state.head = state.head + 1 == ring ? 0 : state.head + 1
             state.count -= 1
             rowMarks[i].queued = 0
             let ri = r[i]
             guard abs(ri) > threshold else { continue }
-            let start = columnPointers[i]
-            let end = columnPointers[i + 1]
+            let start = Int(columnPointers[i])
+            let end = Int(columnPointers[i + 1])
+            guard hasRoom(for: end - start, state) else {
+                // Back at the head of the queue, as it was.
+                (state.head, state.count, rowMarks[i].queued) = (previousHead, state.count + 1, queueEpoch)
+                outcome.roomNeeded = end - start
+                break
+            }
             // a_ii from column i itself (already being read), not from a separate diagonal index and the row copy.
             var aii = 0.0
             for k in start..<end where Int(columnRows[k]) == i { aii = columnValues[k] }
@@ -119,7 +148,7 @@ struct PushKernel {
                 if abs(rj) > threshold, rowMarks[j].queued != queueEpoch {
                     rowMarks[j].queued = queueEpoch
                     var tail = state.head + state.count
-                    if tail >= n { tail -= n }
+                    if tail >= ring { tail -= ring }
                     queue[tail] = Int32(truncatingIfNeeded: j)
                     state.count += 1
                 }
@@ -138,7 +167,9 @@ extension PushKernel {
     ) -> R {
         precondition(system.pendingInsertions.isEmpty, "push needs a compact matrix")
         let n = system.dimension
-        precondition(rowMarks.count == n && queue.count == n && dirtyRows.count == n && touchedRows.count == n)
+        precondition(rowMarks.count == n && (1...n).contains(queue.count) && (1...n).contains(dirtyRows.count)
+                     && (1...n).contains(touchedRows.count))
+        let capacities = Capacities(queue: queue.count, dirty: dirtyRows.count, touched: touchedRows.count)
         let columns = system.columns
         return columns.rowPointers.withUnsafeBufferPointer { cp in
             columns.colIndices.withUnsafeBufferPointer { cr in
@@ -154,7 +185,7 @@ extension PushKernel {
                                                 columnValues: cv.baseAddress!, x: xv.baseAddress!, r: rv.baseAddress!,
                                                 rowMarks: marks.baseAddress!, queue: q.baseAddress!,
                                                 dirtyRows: dirty.baseAddress!, touchedRows: touched.baseAddress!,
-                                                n: n, epochs: epochs))
+                                                n: n, capacities: capacities, epochs: epochs))
                                         }
                                     }
                                 }

@@ -35,8 +35,8 @@ enum RelaxationKernels {
                                 let (rpB, ciB, avB, bB, dB, xB) = (rp.baseAddress!, ci.baseAddress!, av.baseAddress!, bv.baseAddress!, dv.baseAddress!, xv.baseAddress!)
                                 for i in 0..<a.rows {
                                     var residual = bB[i]
-                                    var k = rpB[i]
-                                    let end = rpB[i + 1]
+                                    var k = Int(rpB[i])
+                                    let end = Int(rpB[i + 1])
                                     while k < end {
                                         residual -= avB[k] * xB[Int(ciB[k])]
                                         k &+= 1

@@ -18,11 +18,11 @@ public enum SparseKernels {
                         y.withUnsafeMutableBufferPointer { yv in
                             let (rpB, ciB, avB, xB, yB) = (rp.baseAddress!, ci.baseAddress!, av.baseAddress!, xv.baseAddress!, yv.baseAddress!)
                             _ = forEachRowRange(a, loop: loop) { rowRange in
-                                var k = rpB[rowRange.lowerBound]
+                                var k = Int(rpB[rowRange.lowerBound])
                                 for i in rowRange {
                                     // Two accumulators let consecutive gathers overlap instead of waiting on one add chain.
                                     var sum0 = 0.0, sum1 = 0.0
-                                    let end = rpB[i + 1]
+                                    let end = Int(rpB[i + 1])
                                     while k &+ 1 < end {
                                         sum0 += avB[k] * xB[Int(ciB[k])]
                                         sum1 += avB[k &+ 1] * xB[Int(ciB[k &+ 1])]
@@ -58,10 +58,10 @@ public enum SparseKernels {
                                 let (rpB, ciB, avB, xB, bB, rB) = (rp.baseAddress!, ci.baseAddress!, av.baseAddress!, xv.baseAddress!, bv.baseAddress!, rv.baseAddress!)
                                 return forEachRowRange(a, loop: loop) { rowRange in
                                     var normSquared = 0.0
-                                    var k = rpB[rowRange.lowerBound]
+                                    var k = Int(rpB[rowRange.lowerBound])
                                     for i in rowRange {
                                         var sum0 = bB[i], sum1 = 0.0
-                                        let end = rpB[i + 1]
+                                        let end = Int(rpB[i + 1])
                                         while k &+ 1 < end {
                                             sum0 -= avB[k] * xB[Int(ciB[k])]
                                             sum1 -= avB[k &+ 1] * xB[Int(ciB[k &+ 1])]

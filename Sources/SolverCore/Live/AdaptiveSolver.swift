@@ -99,6 +99,7 @@ public final class AdaptiveSolver: IterativeMethod {
         pushStarted = ContinuousClock.now
         try local.restart(system, changedRows: rows)
         globalNeedsRestart = true
+        global.releaseWorkspace()  // idle while push runs; the switch back restarts it
     }
 
     /// The global path's predicted seconds: a factor's solve (and one per row a low-rank correction would add), or
@@ -119,7 +120,17 @@ public final class AdaptiveSolver: IterativeMethod {
                               seconds: (ContinuousClock.now - pushStarted).seconds)
         }
         globalSolveOpen = false
+        // Every later solve starts with a restart, which rebuilds the work vectors: an idle session holds none.
+        global.releaseWorkspace()
+        globalNeedsRestart = true
     }
+
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        global.accountMemory(&memory, system: system)
+        local.accountMemory(&memory, system: system)
+    }
+
+    public func releaseWorkspace() { global.releaseWorkspace() }
 
     public func step(_ system: LiveSystem) -> MethodStep {
         if mode == .localPush {

@@ -36,6 +36,8 @@ public final class ForwardPush: IterativeMethod {
     }
 
     private var rowMarks: [PushRowMarks] = []
+    /// The queue (a ring) and the row lists start with `initialListCapacity` slots and double when a push might not
+    /// fit, up to n (a row is listed once per epoch): a local update lists a neighbourhood, not the system.
     private var queue: [Int32] = []
     /// Rows whose residual changed since the sum tree was last refreshed (each once).
     private var dirtyRows: [Int32] = []
@@ -70,11 +72,11 @@ public final class ForwardPush: IterativeMethod {
         system.compact()
         system.ensureResidualTree()
         let n = system.dimension
-        if queue.count != n {
+        if rowMarks.count != n {
             rowMarks = [PushRowMarks](repeating: PushRowMarks(), count: n)
-            queue = [Int32](repeating: 0, count: n)
-            dirtyRows = [Int32](repeating: 0, count: n)
-            touchedRows = [Int32](repeating: 0, count: n)
+            let slots = min(n, Self.initialListCapacity)
+            (queue, dirtyRows, touchedRows) = ([Int32](repeating: 0, count: slots), [Int32](repeating: 0, count: slots),
+                                               [Int32](repeating: 0, count: slots))
             epochs = PushKernel.Epochs(queue: 0, touch: 0, dirty: 0)
         }
         // A new queue epoch empties the queue (no row's mark equals it); a new touch epoch empties the touched list.
@@ -89,27 +91,51 @@ public final class ForwardPush: IterativeMethod {
         relaxation = system.isSymmetric ? symmetricRelaxationHint ?? Self.symmetricRelaxation : 1
         followsChange = !changedRows.isEmpty
         for i in changedRows { seed(i, system) }
-        for i in system.residualTree.leaves(above: threshold * threshold, limit: workQuantum) { seed(i, system) }
+        for i in system.residualTree.rows(above: threshold * threshold, limit: workQuantum, squaresOf: system.r) { seed(i, system) }
     }
 
     /// Moves one epoch on; on wrap-around every mark is cleared first, so no stale mark equals a new epoch.
-    private func advanceEpoch(_ epoch: WritableKeyPath<PushKernel.Epochs, UInt32>,
-                              mark: WritableKeyPath<PushRowMarks, UInt32>) {
-        if epochs[keyPath: epoch] == UInt32.max {
+    private func advanceEpoch(_ epoch: WritableKeyPath<PushKernel.Epochs, UInt16>,
+                              mark: WritableKeyPath<PushRowMarks, UInt16>) {
+        if epochs[keyPath: epoch] == UInt16.max {
             for i in rowMarks.indices { rowMarks[i][keyPath: mark] = 0 }
             epochs[keyPath: epoch] = 0
         }
         epochs[keyPath: epoch] += 1
     }
 
+    static let initialListCapacity = 256
+
+    /// Grows the queue and the lists so each has room for `entries` more rows (capped at n, which always suffices),
+    /// into buffers of exactly the new size (appending would leave the array's spare capacity on top).
+    private func makeRoom(for entries: Int, n: Int) {
+        func grown(_ list: [Int32], count: Int, needed: Int, from start: Int = 0) -> [Int32] {
+            var slots = [Int32](repeating: 0, count: min(n, max(2 * list.count, needed)))
+            // A ring is unrolled from its head.
+            for k in 0..<count { slots[k] = list[(start + k) % list.count] }
+            return slots
+        }
+        if state.touchedCount + entries > touchedRows.count, touchedRows.count < n {
+            touchedRows = grown(touchedRows, count: state.touchedCount, needed: state.touchedCount + entries)
+        }
+        if state.dirtyCount + entries > dirtyRows.count, dirtyRows.count < n {
+            dirtyRows = grown(dirtyRows, count: state.dirtyCount, needed: state.dirtyCount + entries)
+        }
+        if state.count + entries > queue.count, queue.count < n {
+            (queue, state.head) = (grown(queue, count: state.count, needed: state.count + entries, from: state.head), 0)
+        }
+    }
+
     /// Adds row `i` to the touched rows (once) and queues it when its residual is above the threshold.
     private func seed(_ i: Int, _ system: LiveSystem) {
         if rowMarks[i].touched != epochs.touch {
+            makeRoom(for: 1, n: rowMarks.count)
             rowMarks[i].touched = epochs.touch
             touchedRows[state.touchedCount] = Int32(truncatingIfNeeded: i)
             state.touchedCount += 1
         }
         if abs(system.r[i]) > threshold, rowMarks[i].queued != epochs.queue {
+            makeRoom(for: 1, n: rowMarks.count)
             rowMarks[i].queued = epochs.queue
             var tail = state.head + state.count
             if tail >= queue.count { tail -= queue.count }
@@ -125,7 +151,7 @@ public final class ForwardPush: IterativeMethod {
         for k in 0..<touched { seed(Int(touchedRows[k]), system) }
         if state.count > 0 && followsChange { return true }
         refreshTree(system)
-        for i in system.residualTree.leaves(above: threshold * threshold, limit: workQuantum) { seed(i, system) }
+        for i in system.residualTree.rows(above: threshold * threshold, limit: workQuantum, squaresOf: system.r) { seed(i, system) }
         return state.count > 0
     }
 
@@ -141,6 +167,15 @@ public final class ForwardPush: IterativeMethod {
         state.dirtyCount = 0
         advanceEpoch(\.dirty, mark: \.dirty)
     }
+
+    /// The per-row marks (6 bytes a row once push ran) and the queue and row lists (4 bytes a listed row).
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        memory.livePush += MemoryAccounting.bytes(rowMarks) + MemoryAccounting.bytes(queue)
+            + MemoryAccounting.bytes(dirtyRows) + MemoryAccounting.bytes(touchedRows)
+    }
+
+    /// Keeps its marks: allocating and clearing them again would cost every local update O(n).
+    public func releaseWorkspace() {}
 
     public func step(_ system: LiveSystem) -> MethodStep {
         var stepWork = 0
@@ -168,6 +203,7 @@ public final class ForwardPush: IterativeMethod {
             }
             stepWork += outcome.work
             pushes += outcome.pushes
+            if let entries = outcome.roomNeeded { makeRoom(for: entries, n: system.dimension) }
             if let row = outcome.zeroPivotRow {
                 breakdown = "push needs a nonzero diagonal; A[\(row)][\(row)] is zero"
                 break

@@ -1,38 +1,41 @@
-/// The live state of one square system `A x = b`: the matrix (with a column-wise copy for push methods), the
-/// right-hand side, the current iterate `x` and its residual `r = b − A x`.
+/// The live state of one square system `A x = b`: the matrix (plus a column-wise copy for push while `A` is not
+/// symmetric), the right-hand side, the current iterate `x` and its residual `r = b − A x`.
 ///
 /// Invariants, between any two public calls:
 /// - `r` equals `b − A x` up to rounding and to the drift of recurrence-updated residuals (measured by
 ///   `verifyRows`/`recomputeResidual`);
 /// - `residualNormSquared == ‖r‖₂²` up to rounding; when `residualTreeIsCurrent` the sum tree holds every `r_i²`;
-/// - `columns` is `Aᵀ` in CSR form and `mirror[k]` is where entry `k` of `matrix` sits in `columns`;
+/// - `asymmetricEntries` counts the stored entries of `matrix` that differ from their mirror; `transposeStorage`,
+///   when held, is `Aᵀ` in CSR form up to the changes listed in `pendingColumnChanges` (or `columnsStale`);
 /// - `pendingInsertions` holds new nonzeros already reflected in `r` but not yet merged into `matrix` (merged by
 ///   `compact()` before anything reads the matrix structure again).
 ///
 /// Not thread-safe: the owner (a session's serial queue) serialises every call.
 public final class LiveSystem {
     public private(set) var matrix: CSRMatrix
-    /// `Aᵀ` (A by columns), for push. Value changes reach it lazily: see `pendingColumnPositions`.
+    /// `Aᵀ` (A by columns), for push: `matrix` itself while `A` is symmetric — no copy, the common case —, else a
+    /// transposed copy built on first use (or while idle, `prepareForLocalUpdates`) that value changes reach lazily.
     public var columns: CSRMatrix {
-        syncColumns()
-        return columnStorage
+        guard asymmetricEntries > 0 else {
+            dropTranspose()
+            return matrix
+        }
+        return syncedTranspose()
     }
-    private var columnStorage: CSRMatrix
-    private(set) var mirror: [Int]
-    /// Positions in `matrix` whose value changed since `columnStorage` was last synced: single-entry updates skip a
-    /// random write into the column copy, and the copy catches up when it is read. Past `nnz / 8` of them the list
-    /// is dropped and `columnsStale` set: one full pass then is cheaper than replaying the list.
-    private var pendingColumnPositions: [Int] = []
+    private var transposeStorage: CSRMatrix?
+    /// Entries `(row, col)` of `matrix` whose value changed since `transposeStorage` was last synced: single-entry
+    /// updates skip a random write into the column copy, which catches up when it is read. Past `nnz / 8` of them
+    /// the list is dropped and `columnsStale` set: one transposition then is cheaper than replaying the list.
+    private var pendingColumnChanges: [SIMD2<Int32>] = []
     private var columnsStale = false
-    /// Stored off-diagonal entries `(i, j)` whose value differs from `A[j][i]` (0 when not stored), counted over the
-    /// values `columnStorage` holds: kept in step by `syncColumns` in O(log row length) per changed entry, so
-    /// `isSymmetric` costs what the changes since the last read cost, never O(nnz) after a single-entry update.
+    /// Stored off-diagonal entries `(i, j)` whose value differs from `A[j][i]` (0 when not stored): kept in step by
+    /// `setEntry` in O(log row length), recounted by `compact`, so `isSymmetric` never costs O(nnz) after an update.
     private var asymmetricEntries = 0
     public private(set) var b: [Double]
     public internal(set) var x: [Double]
     public internal(set) var r: [Double]
     /// `diagonalPositions[i]` is the position of `A[i][i]` in `matrix`, or -1 when not stored.
-    public private(set) var diagonalPositions: [Int]
+    public private(set) var diagonalPositions: [Int32]
     public internal(set) var residualNormSquared: Double
     public private(set) var rightHandSideNormSquared: Double
     /// Incremented on every change to `A`; preconditioners and cached properties compare it to detect staleness.
@@ -78,7 +81,6 @@ public final class LiveSystem {
             if let k = x0.firstIndex(where: { !$0.isFinite }) { throw SolverError.nonFinite(field: "x0[\(k)]") }
         }
         self.matrix = matrix
-        (self.columnStorage, self.mirror) = matrix.transposedWithPositions()
         self.asymmetricEntries = matrix.asymmetricEntryCount()
         self.b = b
         self.x = x0 ?? [Double](repeating: 0, count: matrix.rows)
@@ -117,6 +119,7 @@ public final class LiveSystem {
     /// nothing for them; call while idle.
     public func prepareForLocalUpdates() {
         compact()
+        if asymmetricEntries > 0 { _ = syncedTranspose() } else { dropTranspose() }
         ensureResidualTree()
         restingResidualNormSquared = residualNormSquared
     }
@@ -132,7 +135,7 @@ public final class LiveSystem {
             residualTree.rebuild(squaresOf: r)
             residualTreeIsCurrent = true
         } else if !pendingTreeLeaves.isEmpty {
-            residualTree.refreshAncestors(ofLeaves: &pendingTreeLeaves, count: pendingTreeLeaves.count)
+            residualTree.refresh(rows: &pendingTreeLeaves, count: pendingTreeLeaves.count, squaresOf: r)
             pendingTreeLeaves.removeAll(keepingCapacity: true)
         } else {
             return
@@ -141,12 +144,11 @@ public final class LiveSystem {
     }
 
     /// Sets `r_i` in O(1): the norm is updated as a running sum (exact again at the next `ensureResidualTree`), the
-    /// tree leaf is written and its ancestors are refreshed later, together with the other pending ones. Past
+    /// row is listed and its tree leaf and ancestors are refreshed later, together with the other pending ones. Past
     /// `n / 8` pending leaves a full rebuild is cheaper, so the tree is marked stale instead.
     @inline(__always)
     func setResidual(_ i: Int, _ value: Double) {
         if residualTreeIsCurrent {
-            residualTree.setLeafOnly(i, value * value)
             pendingTreeLeaves.append(Int32(truncatingIfNeeded: i))
             if pendingTreeLeaves.count > max(1024, dimension / 8) {
                 residualTreeIsCurrent = false
@@ -241,12 +243,13 @@ public final class LiveSystem {
                               field: "\(field).old_value")
         }
         if let position {
+            countAsymmetryChange(row: row, col: col, from: old, to: newValue)
             matrix.setValue(at: position, to: newValue)
-            if !columnsStale {
-                pendingColumnPositions.append(position)
-                if pendingColumnPositions.count > max(1024, matrix.nnz / 8) {
+            if transposeStorage != nil, !columnsStale {
+                pendingColumnChanges.append(SIMD2(Int32(truncatingIfNeeded: row), Int32(truncatingIfNeeded: col)))
+                if pendingColumnChanges.count > max(1024, matrix.nnz / 8) {
                     columnsStale = true
-                    pendingColumnPositions.removeAll()
+                    pendingColumnChanges = []
                 }
             }
         } else {
@@ -261,44 +264,47 @@ public final class LiveSystem {
     /// Whether `A` equals `Aᵀ` exactly (pending insertions are merged first).
     public var isSymmetric: Bool {
         compact()
-        syncColumns()
         return asymmetricEntries == 0
     }
 
-    /// Copies pending value changes into the column copy, and counts how each changes `asymmetricEntries`.
-    /// O(changes · log row length).
-    private func syncColumns() {
-        if columnsStale {
-            for position in 0..<matrix.nnz { columnStorage.setValue(at: mirror[position], to: matrix.values[position]) }
+    /// Keeps `asymmetricEntries` in step with a change of stored entry `(row, col)` from `old` to `new`: the entry's
+    /// own status changes and, when its mirror `(col, row)` is stored, the mirror's, both judged against the mirror's
+    /// current value. O(log row length).
+    private func countAsymmetryChange(row: Int, col: Int, from old: Double, to new: Double) {
+        guard row != col, old != new else { return }
+        let mirrorPosition = matrix.position(row: col, col: row)
+        let mirrorValue = mirrorPosition.map { matrix.values[$0] } ?? 0
+        let entriesJudged = mirrorPosition == nil ? 1 : 2
+        asymmetricEntries += entriesJudged * ((new != mirrorValue ? 1 : 0) - (old != mirrorValue ? 1 : 0))
+    }
+
+    /// The column copy, built when missing or stale, else brought up to date with the listed value changes.
+    /// O(changes · log row length), O(nnz) when built.
+    private func syncedTranspose() -> CSRMatrix {
+        if transposeStorage == nil || columnsStale {
+            transposeStorage = matrix.transposed()
             columnsStale = false
-            asymmetricEntries = matrix.asymmetricEntryCount()
         } else {
-            for position in pendingColumnPositions { syncColumnValue(at: position) }
+            for change in pendingColumnChanges {
+                let (row, col) = (Int(change.x), Int(change.y))
+                guard let source = matrix.position(row: row, col: col),
+                      let target = transposeStorage?.position(row: col, col: row) else { continue }
+                transposeStorage?.setValue(at: target, to: matrix.values[source])
+            }
         }
-        pendingColumnPositions.removeAll(keepingCapacity: true)
+        pendingColumnChanges.removeAll(keepingCapacity: true)
+        return transposeStorage!
     }
 
-    /// Moves one entry's value into the column copy. The asymmetry count changes by the entry's own status and, when
-    /// its mirror `(j, i)` is stored, by the mirror's; both are judged against the mirror's value in the column copy,
-    /// so changes to both entries of a pair in one batch are counted one after the other, consistently.
-    private func syncColumnValue(at position: Int) {
-        let columnPosition = mirror[position]
-        let old = columnStorage.values[columnPosition]
-        let new = matrix.values[position]
-        guard old != new else { return }
-        let row = Int(columnStorage.colIndices[columnPosition])
-        let col = Int(matrix.colIndices[position])
-        if row != col {
-            let mirrorPosition = matrix.position(row: col, col: row)
-            let mirrorValue = mirrorPosition.map { columnStorage.values[mirror[$0]] } ?? 0
-            let entriesJudged = mirrorPosition == nil ? 1 : 2
-            asymmetricEntries += entriesJudged * ((new != mirrorValue ? 1 : 0) - (old != mirrorValue ? 1 : 0))
-        }
-        columnStorage.setValue(at: columnPosition, to: new)
+    /// Frees the column copy (`A` is symmetric again, or its structure changed).
+    private func dropTranspose() {
+        transposeStorage = nil
+        columnsStale = false
+        pendingColumnChanges = []
     }
 
-    /// Merges pending new nonzeros into `matrix` and `columns` (O(nnz), amortised over every insertion since the
-    /// last merge).
+    /// Merges pending new nonzeros into `matrix` (O(nnz), amortised over every insertion since the last merge); the
+    /// column copy is rebuilt when next needed.
     public func compact() {
         guard !pendingInsertions.isEmpty else { return }
         let n = dimension
@@ -312,10 +318,8 @@ public final class LiveSystem {
         for (key, value) in pendingInsertions { triplets.append(row: key / n, col: key % n, value: value) }
         pendingInsertions.removeAll()
         matrix = triplets.toCSR()
-        (columnStorage, mirror) = matrix.transposedWithPositions()
+        dropTranspose()
         asymmetricEntries = matrix.asymmetricEntryCount()
-        pendingColumnPositions.removeAll()
-        columnsStale = false
         diagonalPositions = matrix.diagonalPositions()
     }
 
@@ -330,10 +334,14 @@ public final class LiveSystem {
         recomputeResidual()
     }
 
-    /// Bytes held by the vectors and matrix copies, for memory accounting.
-    public var memoryBytes: Int {
-        let vectors = (b.count + x.count + r.count) * 8 + residualTree.capacity * 16
-        let matrices = 2 * (matrix.nnz * 12 + (matrix.rows + 1) * 8) + mirror.count * 8 + diagonalPositions.count * 8
-        return vectors + matrices + pendingInsertions.count * 32
+    /// Adds what the live system holds: `A` with its diagonal index and pending insertions, the column copy, `b`, `x`, `r`, the residual sum tree, and the update bookkeeping lists.
+    public func accountMemory(_ memory: inout MemoryBreakdown) {
+        typealias M = MemoryAccounting
+        // A dictionary's buffer: a key and a value per slot, plus one bit of occupancy.
+        memory.matrix += matrix.memoryBytes + M.bytes(diagonalPositions) + pendingInsertions.capacity * 16
+            + pendingInsertions.capacity / 8
+        memory.transpose += (transposeStorage?.memoryBytes ?? 0) + M.bytes(pendingColumnChanges)
+        memory.vectors += M.bytes(b) + M.bytes(x) + M.bytes(r) + residualTree.memoryBytes
+        memory.other += M.bytes(pendingTreeLeaves) + M.bytes(changedRows) + M.bytes(changedSolutionRows)
     }
 }

@@ -45,6 +45,17 @@ public final class BiCGSTAB: IterativeMethod {
         omega = 1
     }
 
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        memory.workspace += MemoryAccounting.bytes(vectors: shadow, direction, directionProduct, correctionProduct,
+                                                   preconditionedDirection, preconditionedCorrection)
+        memory.preconditioner += preconditioner?.memoryBytes(besides: system) ?? 0
+    }
+
+    public func releaseWorkspace() {
+        (shadow, direction, directionProduct, correctionProduct) = ([], [], [], [])
+        (preconditionedDirection, preconditionedCorrection) = ([], [])
+    }
+
     public func step(_ system: LiveSystem) -> MethodStep {
         guard system.residualNormSquared != 0 else { return MethodStep(flops: 0) }
         let n = system.dimension

@@ -38,6 +38,16 @@ public final class ConjugateGradient: IterativeMethod {
         }
     }
 
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        memory.workspace += MemoryAccounting.bytes(direction) + MemoryAccounting.bytes(product)
+            + MemoryAccounting.bytes(preconditioned)
+        memory.preconditioner += preconditioner?.memoryBytes(besides: system) ?? 0
+    }
+
+    public func releaseWorkspace() {
+        (direction, product, preconditioned) = ([], [], [])
+    }
+
     public func step(_ system: LiveSystem) -> MethodStep {
         guard rho != 0 else { return MethodStep(flops: 0) }  // r = 0: nothing left to do
         let n = system.dimension

@@ -62,6 +62,19 @@ public final class GMRES: IterativeMethod {
         beginCycle(system)
     }
 
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        typealias M = MemoryAccounting
+        memory.workspace += M.bytes(nested: basis) + M.bytes(nested: preconditionedBasis) + M.bytes(nested: columns)
+            + M.bytes(work) + M.bytes(cycleStart) + M.bytes(cosines) + M.bytes(sines) + M.bytes(rotatedNorms)
+            + M.bytes(coefficients)
+        memory.preconditioner += preconditioner?.memoryBytes(besides: system) ?? 0
+    }
+
+    public func releaseWorkspace() {
+        (basis, preconditionedBasis, columns) = ([], [], [])
+        (work, cycleStart, cosines, sines, rotatedNorms, coefficients) = ([], [], [], [], [], [])
+    }
+
     /// Starts a cycle from the current `x` and `r`: `v_0 = r / ‖r‖`, `g = ‖r‖ e₁`. Returns the flops spent.
     @discardableResult
     private func beginCycle(_ system: LiveSystem) -> Int {

@@ -21,6 +21,12 @@ public final class GaussSeidel: IterativeMethod {
         inverseDiagonal = try system.inverseDiagonal()
     }
 
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        memory.workspace += MemoryAccounting.bytes(inverseDiagonal)
+    }
+
+    public func releaseWorkspace() { inverseDiagonal = [] }
+
     public func step(_ system: LiveSystem) -> MethodStep {
         RelaxationKernels.forwardSweep(system.matrix, b: system.b, inverseDiagonal: inverseDiagonal, relaxation: relaxation, x: &system.x)
         let normSquared = SparseKernels.residual(system.matrix, b: system.b, x: system.x, into: &system.r, loop: system.loop)

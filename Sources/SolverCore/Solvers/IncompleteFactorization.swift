@@ -10,6 +10,8 @@ public final class IncompleteFactorization: Preconditioner {
     public var name: String { chosen?.name ?? "ilu" }
     public var flopsPerApplication: Int { chosen?.flopsPerApplication ?? 0 }
 
+    public func memoryBytes(besides system: LiveSystem) -> Int { chosen?.memoryBytes(besides: system) ?? 0 }
+
     public func prepare(for system: LiveSystem) throws {
         system.prepareForMethod()
         if let properties, properties.isCurrent(for: system), let chosen {

@@ -86,4 +86,10 @@ public protocol IterativeMethod: AnyObject {
     var name: String { get }
     func restart(_ system: LiveSystem) throws
     func step(_ system: LiveSystem) -> MethodStep
+    /// Adds what the method holds beyond `system` (work vectors, preconditioner, factor) to `memory`; storage it
+    /// shares with `system`'s arrays (copy-on-write) is counted by the system, not again here.
+    func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem)
+    /// Frees the work vectors `restart` rebuilds (a solve ended; the next one restarts). Keeps what is costly to
+    /// rebuild (preconditioners, factors). Until the next `restart`, `step` must not be called.
+    func releaseWorkspace()
 }

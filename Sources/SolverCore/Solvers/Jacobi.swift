@@ -20,6 +20,12 @@ public final class Jacobi: IterativeMethod {
         inverseDiagonal = try system.inverseDiagonal()
     }
 
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        memory.workspace += MemoryAccounting.bytes(inverseDiagonal)
+    }
+
+    public func releaseWorkspace() { inverseDiagonal = [] }
+
     public func step(_ system: LiveSystem) -> MethodStep {
         RelaxationKernels.scaledCorrection(weight: weight, inverseDiagonal: inverseDiagonal, r: system.r, x: &system.x, loop: system.loop)
         let normSquared = SparseKernels.residual(system.matrix, b: system.b, x: system.x, into: &system.r, loop: system.loop)

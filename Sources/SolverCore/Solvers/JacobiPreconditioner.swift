@@ -13,6 +13,8 @@ public final class JacobiPreconditioner: Preconditioner {
 
     public var flopsPerApplication: Int { inverseDiagonal?.count ?? 0 }
 
+    public func memoryBytes(besides system: LiveSystem) -> Int { inverseDiagonal.map(MemoryAccounting.bytes) ?? 0 }
+
     public func prepare(for system: LiveSystem) throws {
         system.prepareForMethod()
         guard stamp.isStale(for: system) else { return }

@@ -10,10 +10,15 @@ extension LiveSystem {
 
     /// `1 / a_ii` for every row; throws `zero_diagonal` naming the first row whose diagonal is zero or missing.
     func inverseDiagonal() throws -> [Double] {
+        try checkDiagonal()
         let values = matrix.values
-        return try diagonalPositions.enumerated().map { row, position in
-            guard position >= 0, values[position] != 0 else { throw SolverError.zeroDiagonal(row: row) }
-            return 1 / values[position]
+        return diagonalPositions.map { 1 / values[Int($0)] }
+    }
+
+    /// Throws `zero_diagonal` naming the first row whose diagonal is zero or missing (without allocating).
+    func checkDiagonal() throws {
+        for (row, position) in diagonalPositions.enumerated() where position < 0 || matrix.values[Int(position)] == 0 {
+            throw SolverError.zeroDiagonal(row: row)
         }
     }
 }

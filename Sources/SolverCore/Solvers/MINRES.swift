@@ -62,6 +62,17 @@ public final class MINRES: IterativeMethod {
         beginLanczos(system)
     }
 
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        memory.workspace += MemoryAccounting.bytes(vectors: lanczos, product, previous, current, preconditioned,
+                                                   direction, direction1, direction2)
+        memory.preconditioner += preconditioner?.memoryBytes(besides: system) ?? 0
+    }
+
+    public func releaseWorkspace() {
+        (lanczos, product, previous, current) = ([], [], [], [])
+        (preconditioned, direction, direction1, direction2) = ([], [], [], [])
+    }
+
     /// Starts a Lanczos process from the current residual: `β₁ = ‖r‖_{M⁻¹}`, `w = 0`. Returns the flops spent.
     @discardableResult
     private func beginLanczos(_ system: LiveSystem) -> Int {

@@ -39,7 +39,7 @@ public struct MatrixProperties: Sendable, Equatable {
         nnz = a.nnz
         self.symmetryTolerance = symmetryTolerance
         matrixVersion = system.matrixVersion
-        let diagonal = system.diagonalPositions.map { $0 >= 0 ? a.values[$0] : 0 }
+        let diagonal = system.diagonalPositions.map { $0 >= 0 ? a.values[Int($0)] : 0 }
         hasPositiveDiagonal = diagonal.allSatisfy { $0 > 0 }
         hasNonzeroDiagonal = diagonal.allSatisfy { $0 != 0 }
         hasPositiveOffDiagonal = (0..<a.rows).contains { i in

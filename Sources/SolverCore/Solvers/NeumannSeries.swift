@@ -26,6 +26,13 @@ public final class NeumannSeries: IterativeMethod {
         termsSummed = 0
     }
 
+    public func accountMemory(_ memory: inout MemoryBreakdown, system: LiveSystem) {
+        memory.workspace += MemoryAccounting.bytes(inverseDiagonal) + MemoryAccounting.bytes(term)
+            + MemoryAccounting.bytes(product)
+    }
+
+    public func releaseWorkspace() { (inverseDiagonal, term, product) = ([], [], []) }
+
     public func step(_ system: LiveSystem) -> MethodStep {
         SparseKernels.multiply(system.matrix, term, into: &product, loop: system.loop)
         let normSquared = RelaxationKernels.neumannTerm(

@@ -16,6 +16,8 @@ public protocol Preconditioner: AnyObject {
     var inverseDiagonal: [Double]? { get }
     func prepare(for system: LiveSystem) throws
     func apply(_ r: [Double], into z: inout [Double])
+    /// Bytes it holds, except storage it shares with `system` (copy-on-write; counted as the system's).
+    func memoryBytes(besides system: LiveSystem) -> Int
 }
 
 extension Preconditioner {

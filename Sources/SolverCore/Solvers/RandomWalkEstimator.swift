@@ -32,7 +32,7 @@ public struct RandomWalkEstimator: Sendable {
             var score = 0.0
             var length = 0
             while true {
-                let position = diagonalPositions[state]
+                let position = Int(diagonalPositions[state])
                 guard position >= 0, a.values[position] != 0 else { throw SolverError.zeroDiagonal(row: state) }
                 let diagonal = a.values[position]
                 score += sign * b[state] / diagonal

@@ -27,6 +27,8 @@ public final class EventHub: Sendable {
         var retained: [SessionEvent] = []
         var retainedHead = 0
         var retainedBytes = 0
+        /// Estimated bytes of the evicted prefix (still in `retained` until compacted).
+        var evictedBytes = 0
         /// The newest frames, oldest first.
         var frames: [SessionEvent] = []
         var subscriptions: [SubscriptionID: Subscription] = [:]
@@ -61,6 +63,17 @@ public final class EventHub: Sendable {
     public var nextSeq: UInt64 { state.withLock { $0.nextSeq } }
 
     public var subscriberCount: Int { state.withLock { $0.subscriptions.count } }
+
+    /// Estimated bytes of the events held: retained ones (with the evicted prefix not compacted yet), the recent
+    /// frames, and what waits for blocked subscribers.
+    public var memoryBytes: Int {
+        state.withLock { s in
+            s.retainedBytes + s.evictedBytes + s.frames.reduce(0) { $0 + $1.estimatedBytes }
+                + s.subscriptions.values.reduce(0) { total, sub in
+                    sub.pendingEvents.reduce(total + (sub.pendingFrame?.estimatedBytes ?? 0)) { $0 + $1.estimatedBytes }
+                }
+        }
+    }
 
     /// Publishes one event: stamps it, retains it, and offers it to every subscriber. `customise` may rewrite the
     /// body per subscriber (watched indices); it runs under the lock and must be cheap.
@@ -121,11 +134,13 @@ public final class EventHub: Sendable {
             let oldest = s.retained[s.retainedHead]
             s.evictedThrough = oldest.seq
             s.retainedBytes -= oldest.estimatedBytes
+            s.evictedBytes += oldest.estimatedBytes
             s.retainedHead += 1
         }
         if s.retainedHead >= 32, s.retainedHead * 2 >= s.retained.count {
             s.retained.removeFirst(s.retainedHead)
             s.retainedHead = 0
+            s.evictedBytes = 0
         }
     }
 

@@ -81,10 +81,11 @@ public final class SessionRegistry: Sendable {
         return session
     }
 
-    /// Rough bytes a spec will need once live (matrix twice, five vectors, method work vectors).
+    /// Rough bytes a spec will need once live: the matrix (12 bytes a nonzero, 8 a row) and as much again for a
+    /// preconditioner or a nonsymmetric matrix's column copy, b, x, r, the frame baseline and up to six work vectors.
     static func estimatedBytes(_ spec: SessionSpec) -> Int {
         let n = spec.matrix.rows, nnz = spec.matrix.nnz
-        return 2 * (nnz * 12 + n * 8) + 14 * n * 8
+        return 2 * (nnz * 12 + n * 8) + 10 * n * 8
     }
 
     /// Throws when the sessions or their memory would exceed the limits; returns the bytes in use.

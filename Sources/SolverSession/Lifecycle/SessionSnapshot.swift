@@ -49,7 +49,7 @@ public struct SessionSnapshot: Sendable, Equatable {
         w.write(Int64(iteration))
         w.write(Int64(matrix.rows))
         w.write(Int64(matrix.cols))
-        w.write(matrix.rowPointers)
+        w.write(Array(matrix.rowPointers))
         w.write(matrix.colIndices)
         w.write(matrix.values)
         w.write(b)

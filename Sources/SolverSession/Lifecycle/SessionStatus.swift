@@ -1,3 +1,5 @@
+import SolverCore
+
 /// Where a session's solve stands.
 public enum SessionPhase: String, Sendable, Equatable, CaseIterable {
     /// Iterating towards the tolerance.
@@ -31,7 +33,9 @@ public struct SessionStatus: Sendable, Equatable {
     public var updatesRejected: Int
     public var pendingUpdates: Int
     public var subscribers: Int
-    public var memoryBytes: Int
+    /// Bytes held, by component; `memoryBytes` is their sum.
+    public var memory: MemoryBreakdown
+    public var memoryBytes: Int { memory.total }
     public var totalFlops: Int
     public var createdAt: Double
     public var lastActivity: Double

@@ -211,7 +211,7 @@ extension SessionSolver {
             iteration: iteration, residualNorm: system.residualNorm, relativeResidual: system.relativeResidual,
             convergenceRate: convergenceRate, verified: verification.lastVerified,
             verificationScore: verification.lastScore, xPartial: partial, swarmConsensus: swarm.rounds.consensus,
-            performance: .init(iterationTimeMs: stepTime, memoryUsageMB: Double(memoryBytes) / 1_048_576, flops: flops),
+            performance: .init(iterationTimeMs: stepTime, memoryUsageMB: Double(memory.total) / 1_048_576, flops: flops),
             lastAppliedSeq: lastAppliedSeq, method: solver.name, mode: solver.mode.rawValue)
         let x = system.x
         hub.publish(.iterationUpdate(frame)) { body, watch in
@@ -237,28 +237,34 @@ extension SessionSolver {
             }
         } else {
             if xAtLastFrame.count != x.count { xAtLastFrame = [Double](repeating: 0, count: x.count) }
-            xAtLastFrame.withUnsafeBufferPointer { old in
+            // Copied into the baseline's own buffer: sharing `x`'s would make the next step copy all of `x`.
+            xAtLastFrame.withUnsafeMutableBufferPointer { old in
                 for i in 0..<x.count {
                     let change = abs(x[i] - old[i])
                     if change > 0 { top.offer(i, change) }
+                    old[i] = x[i]
                 }
             }
-            xAtLastFrame = x
         }
         let indices = top.indicesByDecreasingScore()
         return SparseEntries(indices: indices, values: indices.map { x[$0] })
     }
 
-    /// Estimated: the live system, the frame baseline, the methods' work vectors (up to six), push's per-row marks
-    /// (12 bytes) and three row lists (4 bytes each), and an incomplete factorisation's copy of the matrix when one is used.
-    var memoryBytes: Int {
-        let factorisation = choice.preconditioner == .ilu ? system.matrix.nnz * 12 + dimension * 16
-            : (solver.global as? DirectSolver)?.memoryBytes ?? 0
-        return system.memoryBytes + xAtLastFrame.count * 8 + 6 * dimension * 8 + 24 * dimension + factorisation
-            + swarm.aggregator.memoryBytes
+    /// What the session holds, by component: the live system, the running method with its preconditioner or factor,
+    /// push's state, the frame baseline, the swarm's reports and the hub's retained events.
+    var memory: MemoryBreakdown {
+        var memory = MemoryBreakdown()
+        system.accountMemory(&memory)
+        solver.accountMemory(&memory, system: system)
+        memory.vectors += MemoryAccounting.bytes(xAtLastFrame)
+        memory.other += MemoryAccounting.bytes(recentNorms)
+        memory.swarm += swarm.aggregator.memoryBytes
+        memory.events += hub.memoryBytes
+        return memory
     }
 
     func publishStatus() {
+        let memory = self.memory
         let snapshot = SessionStatus(
             sessionID: id, phase: phase, rows: dimension, nnz: system.matrix.nnz, method: solver.global.name,
             methodReason: choice.reason, reconvergenceMode: solver.mode.rawValue, iteration: iteration,
@@ -266,7 +272,7 @@ extension SessionSolver {
             relativeResidual: system.relativeResidual, tolerance: options.tolerance, verified: verification.lastVerified,
             verificationScore: verification.lastScore, intervalMultiplier: verification.multiplier,
             lastAppliedSeq: lastAppliedSeq, updatesApplied: updatesApplied, updatesRejected: updatesRejected,
-            pendingUpdates: 0, subscribers: 0, memoryBytes: memoryBytes, totalFlops: totalFlops, createdAt: createdAt,
+            pendingUpdates: 0, subscribers: 0, memory: memory, totalFlops: totalFlops, createdAt: createdAt,
             lastActivity: inbox.lastActivity, stopReason: stopReason, owner: owner)
         published.withLock { $0 = snapshot }
     }

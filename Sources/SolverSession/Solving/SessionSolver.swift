@@ -101,7 +101,7 @@ final class SessionSolver: @unchecked Sendable {
             reconvergenceMode: "", iteration: 0, solveIterations: 0, residualNorm: system.residualNorm,
             relativeResidual: system.relativeResidual, tolerance: spec.options.tolerance, verified: true,
             verificationScore: 1, intervalMultiplier: 1, lastAppliedSeq: 0, updatesApplied: 0, updatesRejected: 0,
-            pendingUpdates: 0, subscribers: 0, memoryBytes: 0, totalFlops: 0, createdAt: createdAt, lastActivity: createdAt,
+            pendingUpdates: 0, subscribers: 0, memory: MemoryBreakdown(), totalFlops: 0, createdAt: createdAt, lastActivity: createdAt,
             stopReason: nil, owner: spec.owner))
         // The first solve starts on the queue, where every later step runs: starting it here would publish the
         // status while the slice it schedules may already run on a scheduler worker.

@@ -104,8 +104,9 @@ public enum WireEncoder {
     }
 
     /// `type: session_status`: every member of `SessionStatus`; times as ISO-8601 like event timestamps.
+    /// `memory` breaks `memory_bytes` down by component (they sum to it).
     public static func status(_ s: SessionStatus) -> [UInt8] {
-        encode(capacity: 640) { w in
+        encode(capacity: 896) { w in
             w.field("type", "session_status")
             w.field("session_id", s.sessionID.rawValue)
             w.field("phase", s.phase.rawValue)
@@ -128,6 +129,9 @@ public enum WireEncoder {
             w.field("pending_updates", s.pendingUpdates)
             w.field("subscribers", s.subscribers)
             w.field("memory_bytes", s.memoryBytes)
+            w.field("memory", object: { m in
+                for (name, bytes) in s.memory.components { m.field(name, bytes) }
+            })
             w.field("total_flops", s.totalFlops)
             w.field("created_at", ISO8601Timestamp.format(s.createdAt))
             w.field("last_activity", ISO8601Timestamp.format(s.lastActivity))

@@ -3,8 +3,8 @@ import SolverSession
 import SolverTestSupport
 
 /// (b) Unpreconditioned CG on the shifted Laplacian with `b = 1`: iterations per second over a fixed count, and
-/// the cold solve from `x = 0` to `‖r‖ ≤ tolerance · ‖b‖`. Building the live system (which also transposes `A`)
-/// is setup and is not timed; resetting `x` to 0 is not timed either.
+/// the cold solve from `x = 0` to `‖r‖ ≤ tolerance · ‖b‖`. Building the live system is setup and is not timed;
+/// resetting `x` to 0 is not timed either.
 enum ConjugateGradientBenchmark {
     static func run(side: Int, shift: Double, fixedIterations: Int = 100, tolerance: Double = 1e-8,
                     repetitions: Int = 3) throws -> [String: Any] {

@@ -10,7 +10,7 @@ import SolverTestSupport
 /// each) and let them converge; idle CPU; update → first `iteration_update` latency at a moderate paced rate; the
 /// target rates offered open loop (single-entry updates, then `batchEntries`-entry updates), each counted as
 /// sustained when every update's frame arrived within `drainSeconds` after the offer ended; per-session memory
-/// beyond the vectors; and one large session (bigSide²) with localised updates, one at a time. First of all (while
+/// (RSS growth and accounted `memory_bytes` with its breakdown); and one large session (bigSide²) with localised updates, one at a time. First of all (while
 /// the heap is fresh), the fixed per-session overhead is measured on `count` tiny sessions (smallSide²).
 struct SessionsBenchmark {
     var count = 1000
@@ -39,14 +39,14 @@ struct SessionsBenchmark {
         result["fixed_overhead"] = try fixedOverhead()
 
         progress("sessions: creating \(count) sessions of n = \(side * side)")
-        let rssBefore = ProcessStats.residentBytes()
+        let rssBefore = ProcessStats.residentBytes(), freeBefore = ProcessStats.mallocFreeBytes()
         let created = Date()
         let fleet = try (0..<count).map { k in
             try subscribe(registry.create(spec(side: side, seed: UInt64(k))))
         }
         try settle(fleet, timeout: 300)
         result["create_and_converge_seconds"] = Date().timeIntervalSince(created)
-        result["memory_after_convergence"] = memory(fleet, rssBefore: rssBefore)
+        result["memory_after_convergence"] = memory(fleet, rssBefore: rssBefore, mallocFreeBefore: freeBefore)
 
         result["idle"] = idle(registry)
 
@@ -60,7 +60,7 @@ struct SessionsBenchmark {
         try offer("paced_single", rate: pacedRate, entries: 1)
         try offer("sustained_single", rate: targetRate, entries: 1)
         try offer("sustained_batched", rate: targetEntryRate / Double(batchEntries), entries: batchEntries)
-        result["memory_after_updates"] = memory(fleet, rssBefore: rssBefore)
+        result["memory_after_updates"] = memory(fleet, rssBefore: rssBefore, mallocFreeBefore: freeBefore)
         result["idle_after_updates"] = idle(registry)
         result["localised_large"] = try localised(registry)
         registry.closeAll(reason: .shutdown, message: "benchmark done")
@@ -71,27 +71,38 @@ struct SessionsBenchmark {
     /// for, after creation and after 20 updates each (so event retention is as full as it gets).
     private func fixedOverhead() throws -> [String: Any] {
         progress("sessions: fixed overhead of \(count) sessions of n = \(smallSide * smallSide)")
+        var result = try fleetMemory(side: smallSide, options: SessionOptions(), updateRounds: 20)
+        result["n"] = smallSide * smallSide
+        return result
+    }
+
+    /// RSS growth and accounted memory per session of `count` sessions of side² unknowns (one subscriber each) made
+    /// with `options`, after they converged and after `updateRounds` single-entry updates each (push state allocated,
+    /// event retention filled); the sessions are closed afterwards.
+    func fleetMemory(side: Int, options: SessionOptions, updateRounds: Int) throws -> [String: Any] {
         var limits = SessionLimits()
         limits.maxSessions = count + 10
         let registry = SessionRegistry(limits: limits)
-        let rssBefore = ProcessStats.residentBytes()
-        let fleet = try (0..<count).map { k in try subscribe(registry.create(spec(side: smallSide, seed: UInt64(k)))) }
-        try settle(fleet, timeout: 120)
-        var result: [String: Any] = ["n": smallSide * smallSide, "after_convergence": memory(fleet, rssBefore: rssBefore)]
-        var random = SplitMix64(seed: 5)
-        for _ in 0..<20 {
-            for loaded in fleet { _ = try loaded.session.submit(RandomUpdates.deltas(1)(&random, smallSide * smallSide)) }
-            try settle(fleet, timeout: 120)
+        let rssBefore = ProcessStats.residentBytes(), freeBefore = ProcessStats.mallocFreeBytes()
+        let fleet = try (0..<count).map { k in
+            try subscribe(registry.create(spec(side: side, seed: UInt64(k), options: options)))
         }
-        result["after_updates"] = memory(fleet, rssBefore: rssBefore)
+        try settle(fleet, timeout: 300)
+        var result: [String: Any] = ["after_convergence": memory(fleet, rssBefore: rssBefore, mallocFreeBefore: freeBefore)]
+        var random = SplitMix64(seed: 5)
+        for _ in 0..<updateRounds {
+            let seqs = try fleet.map { try $0.session.submit(RandomUpdates.deltas(1)(&random, side * side)) }
+            try settle(fleet, timeout: 120, applied: seqs)
+        }
+        result["after_updates"] = memory(fleet, rssBefore: rssBefore, mallocFreeBefore: freeBefore)
         registry.closeAll(reason: .shutdown, message: "benchmark done")
         return result
     }
 
     /// A side² 5-point Laplacian + shift with a random right-hand side (each session its own arrays).
-    private func spec(side: Int, seed: UInt64) -> SessionSpec {
+    private func spec(side: Int, seed: UInt64, options: SessionOptions = SessionOptions()) -> SessionSpec {
         SessionSpec(matrix: MatrixGenerators.laplacian2D(side: side, shift: shift),
-                    rightHandSide: MatrixGenerators.randomVector(side * side, seed: seed + 1))
+                    rightHandSide: MatrixGenerators.randomVector(side * side, seed: seed + 1), options: options)
     }
 
     private func subscribe(_ session: Session) throws -> LoadedSession {
@@ -100,10 +111,15 @@ struct SessionsBenchmark {
         return LoadedSession(session: session, sink: sink)
     }
 
-    /// Waits until no session is solving and every timed frame arrived; throws after `timeout` seconds.
-    private func settle(_ fleet: [LoadedSession], timeout: Double, poll: UInt32 = 10_000) throws {
+    /// Waits until no session is solving, every timed frame arrived and session k applied update `applied[k]` (when
+    /// given); throws after `timeout` seconds.
+    private func settle(_ fleet: [LoadedSession], timeout: Double, poll: UInt32 = 10_000, applied: [UInt64]? = nil) throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while fleet.contains(where: { $0.session.status.phase == .solving || $0.sink.outstanding > 0 }) {
+        func busy(_ k: Int) -> Bool {
+            let status = fleet[k].session.status
+            return status.phase == .solving || fleet[k].sink.outstanding > 0 || status.lastAppliedSeq < applied?[k] ?? 0
+        }
+        while fleet.indices.contains(where: busy) {
             guard Date() < deadline else {
                 let solving = fleet.filter { $0.session.status.phase == .solving }.count
                 throw Failure(description: "\(solving) sessions still solving after \(timeout) s")
@@ -125,13 +141,26 @@ struct SessionsBenchmark {
                 "slices_run": registry.scheduler.slicesRun - slices]
     }
 
-    /// RSS growth per session beyond the bytes each session accounts for its vectors and matrix copies.
-    private func memory(_ fleet: [LoadedSession], rssBefore: Int) -> [String: Any] {
+    /// RSS growth per session (measured) against the bytes each session accounts for (`memory_bytes`, with its
+    /// breakdown averaged over the fleet), per session and per nonzero; the gap is what no session accounts for.
+    private func memory(_ fleet: [LoadedSession], rssBefore: Int, mallocFreeBefore: Int) -> [String: Any] {
         let rss = ProcessStats.residentBytes()
-        let accounted = fleet.reduce(0) { $0 + $1.session.status.memoryBytes }
-        let overhead = Double(rss - rssBefore - accounted) / Double(fleet.count)
-        return ["rss_delta_bytes": rss - rssBefore, "vector_bytes": accounted,
-                "vector_bytes_per_session": accounted / fleet.count, "overhead_bytes_per_session": overhead]
+        let mallocFree = ProcessStats.mallocFreeBytes() - mallocFreeBefore
+        let statuses = fleet.map(\.session.status)
+        let accounted = statuses.reduce(0) { $0 + $1.memoryBytes }
+        let count = Double(fleet.count), nnz = Double(statuses[0].nnz)
+        let rssPerSession = Double(rss - rssBefore) / count, accountedPerSession = Double(accounted) / count
+        var breakdown: [String: Double] = [:]
+        for status in statuses {
+            for (name, bytes) in status.memory.components { breakdown[name, default: 0] += Double(bytes) / count }
+        }
+        return ["rss_delta_bytes": rss - rssBefore, "accounted_bytes": accounted, "nnz": statuses[0].nnz,
+                "rows": statuses[0].rows, "method": statuses[0].method,
+                "rss_bytes_per_session": rssPerSession, "accounted_bytes_per_session": accountedPerSession,
+                "rss_bytes_per_nnz": rssPerSession / nnz, "accounted_bytes_per_nnz": accountedPerSession / nnz,
+                "overhead_bytes_per_session": rssPerSession - accountedPerSession,
+                "malloc_free_bytes_per_session": Double(mallocFree) / count,
+                "breakdown_bytes_per_session": breakdown]
     }
 
     /// One bigSide² session: localised updates one at a time (alternately a change to one entry of `b` and to one

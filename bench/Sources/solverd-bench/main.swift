@@ -1,12 +1,14 @@
 import Foundation
+import SolverCore
 
 /// `solverd-bench core`: measures the SolverCore kernels and prints one JSON object on stdout (progress on
 /// stderr). `bench/bench_core.py` runs it and measures scipy in the same run.
-/// `solverd-bench sessions`: live sessions under update streams (`SessionsBenchmark`); `bench/bench_sessions.py`
-/// runs it and checks the targets.
+/// `solverd-bench sessions`: live sessions under update streams (`SessionsBenchmark`); `solverd-bench memory`: what
+/// a CG session holds (`MemoryBenchmark`); `bench/bench_sessions.py` runs both and checks the targets.
 let usage = """
     usage: solverd-bench core [--only spmv|cg|reconvergence|reconvergence_dominant|estimate|updates ...]
            solverd-bench sessions [--sessions N] [--seconds S]
+           solverd-bench memory [--sessions N] [--preconditioner jacobi|ilu]
            solverd-bench direct [--sides 500,1000] [--shifts 1,0.2,0.05,0] [--outage-matrix A.mtx --outage-rhs b.mtx --outage-edges i:j,...]
     """
 
@@ -55,6 +57,13 @@ do {
         var benchmark = SessionsBenchmark()
         if let count = option("--sessions") { benchmark.count = Int(count) }
         if let seconds = option("--seconds") { benchmark.phaseSeconds = seconds }
+        result = try benchmark.run()
+    case "memory":
+        var benchmark = MemoryBenchmark()
+        if let count = option("--sessions") { benchmark.sessions.count = Int(count) }
+        if let name = arguments.firstIndex(of: "--preconditioner").map({ arguments[$0 + 1] }) {
+            benchmark.preconditioner = try PreconditionerKind.parse(name)
+        }
         result = try benchmark.run()
     case "direct":
         result = try DirectBenchmark.run(arguments: arguments)
