@@ -97,7 +97,7 @@ public struct MatrixAnalysis: Sendable {
         var gershgorin: Gershgorin
         var maxRowNonzeros = 0
 
-        init(_ a: CSRMatrix, diagonalPositions: [Int], properties p: MatrixProperties) {
+        init(_ a: CSRMatrix, diagonalPositions: [Int32], properties p: MatrixProperties) {
             var rowRadius = [Double](repeating: 0, count: a.rows)
             var columnRadius = [Double](repeating: 0, count: a.rows)
             for i in 0..<a.rows {
@@ -107,7 +107,7 @@ public struct MatrixAnalysis: Sendable {
                     columnRadius[Int(a.colIndices[k])] += abs(a.values[k])
                 }
             }
-            let d = diagonalPositions.map { $0 >= 0 ? a.values[$0] : 0 }
+            let d = diagonalPositions.map { $0 >= 0 ? a.values[Int($0)] : 0 }
             for v in d {
                 if v > 0 { diagonal.positive += 1 } else if v < 0 { diagonal.negative += 1 } else { diagonal.zero += 1 }
                 diagonal.minimum = min(diagonal.minimum, v)
