@@ -22,6 +22,16 @@ func clientFrame(
     return frame + key + payload.enumerated().map { $0.element ^ key[$0.offset % 4] }
 }
 
+/// Feeds one piece (copied: the reader unmasks in place) with a scratch inflate buffer.
+func feed(
+    _ reader: inout WebSocketFrameReader, _ piece: [UInt8], _ event: (WebSocketFrameReader.Event) -> Void
+) throws {
+    var input = piece
+    let inflateBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+    defer { inflateBuffer.deallocate() }
+    try input.withUnsafeMutableBytes { try reader.feed($0, inflateBuffer: inflateBuffer, event) }
+}
+
 /// What the reader reported, in order, as comparable strings.
 private func events(
     _ pieces: [[UInt8]], maxMessageBytes: Int = 1 << 20, deflate: Bool = false
@@ -30,16 +40,15 @@ private func events(
     var seen: [String] = []
     for piece in pieces {
         do {
-            try piece.withUnsafeBytes { bytes in
-                try reader.feed(bytes) { event in
-                    switch event {
-                    case .text(let bytes): seen.append("text:" + String(decoding: bytes, as: UTF8.self))
-                    case .binary(let bytes): seen.append("binary:\(bytes.count)")
-                    case .ping(let bytes): seen.append("ping:" + String(decoding: bytes, as: UTF8.self))
-                    case .pong: seen.append("pong")
-                    case .close(let code, let reason):
-                        seen.append("close:\(code.map { String($0.rawValue) } ?? "-"):" + String(decoding: reason, as: UTF8.self))
-                    }
+            try feed(&reader, piece) { event in
+                switch event {
+                case .text(let bytes): seen.append("text:" + String(decoding: bytes, as: UTF8.self))
+                case .binary(let bytes): seen.append("binary:\(bytes.count)")
+                case .ping(let bytes): seen.append("ping:" + String(decoding: bytes, as: UTF8.self))
+                case .pong: seen.append("pong")
+                case .close(let code, let reason):
+                    let text = String(decoding: reason, as: UTF8.self)
+                    seen.append("close:\(code.map { String($0.rawValue) } ?? "-"):" + text)
                 }
             }
         } catch let failure as WebSocketFrameReader.Failure {
@@ -102,9 +111,7 @@ private func deflated(_ input: [UInt8]) -> [UInt8] {
         var size = 1
         while index < wire.count {
             let end = min(wire.count, index + size)
-            try? Array(wire[index..<end]).withUnsafeBytes { bytes in
-                try reader.feed(bytes) { if case .binary(let bytes) = $0 { received = bytes } }
-            }
+            try? feed(&reader, Array(wire[index..<end])) { if case .binary(let bytes) = $0 { received = bytes } }
             index = end
             size = size % 13 + 5
         }
@@ -140,6 +147,9 @@ private func deflated(_ input: [UInt8]) -> [UInt8] {
         cases.append((clientFrame(1, [0x68, 0xC3]), 1007))  // a sequence cut off by the end of the message
         cases.append((clientFrame(1, [0xED, 0xA0, 0x80]), 1007))  // a surrogate
         cases.append((clientFrame(1, [UInt8](repeating: 0x61, count: 2000)), 1009))
+        // A 64-bit length just below 2^63 is refused by its size, not trusted.
+        cases.append(([0x82, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4], 1009))
+        cases.append(([0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4], 1002))
         return cases
     }()
 

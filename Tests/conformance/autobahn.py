@@ -114,8 +114,9 @@ def summarize(runs):
 def binary_identity(binary):
     digest = hashlib.sha256(Path(binary).read_bytes()).hexdigest()
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                                capture_output=True, text=True).stdout.strip())
+    # Results files do not change the binary.
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results"],
+                                cwd=ROOT, capture_output=True, text=True).stdout.strip())
     return {"binary": str(binary), "binary_sha256": digest, "git_commit": commit, "git_dirty": dirty}
 
 

@@ -81,8 +81,8 @@ extension ServiceLoop {
         guard !state.inputFailed, var reader = state.reader else { return 0 }
         state.reader = nil
         do {
-            try reader.feed(UnsafeRawBufferPointer(rebasing: readBuffer[..<count])) { event in
-                received(event, wsi, state)
+            try reader.feed(UnsafeMutableRawBufferPointer(rebasing: readBuffer[..<count]), inflateBuffer: inflateBuffer) {
+                received($0, wsi, state)
             }
         } catch {
             failInput(wsi, state, error)

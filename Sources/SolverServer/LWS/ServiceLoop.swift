@@ -77,8 +77,10 @@ final class ServiceLoop {
     private let scratch: UnsafeMutableRawBufferPointer
     /// The payload part of `scratch`: pieces are copied here and handed to `lws_write`.
     let writeBuffer: UnsafeMutableRawBufferPointer
-    /// Where WebSocket input read by the loop itself lands; owned by this loop, freed in `deinit`.
+    /// Where WebSocket input read by the loop itself lands (and is unmasked), and zlib's output area when it is
+    /// compressed: shared by every connection, since one thread reads them all. Owned by this loop, freed in `deinit`.
     let readBuffer: UnsafeMutableRawBufferPointer
+    let inflateBuffer: UnsafeMutableRawBufferPointer
 
     init(configuration: TransportConfiguration, handler: any TransportHandler, waker: TransportWaker) {
         self.configuration = configuration
@@ -88,11 +90,13 @@ final class ServiceLoop {
         scratch = .allocate(byteCount: Int(CLWS_PRE) + chunk, alignment: 16)
         writeBuffer = UnsafeMutableRawBufferPointer(rebasing: scratch[Int(CLWS_PRE)...])
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        inflateBuffer = .allocate(byteCount: 32 * 1024, alignment: 16)
     }
 
     deinit {
         scratch.deallocate()
         readBuffer.deallocate()
+        inflateBuffer.deallocate()
     }
 
     func makeID() -> UInt64 {

@@ -3,7 +3,9 @@ import SolverCore
 
 /// Incremental RFC 6455 parser for the frames a client sends, fed raw socket bytes in any split. It reassembles
 /// fragmented messages (inflating permessage-deflate ones), validates text as it arrives, and reports pings, pongs
-/// and the close frame in wire order, so the caller can answer each ping at once.
+/// and the close frame in wire order, so the caller can answer each ping at once. Payloads are unmasked in place in
+/// the caller's input buffer; the only per-connection buffers are the message being assembled and, once a compressed
+/// message arrived, zlib's state.
 ///
 /// A violation throws ``Failure`` with the close code to fail the connection with; after a failure or a close frame
 /// the reader ignores whatever follows.
@@ -23,7 +25,9 @@ struct WebSocketFrameReader {
     }
 
     let maxMessageBytes: Int
-    private let inflater: WebSocketInflater?
+    /// permessage-deflate was negotiated: RSV1 marks a compressed message. The inflater is made for the first one.
+    private let deflate: Bool
+    private var inflater: WebSocketInflater?
 
     private var header: [UInt8] = []
     /// Header bytes needed: 2 until the length field is known, then the whole header.
@@ -42,24 +46,24 @@ struct WebSocketFrameReader {
     private var message: [UInt8] = []
     private var utf8 = UTF8Validator()
     private var control: [UInt8] = []
-    /// Unmasked payload of a compressed frame before inflating; reused.
-    private var scratch: [UInt8] = []
     private(set) var isFinished = false
 
-    /// `deflate`: permessage-deflate was negotiated (RSV1 marks a compressed message); nil inflater otherwise.
     init(maxMessageBytes: Int, deflate: Bool) {
         self.maxMessageBytes = maxMessageBytes
-        self.inflater = deflate ? WebSocketInflater() : nil
-        header.reserveCapacity(14)
+        self.deflate = deflate
     }
 
-    /// Parses `input`, calling `event` for each complete message and control frame in order.
-    mutating func feed(_ input: UnsafeRawBufferPointer, _ event: (Event) -> Void) throws(Failure) {
+    /// Parses `input` (unmasking payloads in place), calling `event` for each complete message and control frame in
+    /// order. `inflateBuffer` is zlib's output area, used only during this call.
+    mutating func feed(
+        _ input: UnsafeMutableRawBufferPointer, inflateBuffer: UnsafeMutableRawBufferPointer,
+        _ event: (Event) -> Void
+    ) throws(Failure) {
         var index = 0
         while index < input.count && !isFinished {
             if !inFrame {
                 let take = min(headerNeeded - header.count, input.count - index)
-                header.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<index + take]))
+                header.append(contentsOf: UnsafeMutableRawBufferPointer(rebasing: input[index..<index + take]))
                 index += take
                 guard header.count == headerNeeded else { continue }
                 if headerNeeded == 2 {
@@ -72,13 +76,13 @@ struct WebSocketFrameReader {
             }
             let take = min(payloadLeft, input.count - index)
             if take > 0 {
-                try payload(UnsafeRawBufferPointer(rebasing: input[index..<index + take]))
+                try payload(UnsafeMutableRawBufferPointer(rebasing: input[index..<index + take]), inflateBuffer)
                 index += take
                 payloadLeft -= take
             }
             if payloadLeft == 0 {
                 inFrame = false
-                try endFrame(event)
+                try endFrame(inflateBuffer, event)
             }
         }
     }
@@ -131,7 +135,11 @@ struct WebSocketFrameReader {
             guard !rsv1 else { throw Self.protocolError("RSV1 on a continuation frame") }
         case 0x1, 0x2:
             guard messageOpcode == nil else { throw Self.protocolError("new message inside a fragmented one") }
-            guard !rsv1 || inflater != nil else { throw Self.protocolError("reserved bits set") }
+            guard !rsv1 || deflate else { throw Self.protocolError("reserved bits set") }
+            if rsv1 && inflater == nil {
+                guard let made = WebSocketInflater() else { throw Failure(code: .internalError, reason: "zlib") }
+                inflater = made
+            }
             messageOpcode = opcode
             messageCompressed = rsv1
             utf8 = UTF8Validator()
@@ -139,30 +147,31 @@ struct WebSocketFrameReader {
             throw Self.protocolError("reserved opcode \(opcode)")
         }
         // Uncompressed, the frame length says at once whether the message can fit.
-        if !messageCompressed && message.count + length > maxMessageBytes { throw Self.tooBig }
+        if !messageCompressed && length > maxMessageBytes - message.count { throw Self.tooBig }
     }
 
-    private mutating func payload(_ masked: UnsafeRawBufferPointer) throws(Failure) {
-        let (key, offset) = (maskKey, payloadOffset)
-        payloadOffset += masked.count
+    private mutating func payload(
+        _ piece: UnsafeMutableRawBufferPointer, _ inflateBuffer: UnsafeMutableRawBufferPointer
+    ) throws(Failure) {
+        Self.unmask(piece, key: maskKey, offset: payloadOffset)
+        payloadOffset += piece.count
+        let bytes = UnsafeRawBufferPointer(piece)
         if opcode >= 0x8 {
-            Self.unmask(masked, key: key, offset: offset, appendingTo: &control)
-        } else if messageCompressed {
-            scratch.removeAll(keepingCapacity: true)
-            Self.unmask(masked, key: key, offset: offset, appendingTo: &scratch)
-            let before = message.count
-            let limit = maxMessageBytes
-            let failure = scratch.withUnsafeBytes { inflater!.inflate($0, onto: &message, limit: limit) }
-            try Self.check(failure)
-            try validateText(from: before)
-        } else {
-            let before = message.count
-            Self.unmask(masked, key: key, offset: offset, appendingTo: &message)
-            try validateText(from: before)
+            control.append(contentsOf: bytes)
+            return
         }
+        let before = message.count
+        if messageCompressed {
+            try Self.check(inflater!.inflate(bytes, onto: &message, limit: maxMessageBytes, buffer: inflateBuffer))
+        } else {
+            message.append(contentsOf: bytes)
+        }
+        try validateText(from: before)
     }
 
-    private mutating func endFrame(_ event: (Event) -> Void) throws(Failure) {
+    private mutating func endFrame(
+        _ inflateBuffer: UnsafeMutableRawBufferPointer, _ event: (Event) -> Void
+    ) throws(Failure) {
         switch opcode {
         case 0x8:
             isFinished = true
@@ -176,7 +185,7 @@ struct WebSocketFrameReader {
             guard isFinal, let kind = messageOpcode else { return }
             if messageCompressed {
                 let before = message.count
-                try Self.check(inflater!.finishMessage(onto: &message, limit: maxMessageBytes))
+                try Self.check(inflater!.finishMessage(onto: &message, limit: maxMessageBytes, buffer: inflateBuffer))
                 try validateText(from: before)
             }
             if kind == 0x1 && !utf8.isAtBoundary { throw Self.invalidText }
@@ -194,20 +203,14 @@ struct WebSocketFrameReader {
         if !valid { throw Self.invalidText }
     }
 
-    /// Appends `masked` unmasked onto `destination`. `key` holds the masking key's first byte lowest; `offset` is the
-    /// position of `masked` in the frame's payload.
-    static func unmask(
-        _ masked: UnsafeRawBufferPointer, key: UInt32, offset: Int, appendingTo destination: inout [UInt8]
-    ) {
-        guard !masked.isEmpty else { return }
-        let start = destination.count
-        destination.append(contentsOf: masked)
+    /// Unmasks `bytes` in place. `key` holds the masking key's first byte lowest; `offset` is the position of `bytes`
+    /// in the frame's payload.
+    static func unmask(_ bytes: UnsafeMutableRawBufferPointer, key: UInt32, offset: Int) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         let shift = UInt32(offset & 3) * 8
         let rotated = shift == 0 ? key : (key >> shift | key << (32 - shift))
-        destination.withUnsafeMutableBytes { all in
-            // Invariant: the masked.count bytes from `start` were just appended, so the range lies inside `all`.
-            clws_unmask(all.baseAddress!.assumingMemoryBound(to: UInt8.self) + start, masked.count, rotated)
-        }
+        // Invariant: clws_unmask touches exactly bytes.count bytes from base.
+        clws_unmask(base.assumingMemoryBound(to: UInt8.self), bytes.count, rotated)
     }
 
     // MARK: Close frames and failures

@@ -5,7 +5,7 @@ import CZlib
 /// per message (`client_no_context_takeover`) or uses a smaller window never refers to data the window lacks.
 ///
 /// Invariant: `stream` is initialised in `init` and ended in `deinit` only; zlib's pointers into caller buffers are
-/// set and used within one `inflate` call, never kept.
+/// set and used within one `inflate` call, never kept. zlib allocates its window at the first inflate.
 final class WebSocketInflater {
     enum Failure: Error {
         case invalidData
@@ -16,7 +16,6 @@ final class WebSocketInflater {
     /// The four bytes RFC 7692 §7.2.2 has the sender strip from the end of every message.
     private static let messageTail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
     private var stream = z_stream()
-    private var output = [UInt8](repeating: 0, count: 32 * 1024)
     /// The sender ended its deflate stream (BFINAL) inside the current message: the rest of it is ignored and the
     /// next message starts a new stream.
     private var streamEnded = false
@@ -27,11 +26,13 @@ final class WebSocketInflater {
 
     deinit { inflateEnd(&stream) }
 
-    /// Inflates `input` (a piece of a compressed message) onto `message`, which may not grow past `limit`; nil when
-    /// it went well.
-    func inflate(_ input: UnsafeRawBufferPointer, onto message: inout [UInt8], limit: Int) -> Failure? {
+    /// Inflates `input` (a piece of a compressed message) onto `message`, which may not grow past `limit`, through
+    /// `buffer` (zlib's output area); nil when it went well.
+    func inflate(
+        _ input: UnsafeRawBufferPointer, onto message: inout [UInt8], limit: Int, buffer: UnsafeMutableRawBufferPointer
+    ) -> Failure? {
         guard !input.isEmpty, !streamEnded else { return nil }
-        // Invariant: next_in/next_out point into `input` and `output` for the duration of this call only.
+        // Invariant: next_in/next_out point into `input` and `buffer` for the duration of this call only.
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(input.count)
         defer {
@@ -39,15 +40,13 @@ final class WebSocketInflater {
             stream.avail_in = 0
         }
         while true {
-            let (status, produced) = output.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
-                stream.next_out = out.baseAddress
-                stream.avail_out = uInt(out.count)
-                defer { stream.next_out = nil }
-                let status = CZlib.inflate(&stream, Z_SYNC_FLUSH)
-                return (status, out.count - Int(stream.avail_out))
-            }
+            stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(buffer.count)
+            let status = CZlib.inflate(&stream, Z_SYNC_FLUSH)
+            let produced = buffer.count - Int(stream.avail_out)
+            stream.next_out = nil
             guard message.count + produced <= limit else { return .tooLarge }
-            message.append(contentsOf: output[..<produced])
+            message.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<produced]))
             switch status {
             case Z_OK where stream.avail_in > 0 || stream.avail_out == 0: continue
             case Z_OK, Z_BUF_ERROR: return nil  // all input taken, nothing more to flush
@@ -60,13 +59,13 @@ final class WebSocketInflater {
     }
 
     /// Ends a message: inflates the stripped tail so every byte of the message is flushed out.
-    func finishMessage(onto message: inout [UInt8], limit: Int) -> Failure? {
+    func finishMessage(onto message: inout [UInt8], limit: Int, buffer: UnsafeMutableRawBufferPointer) -> Failure? {
         defer {
             if streamEnded {
                 inflateReset(&stream)
                 streamEnded = false
             }
         }
-        return Self.messageTail.withUnsafeBytes { inflate($0, onto: &message, limit: limit) }
+        return Self.messageTail.withUnsafeBytes { inflate($0, onto: &message, limit: limit, buffer: buffer) }
     }
 }
