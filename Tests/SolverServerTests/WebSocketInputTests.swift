@@ -68,8 +68,8 @@ struct WebSocketInputTests {
         try await withServer { port in
             let client = try RawClient(port: port)
             #expect(try client.upgrade().status == 101)
-            try client.send(
-                clientFrame(1, Array("hello".utf8)) + clientFrame(1, Array("hello".utf8), rsv: 0b010) + clientFrame(9, []))
+            let hello = Array("hello".utf8)
+            try client.send(clientFrame(1, hello) + clientFrame(1, hello, rsv: 0b010) + clientFrame(9, []))
             #expect(try client.readFrame().text == "hello")
             let close = try client.readFrame()
             #expect(close.opcode == 8 && close.closeCode == 1002)
