@@ -65,10 +65,12 @@ install: $(if $(SOLVERD_BIN),,release)
 	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' Config/solverd.service \
 	  > $(DESTDIR)$(UNITDIR)/solverd.service
 
-# Swift unit tests, then the end-to-end tests against the real binary (the debug build the tests just made).
+# Swift unit tests, then the end-to-end tests against the real binary (the debug build the tests just made). The e2e
+# suite includes an Autobahn quick subset (Tests/e2e/test_autobahn_quick.py), whose Python 2.7 virtualenv is made first.
 test: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	Tests/conformance/setup_autobahn.sh
 	SOLVERD_BIN=$(CURDIR)/.build/debug/solverd $(PYTHON) -m pytest -q -p no:cacheprovider Tests/e2e
 
 test-e2e: build deps-test
@@ -110,10 +112,14 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) fuzz/run.sh
 
-# Autobahn|Testsuite fuzzingclient (cases 1-10, 12, 13) against `solverd serve --echo-endpoint` (/ws/echo);
-# summary in bench/results/conformance-latest.json. Python 2.7 virtualenv in .build-conformance.
-conformance: build deps-test
-	SOLVERD_BIN=$${SOLVERD_BIN:-$(CURDIR)/.build/debug/solverd} $(PYTHON) Tests/conformance/autobahn.py
+# Autobahn|Testsuite fuzzingclient (cases 1-10, 12, 13) against the release build's `solverd serve --echo-endpoint`
+# (/ws/echo), CONFORMANCE_RUNS times on a fresh server each: a FAILED or UNIMPLEMENTED case in any run, or a verdict
+# that changes between runs, fails the target. Summary (with the binary's SHA-256, which bench/make_report.py checks)
+# in bench/results/conformance-latest.json. Python 2.7 virtualenv in .build-conformance.
+CONFORMANCE_RUNS ?= 3
+conformance: release deps-test
+	SOLVERD_BIN=$${SOLVERD_BIN:-$(CURDIR)/.build/release/solverd} CONFORMANCE_RUNS=$(CONFORMANCE_RUNS) \
+	  $(PYTHON) Tests/conformance/autobahn.py
 
 # The end-to-end suite against solverd built with ASan (.build-asan) and with TSan (.build-tsan); any sanitizer
 # report fails the target (reports are kept in .build-<san>/reports).

@@ -5,11 +5,17 @@ the same run) and `targets` rows (the others: measurement, value, unit, target, 
 the results whose structure is known (core ratios, server latencies and throughput vs the bare lws echo,
 slow-consumer RSS and p99, soak RSS and descriptors, conformance verdicts); any other *-latest.json still gets its
 table. Needs matplotlib (installed by `make bench`, not by `make test`).
+
+The conformance section is always that of the current release build: a conformance-latest.json made with another
+binary (compared by SHA-256) is first made again (`refresh_conformance`); with BENCH_CONFORMANCE=skip it is shown
+marked stale.
 """
+import hashlib
 import json
 import os
 import platform
 import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -146,20 +152,55 @@ def plot_soak(d):
     return [plot_timeline(samples, "soak", [("rss", "server RSS (MB)", 1e6), ("fds", "open descriptors", 1)])]
 
 
+CONFORMANCE_BINARY = ROOT / ".build" / "release" / "solverd"
+VERDICTS = ["OK", "NON-STRICT", "INFORMATIONAL", "FAILED", "UNIMPLEMENTED"]
+
+
+def file_sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+def refresh_conformance():
+    """The report shows the conformance of the build the other benchmarks measured (the release binary): when the
+    latest result was made with another binary, `make conformance`'s script runs now (three runs of the whole set,
+    a few minutes). BENCH_CONFORMANCE=skip keeps the old result, which the report then marks as stale."""
+    current = file_sha256(CONFORMANCE_BINARY)
+    latest = RESULTS / "conformance-latest.json"
+    if current is None or os.environ.get("BENCH_CONFORMANCE") == "skip":
+        return
+    if latest.exists() and json.loads(latest.read_text()).get("binary_sha256") == current:
+        return
+    print("conformance-latest.json is not from the current release build: running Tests/conformance/autobahn.py")
+    subprocess.run([sys.executable, str(ROOT / "Tests" / "conformance" / "autobahn.py"),
+                    "--binary", str(CONFORMANCE_BINARY)], cwd=ROOT)
+
+
 def section_conformance(d):
-    lines = [f"{d.get('cases')} cases ({', '.join(d.get('case_patterns', []))}) in {d.get('seconds')} s; verdicts: "
-             + ", ".join(f"{k} {v}" for k, v in sorted(d.get("counts", {}).items())),
-             f"FAILED/UNIMPLEMENTED: {', '.join(d['failed']) if d.get('failed') else 'none'}", ""]
+    runs = d.get("runs") or [{"counts": d.get("counts", {}), "seconds": d.get("seconds")}]
+    lines = []
+    if d.get("binary_sha256") is None or d.get("binary_sha256") != file_sha256(CONFORMANCE_BINARY):
+        lines += [f"**Stale: this result was made with {d.get('binary')} (commit {str(d.get('git_commit'))[:12]}), "
+                  "not with the current release build.**", ""]
+    else:
+        lines += [f"Binary: the current release build (commit {d['git_commit'][:12]}"
+                  f"{', dirty' if d.get('git_dirty') else ''}).", ""]
+    lines += [f"{d.get('cases')} cases ({', '.join(d.get('case_patterns', []))}), {len(runs)} run(s) in "
+              f"{d.get('seconds')} s. FAILED/UNIMPLEMENTED in any run: {', '.join(d['failed']) if d.get('failed') else 'none'}"
+              f"; verdict changed between runs: {', '.join(d['unstable']) if d.get('unstable') else 'none'}.", ""]
+    lines += table([{"run": i + 1, **r} for i, r in enumerate(runs)],
+                   [("run", lambda r: r["run"])] + [(v, lambda r, v=v: r["counts"].get(v, 0)) for v in VERDICTS]
+                   + [("seconds", lambda r: r.get("seconds"))]) + [""]
     notable = d.get("not_ok", {})
     if notable:
+        joined = lambda value: " / ".join(value) if isinstance(value, list) else value
         lines += table([{"case": c, **v} for c, v in notable.items()],
-                       [("case", lambda r: r["case"]), ("verdict", lambda r: r["behavior"]),
-                        ("close", lambda r: r["behaviorClose"])]) + [""]
-    counts = d.get("counts", {})
+                       [("case", lambda r: r["case"]), ("verdict per run", lambda r: joined(r["behavior"])),
+                        ("close per run", lambda r: joined(r["behaviorClose"]))]) + [""]
+    counts = runs[-1]["counts"]
     if counts:
         fig, ax = plt.subplots(figsize=(5, 2.8))
         ax.bar(list(counts), list(counts.values()))
-        ax.set_ylabel("cases")
+        ax.set_ylabel("cases (last run)")
         lines.append(save_plot(fig, "conformance-verdicts"))
     return lines
 
@@ -226,6 +267,7 @@ def section(name, d, path):
 
 
 def main():
+    refresh_conformance()
     found = {p.name[:-len("-latest.json")]: p for p in RESULTS.glob("*-latest.json")}
     names = [n for n in ORDER if n in found] + sorted(set(found) - set(ORDER))
     lines = ["# solverd benchmark report", "", "Written by `make bench` (bench/make_report.py) from the latest result "

@@ -94,6 +94,16 @@ final class RawClient {
         }
     }
 
+    /// Whether anything (data or the end of the stream) arrives within `limit`, without consuming it.
+    func hasInput(within limit: Duration) throws -> Bool {
+        if !buffer.isEmpty { return true }
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
+        let ready = poll(&descriptor, 1, milliseconds)
+        guard ready >= 0 else { throw Failure(description: "poll failed", code: errno) }
+        return ready > 0
+    }
+
     /// True when the server closed the connection (after anything still buffered).
     func isClosedByPeer() throws -> Bool {
         buffer.isEmpty ? try !fill() : false

@@ -48,3 +48,32 @@ def test_solver_endpoint_unchanged_next_to_echo(echo_server):
             reply = json.loads(await ws.recv())
             assert reply["type"] == "pong" and reply.get("ref") == "p"
     run(main())
+
+
+def test_wss_keeps_libwebsockets_reading_and_still_echoes_and_pongs(tmp_path):
+    """Over TLS lws reads WebSocket input (the transport reads it itself only on plain TCP): echoes, a ping's pong, a
+    message larger than one TLS record, and compression all still work."""
+    import ssl
+    import subprocess
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    s = Server("--echo-endpoint", "--tls-cert", str(cert), "--tls-key", str(key))
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+
+    async def main():
+        for compression in ("deflate", None):
+            async with websockets.connect(f"wss://127.0.0.1:{s.port}/ws/echo", ssl=context, max_size=None,
+                                          compression=compression) as ws:
+                for index in range(10):
+                    await ws.send(f"hello {index}")
+                    assert await ws.recv() == f"hello {index}"
+                await asyncio.wait_for(await ws.ping(b"are you there"), 5)
+                big = "y" * 300_000
+                await ws.send(big)
+                assert await ws.recv() == big
+    try:
+        run(main())
+    finally:
+        s.stop()

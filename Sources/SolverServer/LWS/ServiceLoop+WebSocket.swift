@@ -57,18 +57,18 @@ extension ServiceLoop {
             subprotocol: name == LWSContext.httpProtocolName ? nil : name,
             maxQueuedBytes: configuration.maxQueuedBytesPerConnection, waker: waker,
             upgradeHeaders: request.headers, upgradeQuery: request.query)
-        // permessage-deflate is the only extension the context offers; lws negotiates it only when the client asked.
-        let mayUseExtension =
-            configuration.permessageDeflate
-            && (request.headers["sec-websocket-extensions"]?.lowercased().contains("permessage-deflate") ?? false)
-        sockets[wsi] = WebSocketState(connection: connection, writesOwnFrames: !mayUseExtension)
+        // permessage-deflate is the only extension the context offers.
+        let deflate = deflateAccepted.remove(wsi) != nil
+        let state = WebSocketState(connection: connection, writesOwnFrames: !deflate)
+        sockets[wsi] = state
         wsiByID[connection.id] = wsi
+        takeOverInput(wsi, state, deflate: deflate)
         handler.webSocketDidOpen(connection)
         if draining { connection.close(.error(.draining)) }
         return 0
     }
 
-    /// Reassembles fragments (lws may also split one frame over several callbacks) into one message.
+    /// Where lws reads (TLS): reassembles fragments (lws may also split one frame over several callbacks).
     func webSocketReceived(_ wsi: OpaquePointer, _ bytes: UnsafeRawBufferPointer) -> Int32 {
         guard let state = sockets[wsi] else { return -1 }
         // Data proves the peer alive. lws counts only pongs, and a peer's pong waits behind whatever it is still
@@ -100,8 +100,11 @@ extension ServiceLoop {
 
     /// Writes what the connection has queued: without extensions, every queued message that fits in `writeBuffer`
     /// in one `lws_write` (one send(2) for a fan-out burst instead of one poll round and send per message).
+    /// Pongs go first (lws calls back only once nothing of an earlier write is held, so they follow whole frames).
     func webSocketWriteable(_ wsi: OpaquePointer) -> Int32 {
         guard let state = sockets[wsi] else { return 0 }
+        if state.terminating { return -1 }
+        guard writePendingPongs(wsi, state) else { return -1 }
         return state.writesOwnFrames ? writeFrameBatch(wsi, state) : writeMessages(wsi, state)
     }
 
@@ -117,7 +120,7 @@ extension ServiceLoop {
     }
 
     /// Sends `count` framed bytes from `writeBuffer`; false when the socket failed.
-    private func writeRaw(_ wsi: OpaquePointer, count: Int, moreQueued: Bool) -> Bool {
+    func writeRaw(_ wsi: OpaquePointer, count: Int, moreQueued: Bool = false) -> Bool {
         // Invariant: count <= writeBuffer.count. A raw write uses no headroom; lws keeps whatever the socket
         // does not take and sends it before anything else (asking for POLLOUT itself), so frames stay whole and
         // in order.
@@ -130,9 +133,17 @@ extension ServiceLoop {
     /// callback (which costs another poll round before the first byte leaves). Only where the callback would do
     /// nothing else: lws frames for us (no extension), holds no unsent part of an earlier write (our frames must
     /// follow it, and lws sends it first only from POLLOUT), and neither side has started closing (a close is sent
-    /// from the callback, and nothing may follow a peer's close). Returns false to fall back to the callback.
+    /// from the callback, and nothing may follow a peer's close). Only where the loop reads the input itself, too:
+    /// then every pong is ours and goes first (below); where lws reads, a pong it owes is written only from POLLOUT,
+    /// before the writeable callback, and a write from here would overtake it. Returns false to fall back to the
+    /// callback.
     func writeWithoutWaiting(_ wsi: OpaquePointer, _ state: WebSocketState) -> Bool {
-        guard state.writesOwnFrames, state.closeCode == nil, lws_partial_buffered(wsi) == 0 else { return false }
+        guard state.writesOwnFrames, state.readsOwnInput, state.closeCode == nil, lws_partial_buffered(wsi) == 0
+        else { return false }
+        guard writePendingPongs(wsi, state) else {
+            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, CLWS_TO_KILL_ASYNC)
+            return true
+        }
         switch state.connection.takeFrames(into: writeBuffer, closing: false) {
         case .frames(let count, let moreQueued):
             // A failed socket cannot be closed by returning -1 here (no callback): lws closes it on its next pass.
@@ -216,10 +227,12 @@ extension ServiceLoop {
         closeNow(wsi, state, reason.code, WebSocketConnection.truncatedReason(reason.text))
     }
 
-    /// Sends the close frame with `code` and lets lws finish the handshake (returning -1 from the callback).
+    /// Sends the close frame with `code`: where lws reads, lws finishes the handshake (returning -1 from the
+    /// callback); otherwise the loop does (`sendOwnClose`).
     private func closeNow(
         _ wsi: OpaquePointer, _ state: WebSocketState, _ code: WebSocketCloseCode, _ reason: [UInt8]
     ) -> Int32 {
+        if state.readsOwnInput { return sendOwnClose(wsi, state, code, reason) }
         state.closeCode = code
         var reason = reason
         reason.withUnsafeMutableBufferPointer { bytes in

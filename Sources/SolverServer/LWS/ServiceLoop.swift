@@ -6,8 +6,9 @@ import SolverCore
 ///
 /// Invariants: `wsiByID` maps exactly the ids of live HTTP exchanges and open WebSockets to their wsi, and every
 /// entry is removed when lws reports the wsi closed or destroyed, so a stale id can never reach a freed wsi.
-/// Writes always start at `writeBuffer` (which has `LWS_PRE` bytes of headroom); nothing is written in a writeable
-/// callback while lws still holds part of an earlier write (lws flushes that before calling back).
+/// `inputReaders` maps exactly the live raw-file wsi that read a WebSocket's input to that WebSocket's wsi.
+/// Writes always start at `writeBuffer` (which has `LWS_PRE` bytes of headroom); nothing is written while lws still
+/// holds part of an earlier write (lws flushes that before a writeable callback; elsewhere it is checked first).
 final class ServiceLoop {
     final class HTTPState {
         let request: HTTPRequest
@@ -28,13 +29,28 @@ final class ServiceLoop {
 
     final class WebSocketState {
         let connection: WebSocketConnection
-        /// No extension can be active (the client offered none we enable), so the loop frames messages itself and
-        /// writes several per `lws_write`; otherwise lws frames (and compresses) each one.
+        /// No extension is active, so the loop frames messages itself and writes several per `lws_write`; otherwise
+        /// lws frames (and compresses) each one.
         let writesOwnFrames: Bool
+        /// lws reads (TLS): messages arrive as LWS_CALLBACK_RECEIVE pieces, assembled here.
         var message: [UInt8] = []
         var inMessage = false
         var isBinary = false
         var closeCode: WebSocketCloseCode?
+        /// The loop reads the socket itself (ServiceLoop+WebSocketInput): the parser (nil while it runs), and the
+        /// raw-file wsi and duplicate descriptor it reads through (nil once that wsi closed).
+        var readsOwnInput = false
+        var reader: WebSocketFrameReader?
+        var readerWsi: OpaquePointer?
+        var readerDescriptor: Int32 = -1
+        /// Pongs owed to the peer; written before any data frame that follows the ping.
+        var pendingPongs: [[UInt8]] = []
+        /// Close handshake: our close frame is out / the peer's arrived / its input broke the protocol (our close
+        /// frame, when out, ends the connection) / the connection is to be ended at the next writeable callback.
+        var closeSent = false
+        var closeReceived = false
+        var inputFailed = false
+        var terminating = false
         init(connection: WebSocketConnection, writesOwnFrames: Bool) {
             self.connection = connection
             self.writesOwnFrames = writesOwnFrames
@@ -52,11 +68,19 @@ final class ServiceLoop {
     var httpStates: [OpaquePointer: HTTPState] = [:]
     var pendingUpgrades: [OpaquePointer: WebSocketUpgradeRequest] = [:]
     var sockets: [OpaquePointer: WebSocketState] = [:]
+    /// Raw-file wsi reading a WebSocket's input (ServiceLoop+WebSocketInput) → that WebSocket's wsi.
+    var inputReaders: [OpaquePointer: OpaquePointer] = [:]
+    /// Upgrades for which lws accepted permessage-deflate (LWS_CALLBACK_CONFIRM_EXTENSION_OKAY), until ESTABLISHED.
+    var deflateAccepted: Set<OpaquePointer> = []
 
     /// `LWS_PRE` headroom followed by `writeChunkBytes` of payload; owned by this loop, freed in `deinit`.
     private let scratch: UnsafeMutableRawBufferPointer
     /// The payload part of `scratch`: pieces are copied here and handed to `lws_write`.
     let writeBuffer: UnsafeMutableRawBufferPointer
+    /// Where WebSocket input read by the loop itself lands (and is unmasked), and zlib's output area when it is
+    /// compressed: shared by every connection, since one thread reads them all. Owned by this loop, freed in `deinit`.
+    let readBuffer: UnsafeMutableRawBufferPointer
+    let inflateBuffer: UnsafeMutableRawBufferPointer
 
     init(configuration: TransportConfiguration, handler: any TransportHandler, waker: TransportWaker) {
         self.configuration = configuration
@@ -65,9 +89,15 @@ final class ServiceLoop {
         let chunk = max(1024, configuration.writeChunkBytes)
         scratch = .allocate(byteCount: Int(CLWS_PRE) + chunk, alignment: 16)
         writeBuffer = UnsafeMutableRawBufferPointer(rebasing: scratch[Int(CLWS_PRE)...])
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        inflateBuffer = .allocate(byteCount: 32 * 1024, alignment: 16)
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        readBuffer.deallocate()
+        inflateBuffer.deallocate()
+    }
 
     func makeID() -> UInt64 {
         defer { nextID += 1 }
@@ -110,6 +140,14 @@ final class ServiceLoop {
         case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
             peerInitiatedClose(wsi, UnsafeRawBufferPointer(start: input, count: input == nil ? 0 : length))
             return 0
+        case LWS_CALLBACK_CONFIRM_EXTENSION_OKAY:
+            deflateAccepted.insert(wsi)
+            return 0
+        case LWS_CALLBACK_RAW_RX_FILE:
+            return inputReadable(wsi)
+        case LWS_CALLBACK_RAW_CLOSE_FILE:
+            inputClosed(wsi)
+            return 0
         case LWS_CALLBACK_CLOSED, LWS_CALLBACK_WSI_DESTROY:
             forget(wsi)
             return 0
@@ -143,6 +181,7 @@ final class ServiceLoop {
     /// Drops every table entry for a closing wsi and tells the upper layer. Idempotent (CLOSED, then WSI_DESTROY).
     private func forget(_ wsi: OpaquePointer) {
         pendingUpgrades[wsi] = nil
+        deflateAccepted.remove(wsi)
         if let state = httpStates.removeValue(forKey: wsi) {
             wsiByID[state.exchange.id] = nil
             state.exchange.markGone()

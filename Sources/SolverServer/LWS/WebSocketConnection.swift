@@ -95,6 +95,9 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
         if wake { waker.wake(id) }
     }
 
+    /// A close was requested (its frame may still wait behind queued messages) or the connection is gone.
+    var closeRequested: Bool { state.withLock { $0.closed || $0.closeRequest != nil } }
+
     /// Bytes accepted but not yet handed to the socket.
     public var queuedBytes: Int { state.withLock { $0.queue.queuedBytes } }
 
