@@ -48,6 +48,15 @@ def wait(predicate, what, timeout=20.0):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def save_screenshot(driver, name):
+    """Keeps a screenshot of the page for people to look at (SOLVERD_SCREENSHOT_DIR)."""
+    os.makedirs(SCREENSHOT_DIR, exist_ok=True)
+    path = os.path.join(SCREENSHOT_DIR, name)
+    driver.save_screenshot(path)
+    assert os.path.getsize(path) > 10_000
+    print(f"screenshot: {path}")
+
+
 def text(driver, element_id):
     return driver.find_element(By.ID, element_id).text
 
@@ -110,11 +119,7 @@ def test_generated_session_plots_and_reconverges_after_a_push(page, server):
         "const c = document.getElementById('heat-map'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
         "let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n;")
     assert heat_pixels > 0, "the heat map is blank"
-    os.makedirs(SCREENSHOT_DIR, exist_ok=True)
-    path = os.path.join(SCREENSHOT_DIR, "dashboard.png")
-    page.save_screenshot(path)
-    assert os.path.getsize(path) > 10_000
-    print(f"dashboard screenshot: {path}")
+    save_screenshot(page, "dashboard.png")
 
 
 def test_matrix_market_upload(page, server, tmp_path):
@@ -340,11 +345,7 @@ def test_heat_map_of_a_laplacian_follows_updates_pushed_from_outside(page, serve
     assert int(np.argmax(x)) == cell
     assert server.get(f"/api/v1/status/{sid}").json()["updates_applied"] == 2
     wait(lambda: close_to(page.execute_script(CELL_COLOURS, side, side)[cell], VIRIDIS_TOP), "the clicked cell at the top")
-    os.makedirs(SCREENSHOT_DIR, exist_ok=True)
-    path = os.path.join(SCREENSHOT_DIR, "dashboard-heatmap.png")
-    page.save_screenshot(path)
-    assert os.path.getsize(path) > 10_000
-    print(f"heat map screenshot: {path}")
+    save_screenshot(page, "dashboard-heatmap.png")
 
 
 def test_solution_downloads_as_json_and_csv(page, server, tmp_path):
