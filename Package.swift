@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", .upToNextMinor(from: "0.2.0")),
     ],
     targets: [
         // Numerics: formats, kernels, iterative methods, the live residual. No I/O, no Dispatch.
@@ -35,6 +36,7 @@ let package = Package(
             "SolverCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         // JSON messages: decoding and validation of client messages, encoding of events and replies. No sockets.
         .target(name: "SolverWire", dependencies: ["SolverCore", "SolverSession"]),

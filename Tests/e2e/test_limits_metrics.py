@@ -108,6 +108,38 @@ def test_metrics_are_prometheus_text_with_the_expected_families_moving(fresh_ser
     assert metric_value(fresh_server, "solverd_bytes_received") > 0
 
 
+def test_update_stages_are_hdr_summaries_per_stage(fresh_server):
+    """Issue 16: where an update waits, stage by stage, as one Prometheus summary read off HDR histograms."""
+    sid = fresh_server.post("/api/v1/sessions", SOLVE).json()["session_id"]
+    for k in range(5):
+        answer = fresh_server.post("/api/v1/swarm/costs", {"session_id": sid, "delta_costs": {"indices": [k % 3], "values": [1]}})
+        assert answer.status_code == 200, answer.text
+    family = "solverd_update_stage_seconds"
+
+    def stages():
+        fam = families(fresh_server).get(family)
+        if fam is None:
+            return {}
+        by_stage = {}
+        for sample in fam.samples:
+            by_stage.setdefault(sample.labels["stage"], {})[sample.name + sample.labels.get("quantile", "")] = sample.value
+        return by_stage
+    wanted = {"inbox", "ready_queue", "apply", "frame", "update_to_frame", "step", "slice"}
+    assert wait_for(lambda: wanted <= stages().keys() and stages()["update_to_frame"][family + "_count"] >= 5,
+                    timeout=10), {k: v.get(family + "_count") for k, v in stages().items()}
+    seen = stages()
+    assert families(fresh_server)[family].type == "summary"
+    for stage, values in seen.items():
+        quantiles = [values[family + q] for q in ("0.5", "0.9", "0.99", "0.999")]
+        assert quantiles == sorted(quantiles) and quantiles[0] > 0, (stage, values)
+        assert values[family + "_count"] >= 1 and values[family + "_sum"] > 0
+    # Each update passes through the inbox once; the per-update total is at least its inbox wait.
+    assert seen["inbox"][family + "_count"] == seen["update_to_frame"][family + "_count"]
+    assert seen["update_to_frame"][family + "0.999"] >= seen["inbox"][family + "0.5"]
+    maxima = {s.labels["stage"]: s.value for s in families(fresh_server)["solverd_update_stage_max_seconds"].samples}
+    assert maxima.keys() == seen.keys() and all(v > 0 for v in maxima.values())
+
+
 def histogram_count(server, family):
     fam = families(server)[family]
     return sum(s.value for s in fam.samples if s.name == family + "_count")

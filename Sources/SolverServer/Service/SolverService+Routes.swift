@@ -250,7 +250,7 @@ extension SolverService {
             clusterStoreReachable: cluster.map { (try? $0.get()) != nil }, nodes: nodes))
     }
 
-    /// Sets the gauges measured at scrape time, then renders the backend's text.
+    /// Sets the gauges measured at scrape time, then renders the backend's text and the latency stages.
     func metricsText() -> String? {
         guard let render = configuration.metricsExposition else { return nil }
         let statuses = registry.all.map(\.status)
@@ -259,6 +259,6 @@ extension SolverService {
         metrics.sessionMemory.record(statuses.reduce(0) { $0 + $1.memoryBytes })
         metrics.webSocketConnections.record(clients.withLock { $0.count })
         metrics.streamsOpen.record(streams.count)
-        return render()
+        return render() + registry.telemetry.stages.prometheusText()
     }
 }

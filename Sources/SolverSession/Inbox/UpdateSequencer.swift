@@ -20,22 +20,30 @@ final class UpdateSequencer: Sendable {
         let seq: UInt64
         let update: CostUpdate
         let acknowledge: Acknowledge
+        /// Uptime (ns) of the submit: the journal stage runs from here to the acknowledgement.
+        let submittedAt: UInt64
         var outcome: JournalOutcome?
+    }
+
+    /// An update the solver may take, and since when (uptime ns): the start of its update → frame latency.
+    struct Ready {
+        let seq: UInt64
+        let update: CostUpdate
+        let readyAt: UInt64
     }
 
     private struct State {
         var inFlight: [InFlight] = []
         var inFlightHead = 0
         /// Acknowledged (or replayed) updates the solver has not taken yet, in seq order.
-        var ready: [(seq: UInt64, update: CostUpdate)] = []
-        /// Uptime (ns) when the oldest ready update became ready: the start of the update → event latency.
-        var firstReadyAt: UInt64?
+        var ready: [Ready] = []
         var closeReason: SessionCloseReason?
     }
 
     private let sessionID: SessionID
     private let hub: EventHub
     private let journal: (any SessionJournal)?
+    private let stages: LatencyStages
     private let state = Mutex(State())
     /// Mirrors of the state for readers that must not take the lock (status, the scheduler, expiry).
     private let pendingCount = Atomic<Int>(0)
@@ -44,9 +52,10 @@ final class UpdateSequencer: Sendable {
     /// Runs (outside the lock) when updates became ready: asks the scheduler for a slice.
     private let onReady: @Sendable () -> Void
 
-    init(sessionID: SessionID, hub: EventHub, journal: (any SessionJournal)?, now: Double,
+    init(sessionID: SessionID, hub: EventHub, journal: (any SessionJournal)?, now: Double, stages: LatencyStages,
          onReady: @escaping @Sendable () -> Void) {
         self.sessionID = sessionID
+        self.stages = stages
         self.hub = hub
         self.journal = journal
         self.activityBits = Atomic(now.bitPattern)
@@ -71,9 +80,10 @@ final class UpdateSequencer: Sendable {
             pendingCount.add(1, ordering: .relaxed)
             guard let journal else {
                 acknowledge(.success(seq))
-                return (nil, makeReady(&s, seq, update))
+                return (nil, makeReady(&s, seq, update, at: DispatchTime.now().uptimeNanoseconds))
             }
-            s.inFlight.append(InFlight(seq: seq, update: update, acknowledge: acknowledge))
+            s.inFlight.append(InFlight(seq: seq, update: update, acknowledge: acknowledge,
+                                       submittedAt: DispatchTime.now().uptimeNanoseconds))
             journal.append(sessionID: sessionID, seq: seq, update: update) { [self] outcome in completed(seq, outcome) }
             return (nil, false)
         }
@@ -87,22 +97,20 @@ final class UpdateSequencer: Sendable {
     func replay(_ entries: [(seq: UInt64, update: CostUpdate)]) {
         guard !entries.isEmpty else { return }
         state.withLock { s in
-            for (seq, update) in entries { _ = makeReady(&s, seq, update) }
+            let now = DispatchTime.now().uptimeNanoseconds
+            for (seq, update) in entries { _ = makeReady(&s, seq, update, at: now) }
             pendingCount.add(entries.count, ordering: .relaxed)
         }
         touch()
         onReady()
     }
 
-    /// Takes every ready update (the solver's side) and when the oldest of them became ready.
-    func takeReady() -> (updates: [(seq: UInt64, update: CostUpdate)], since: UInt64?) {
+    /// Takes every ready update (the solver's side), in seq order.
+    func takeReady() -> [Ready] {
         state.withLock { s in
-            defer {
-                s.ready.removeAll(keepingCapacity: true)
-                s.firstReadyAt = nil
-            }
+            defer { s.ready.removeAll(keepingCapacity: true) }
             pendingCount.subtract(s.ready.count, ordering: .relaxed)
-            return (s.ready, s.firstReadyAt)
+            return s.ready
         }
     }
 
@@ -124,16 +132,19 @@ final class UpdateSequencer: Sendable {
             guard let k = s.inFlight[s.inFlightHead...].firstIndex(where: { $0.seq == seq }) else { return false }
             s.inFlight[k].outcome = outcome
             var readied = false
+            let now = DispatchTime.now().uptimeNanoseconds
             while s.inFlightHead < s.inFlight.count, let outcome = s.inFlight[s.inFlightHead].outcome {
                 let entry = s.inFlight[s.inFlightHead]
                 s.inFlightHead += 1
                 switch outcome {
                 case .durable:
                     entry.acknowledge(.success(entry.seq))
-                    readied = makeReady(&s, entry.seq, entry.update) || readied
+                    stages.record(.journal, from: entry.submittedAt, to: now)
+                    readied = makeReady(&s, entry.seq, entry.update, at: now) || readied
                 case .unconfirmed(let error):
                     entry.acknowledge(.failure(error))
-                    readied = makeReady(&s, entry.seq, entry.update) || readied
+                    stages.record(.journal, from: entry.submittedAt, to: now)
+                    readied = makeReady(&s, entry.seq, entry.update, at: now) || readied
                 case .refused(let error):
                     pendingCount.subtract(1, ordering: .relaxed)
                     entry.acknowledge(.failure(error))
@@ -149,9 +160,8 @@ final class UpdateSequencer: Sendable {
     }
 
     /// Appends to `ready`; true when the solver should be woken (a closed session applies nothing).
-    private func makeReady(_ s: inout State, _ seq: UInt64, _ update: CostUpdate) -> Bool {
-        s.ready.append((seq, update))
-        if s.firstReadyAt == nil { s.firstReadyAt = DispatchTime.now().uptimeNanoseconds }
+    private func makeReady(_ s: inout State, _ seq: UInt64, _ update: CostUpdate, at now: UInt64) -> Bool {
+        s.ready.append(Ready(seq: seq, update: update, readyAt: now))
         return s.closeReason == nil
     }
 

@@ -67,7 +67,9 @@ public final class Session: Sendable {
         // The session is not built yet when these closures are made; once it is, they reach it weakly.
         let slot = WeakSessionSlot()
         let requestSlice: @Sendable () -> Void = { [scheduler] in slot.session.map(scheduler.schedule) }
-        self.inbox = UpdateSequencer(sessionID: id, hub: hub, journal: journal, now: now, onReady: requestSlice)
+        let requestFirstFrame: @Sendable () -> Void = { [scheduler] in slot.session.map(scheduler.scheduleFirstFrame) }
+        self.inbox = UpdateSequencer(sessionID: id, hub: hub, journal: journal, now: now,
+                                    stages: telemetry.stages, onReady: requestFirstFrame)
         self.solver = try SessionSolver(
             spec: spec, id: id, hub: hub, inbox: inbox, queue: queue, telemetry: telemetry,
             swarm: SwarmState(aggregator: spec.restoredState?.aggregator ?? CostAggregator(),
@@ -177,8 +179,14 @@ public final class Session: Sendable {
         queue.async { [solver] in solver.close(reason: reason, message: message) }
     }
 
-    /// One scheduler slice (on `queue`); true when the session wants another.
-    func runSlice(until deadline: UInt64) -> Bool { solver.runSlice(until: deadline) }
+    /// One scheduler slice (on `queue`), the session having waited in its lane since `queuedAt` (uptime ns): ready
+    /// updates and their frame first, then steps while before `deadline` and `yield` (if any) says no. True when the
+    /// session wants another.
+    func runSlice(until deadline: UInt64, queuedAt: UInt64, urgent: Bool, yield: (() -> Bool)?) -> Bool {
+        solver.telemetry.stages.record(urgent ? .readyQueue : .solvingQueue, from: queuedAt,
+                                       to: DispatchTime.now().uptimeNanoseconds)
+        return solver.runSlice(until: deadline, yield: yield)
+    }
 
     private func onQueue<T: Sendable>(_ completion: @escaping @Sendable (Result<T, SolverError>) -> Void,
                                       _ body: @escaping @Sendable (SessionSolver) throws -> T) {

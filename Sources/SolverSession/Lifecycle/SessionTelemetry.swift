@@ -13,10 +13,14 @@ public struct SessionTelemetry: Sendable {
     let iterationTime = Metrics.Timer(label: "solverd_iteration_seconds")
     let updateLatency = Metrics.Timer(label: "solverd_update_event_latency_seconds")
     let probeTime = Metrics.Timer(label: "solverd_probe_seconds")
+    /// Where updates wait, stage by stage (HDR histograms shared by every session of the registry, and by the
+    /// transport for its stages).
+    public let stages: LatencyStages
 
     public init(logger: Logger = Logger(label: "solverd.session", factory: { _ in SwiftLogNoOpLogHandler() }),
-                slowIterationMilliseconds: Double = 10) {
+                slowIterationMilliseconds: Double = 10, stages: LatencyStages = LatencyStages()) {
         self.logger = logger
+        self.stages = stages
         self.slowIterationNanoseconds = UInt64(max(0, slowIterationMilliseconds) * 1_000_000)
     }
 

@@ -2,131 +2,213 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Runs sessions' solver work in bounded slices on at most `width` threads, round-robin.
+/// Runs sessions' solver work in bounded slices on a few threads, in two lanes.
 ///
-/// A session is at most once in the ready queue and runs on at most one worker at a time (its slice also runs on
-/// its own serial queue). A session that wants more after a slice goes to the back of the queue, so 1,000 sessions
-/// share the cores fairly. A session whose single step outlasts a slice (a huge system) is "heavy": heavy sessions
-/// may occupy at most `width − 1` workers, so small sessions always have a worker. Workers exit when the queue is
-/// empty: an idle service uses no CPU and no timers.
+/// - The **urgent lane** holds sessions with updates that no frame reflects yet. Its slices apply the updates and
+///   publish the first frame reflecting them — tens of microseconds — and step on only while nobody else waits for
+///   the lane. Its workers run at the default priority, so a first frame never queues behind other sessions' solving
+///   (at 10,000 updates/s over 1,000 sessions one round of solving slices took a second: that was the tail).
+/// - The **solving lane** holds sessions that want more steps. Its workers run at background priority, round-robin,
+///   so 1,000 sessions share the cores fairly and the latency-critical threads (the service thread, the journal's
+///   lanes, the urgent lane) win the CPU when it is short.
+///
+/// A session is at most once in each lane and runs on at most one worker at a time (its slice also runs on its own
+/// serial queue); a running session takes new updates between two steps itself. A session whose single step
+/// outlasts a slice (a huge system) is "heavy": heavy sessions may occupy at most `width − 1` solving workers, so
+/// small sessions always have one. Workers exit when their lane is empty: an idle service uses no CPU and no timers.
 public final class SessionScheduler: Sendable {
     public static let defaultWidth = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     public let width: Int
-    /// Target length of one slice.
+    /// Target length of one solving slice.
     public let sliceNanoseconds: UInt64
+    /// How long an urgent slice may go on stepping after its first frame when no other session waits for the lane.
+    public let urgentSliceNanoseconds: UInt64
+
+    enum Lane: Int {
+        case urgent = 0, solving = 1
+    }
 
     private struct Entry {
         let session: Session
-        var queued = false
+        /// In the lane's queue (a session waiting in both lanes runs from the urgent one first).
+        var queued: [Bool] = [false, false]
         var running = false
-        /// Scheduled again while running: requeue when the slice ends.
-        var again = false
+        /// Asked for again while running: requeue in that lane when the slice ends.
+        var again: [Bool] = [false, false]
         var heavy = false
+        /// Uptime (ns) when it last joined each lane: its wait there is the ready-queue stage.
+        var queuedAt: [UInt64] = [0, 0]
+    }
+
+    private struct Queue {
+        var keys: [ObjectIdentifier] = []
+        var head = 0
+        var workers = 0
+        var count: Int { keys.count - head }
+
+        mutating func compact() {
+            if head > 1024, head * 2 > keys.count {
+                keys.removeFirst(head)
+                head = 0
+            }
+        }
     }
 
     private struct State {
         var entries: [ObjectIdentifier: Entry] = [:]
-        var ready: [ObjectIdentifier] = []
-        var readyHead = 0
-        var workers = 0
+        var lanes = [Queue(), Queue()]
         var heavyRunning = 0
         var slices = 0
     }
 
     private let state = Mutex(State())
 
-    public init(width: Int = SessionScheduler.defaultWidth, sliceMicroseconds: Int = 1000) {
+    public init(width: Int = SessionScheduler.defaultWidth, sliceMicroseconds: Int = 1000, urgentSliceMicroseconds: Int = 200) {
         self.width = max(1, width)
         self.sliceNanoseconds = UInt64(max(50, sliceMicroseconds)) * 1000
+        self.urgentSliceNanoseconds = UInt64(max(0, urgentSliceMicroseconds)) * 1000
     }
 
     /// Slices run so far (for metrics and tests).
     public var slicesRun: Int { state.withLock { $0.slices } }
 
-    /// Sessions waiting for a worker.
-    public var readyCount: Int { state.withLock { $0.ready.count - $0.readyHead } }
+    /// Sessions waiting for a worker, in both lanes.
+    public var readyCount: Int { state.withLock { $0.lanes[0].count + $0.lanes[1].count } }
 
-    /// Asks for `session` to get a slice soon. Cheap and idempotent; callable from any thread.
-    public func schedule(_ session: Session) {
+    /// Asks for `session` to get a solving slice soon. Cheap and idempotent; callable from any thread.
+    public func schedule(_ session: Session) { schedule(session, in: .solving) }
+
+    /// Asks for `session` to apply its ready updates and publish the frame reflecting them soon, ahead of solving.
+    public func scheduleFirstFrame(_ session: Session) { schedule(session, in: .urgent) }
+
+    private func schedule(_ session: Session, in lane: Lane) {
         let key = ObjectIdentifier(session)
+        let l = lane.rawValue
         let startWorker: Bool = state.withLock { s in
             var entry = s.entries[key] ?? Entry(session: session)
             if entry.running {
-                entry.again = true
+                entry.again[l] = true
                 s.entries[key] = entry
                 return false
             }
-            if entry.queued { return false }
-            entry.queued = true
+            if entry.queued[l] { return false }
+            entry.queued[l] = true
+            entry.queuedAt[l] = DispatchTime.now().uptimeNanoseconds
             s.entries[key] = entry
-            s.ready.append(key)
-            guard s.workers < width else { return false }
-            s.workers += 1
-            return true
+            s.lanes[l].keys.append(key)
+            return claimWorker(&s, lane)
         }
-        if startWorker { spawnWorker() }
+        if startWorker { spawnWorker(lane) }
     }
 
-    /// Workers run at background priority (nice 10 on Linux): solver slices are bulk work, while the threads that
-    /// answer clients (the lws service thread, the journal's lanes) are latency-critical and must win the CPU when
-    /// it is short — at user-initiated priority a durable ack waited behind other sessions' slices (ack p99 16 ms at
-    /// 10,000 updates/s over 8 sessions on 2 cores; 4–7 ms now). An idle machine runs the slices just as fast.
-    private func spawnWorker() {
-        DispatchQueue.global(qos: .background).async { [self] in workerLoop() }
+    /// Counts a new worker for `lane` when it has fewer than `width`; true when the caller must start it.
+    private func claimWorker(_ s: inout State, _ lane: Lane) -> Bool {
+        guard s.lanes[lane.rawValue].workers < width else { return false }
+        s.lanes[lane.rawValue].workers += 1
+        return true
     }
 
-    /// Takes the next runnable session: the first ready one, skipping heavy ones when they already hold all the
-    /// workers they may.
-    private func next(_ s: inout State) -> (ObjectIdentifier, Session)? {
+    /// Solving workers run at background priority (nice 10 on Linux): solving is bulk work, while the threads that
+    /// answer clients must win the CPU when it is short — at user-initiated priority a durable ack waited behind
+    /// other sessions' slices (ack p99 16 ms at 10,000 updates/s over 8 sessions on 2 cores; 4–7 ms after), and with
+    /// solving at the default priority first frames queued behind it (p50 52 ms instead of 0.7 ms in bench-sessions
+    /// at 10,000 updates/s over 1,000 sessions; nice 2 was in between). Urgent slices are short and latency-critical:
+    /// user-initiated (nice −2 where the process may raise priority, else the default).
+    private func spawnWorker(_ lane: Lane) {
+        let qos: DispatchQoS.QoSClass = lane == .urgent ? .userInitiated : .background
+        DispatchQueue.global(qos: qos).async { [self] in workerLoop(lane) }
+    }
+
+    /// Takes the next runnable session of `lane`: the first queued one that is not running (it may be running from
+    /// the other lane; it then waits, and takes its updates between two steps anyway), skipping heavy ones when
+    /// they already hold all the solving workers they may. Stale keys (dequeued through the other lane) are dropped.
+    private func next(_ s: inout State, _ lane: Lane) -> Taken? {
+        let l = lane.rawValue
         let heavyLimit = width > 1 ? width - 1 : 1
-        var i = s.readyHead
-        while i < s.ready.count {
-            let key = s.ready[i]
-            if let entry = s.entries[key], !(entry.heavy && s.heavyRunning >= heavyLimit) {
-                s.ready.swapAt(i, s.readyHead)
-                s.readyHead += 1
-                if s.readyHead > 1024, s.readyHead * 2 > s.ready.count {
-                    s.ready.removeFirst(s.readyHead)
-                    s.readyHead = 0
-                }
-                var e = entry
-                e.queued = false
-                e.running = true
-                if e.heavy { s.heavyRunning += 1 }
-                s.entries[key] = e
-                return (key, e.session)
+        var i = s.lanes[l].head
+        while i < s.lanes[l].keys.count {
+            let key = s.lanes[l].keys[i]
+            guard var entry = s.entries[key], entry.queued[l] else {
+                // Stale: drop it.
+                s.lanes[l].keys.swapAt(i, s.lanes[l].head)
+                s.lanes[l].head += 1
+                i += 1
+                continue
+            }
+            if !entry.running, !(lane == .solving && entry.heavy && s.heavyRunning >= heavyLimit) {
+                s.lanes[l].keys.swapAt(i, s.lanes[l].head)
+                s.lanes[l].head += 1
+                s.lanes[l].compact()
+                entry.queued[l] = false
+                entry.running = true
+                if lane == .solving, entry.heavy { s.heavyRunning += 1 }
+                s.entries[key] = entry
+                return Taken(key: key, session: entry.session, queuedAt: entry.queuedAt[l], heavy: entry.heavy)
             }
             i += 1
         }
         return nil
     }
 
-    private func workerLoop() {
-        while let (key, session) = state.withLock({ s -> (ObjectIdentifier, Session)? in
-            if let found = next(&s) { return found }
-            s.workers -= 1
+    private struct Taken {
+        let key: ObjectIdentifier
+        let session: Session
+        let queuedAt: UInt64
+        let heavy: Bool
+    }
+
+    private func workerLoop(_ lane: Lane) {
+        let l = lane.rawValue
+        while let taken = state.withLock({ s -> Taken? in
+            if let found = next(&s, lane) { return found }
+            s.lanes[l].workers -= 1
             return nil
         }) {
+            let (key, session, queuedAt) = (taken.key, taken.session, taken.queuedAt)
             let start = DispatchTime.now().uptimeNanoseconds
-            let deadline = start + sliceNanoseconds
-            let wantsMore = session.queue.sync { session.runSlice(until: deadline) }
-            let took = DispatchTime.now().uptimeNanoseconds - start
-            state.withLock { s in
-                s.slices += 1
-                guard var e = s.entries[key] else { return }
-                if e.heavy { s.heavyRunning -= 1 }
-                e.running = false
-                e.heavy = took > 2 * sliceNanoseconds
-                if (wantsMore || e.again) && !session.isClosed {
-                    e.again = false
-                    e.queued = true
-                    s.entries[key] = e
-                    s.ready.append(key)
-                } else {
-                    s.entries[key] = nil
+            let wantsMore: Bool
+            if lane == .urgent {
+                // Steps on only while no other session waits for a first frame, and never a heavy session's step
+                // (one could hold this worker for many milliseconds).
+                let deadline = taken.heavy ? start : start + urgentSliceNanoseconds
+                wantsMore = session.queue.sync {
+                    session.runSlice(until: deadline, queuedAt: queuedAt, urgent: true, yield: { [self] in urgentWaiting })
+                }
+            } else {
+                wantsMore = session.queue.sync {
+                    session.runSlice(until: start + sliceNanoseconds, queuedAt: queuedAt, urgent: false, yield: nil)
                 }
             }
+            let took = DispatchTime.now().uptimeNanoseconds - start
+            let toStart = state.withLock { s -> [Lane] in
+                s.slices += 1
+                guard var e = s.entries[key] else { return [] }
+                if lane == .solving {
+                    if e.heavy { s.heavyRunning -= 1 }
+                    e.heavy = took > 2 * sliceNanoseconds
+                }
+                e.running = false
+                let wanted = [e.again[Lane.urgent.rawValue], wantsMore || e.again[Lane.solving.rawValue]]
+                e.again = [false, false]
+                var toStart: [Lane] = []
+                for other in [Lane.urgent, .solving] where !session.isClosed {
+                    let o = other.rawValue
+                    if wanted[o], !e.queued[o] {
+                        e.queued[o] = true
+                        e.queuedAt[o] = DispatchTime.now().uptimeNanoseconds
+                        s.lanes[o].keys.append(key)
+                    }
+                    // Also when it was queued while running: that lane's workers may have left meanwhile.
+                    if e.queued[o], claimWorker(&s, other) { toStart.append(other) }
+                }
+                s.entries[key] = e.queued.contains(true) ? e : nil
+                return toStart
+            }
+            for lane in toStart { spawnWorker(lane) }
         }
     }
+
+    /// Whether a session waits for the urgent lane (read by urgent slices between steps).
+    private var urgentWaiting: Bool { state.withLock { $0.lanes[Lane.urgent.rawValue].count > 0 } }
 }

@@ -45,18 +45,26 @@ extension SessionSolver {
         requestSlice()
     }
 
-    /// Runs steps until `deadline` (a `DispatchTime` in ns), the solve ends, or nothing is left to do.
-    /// Returns true when the session wants another slice.
-    func runSlice(until deadline: UInt64) -> Bool {
+    /// Applies ready updates (publishing the frame that reflects them), then runs steps while before `deadline` (a
+    /// `DispatchTime` in ns) and until the solve ends or `yield` says another session needs the worker. Returns
+    /// true when the session wants another slice.
+    func runSlice(until deadline: UInt64, yield: (() -> Bool)? = nil) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
+        let sliceStart = DispatchTime.now().uptimeNanoseconds
         defer { publishStatus() }
         applyInbox()
         var steps = 0, busy: UInt64 = 0, slowest: UInt64 = 0
-        defer { recordSlice(steps: steps, busy: busy, slowest: slowest) }
+        defer {
+            recordSlice(steps: steps, busy: busy, slowest: slowest)
+            telemetry.stages.record(.slice, from: sliceStart, to: DispatchTime.now().uptimeNanoseconds)
+        }
         while phase == .solving {
             let start = DispatchTime.now().uptimeNanoseconds
+            // Checked before the step, so an urgent slice past its deadline takes none.
+            if start >= deadline || yield?() == true { break }
             let step = solver.step(system)
             let took = DispatchTime.now().uptimeNanoseconds - start
+            telemetry.stages.record(.step, nanoseconds: took)
             steps += 1
             busy += took
             slowest = max(slowest, took)
@@ -91,7 +99,6 @@ extension SessionSolver {
                 }
             }
             if hasQueuedUpdates { applyInbox() }
-            if DispatchTime.now().uptimeNanoseconds >= deadline { break }
         }
         return phase == .solving || hasQueuedUpdates
     }
@@ -125,14 +132,19 @@ extension SessionSolver {
         return ratio > 0 ? pow(ratio, 1 / Double(recentNorms.count - 1)) : 0
     }
 
-    /// Applies every queued update, in seq order, each exactly once, then re-plans the solve.
+    /// Applies every queued update, in seq order, each exactly once, then re-plans the solve and publishes the first
+    /// frame reflecting them. Records the stages of their latency (inbox, apply, frame, update → frame).
     func applyInbox() {
         dispatchPrecondition(condition: .onQueue(queue))
-        let (batch, queuedAt) = inbox.takeReady()
+        let batch = inbox.takeReady()
         guard !batch.isEmpty, phase != .closed else { return }
+        let taken = DispatchTime.now().uptimeNanoseconds
+        let stages = telemetry.stages
+        for entry in batch { stages.record(.inbox, from: entry.readyAt, to: taken) }
         var applied = false
         let mode = options.flowNexus?.aggregation ?? .weightedAverage
-        for (seq, update) in batch {
+        for entry in batch {
+            let seq = entry.seq, update = entry.update
             do {
                 let combined = try update.apply(to: system, aggregator: &swarm.aggregator, mode: mode)
                 if let report = update.report { publishAggregation(report, combined, of: update, seq: seq, mode: mode) }
@@ -149,16 +161,23 @@ extension SessionSolver {
             }
         }
         guard applied else { return }
-        if latencyStart == nil { latencyStart = queuedAt }
+        if latencyStart == nil { latencyStart = batch[0].readyAt }
+        var planned = taken
         do {
             try startSolve(restart: false)
+            planned = DispatchTime.now().uptimeNanoseconds
             // The first frame reflecting the updates goes out now, before any step: its latency is the update's.
             emitFrame(stepTime: 0, flops: 0)
         } catch {
+            planned = DispatchTime.now().uptimeNanoseconds
             let message = (error as? SolverError)?.message ?? "\(error)"
             stopReason = message
             stop(reason: "breakdown", stepTime: 0, flops: 0)
         }
+        let framed = DispatchTime.now().uptimeNanoseconds
+        stages.record(.apply, from: taken, to: planned)
+        stages.record(.frame, from: planned, to: framed)
+        for entry in batch { stages.record(.updateToFrame, from: entry.readyAt, to: framed) }
     }
 
     private func publishAggregation(_ report: CostReport, _ combined: [CostAggregator.Combined], of update: CostUpdate,

@@ -14,8 +14,11 @@ extension SessionSolver {
             throw SolverError(.invalidArgument, "must be in 1...100, got \(probeCount)", field: "probe_count")
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        let probeStart = DispatchTime.now().uptimeNanoseconds
-        defer { telemetry.probeTime.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - probeStart)) }
+        defer {
+            let took = DispatchTime.now().uptimeNanoseconds - start
+            telemetry.probeTime.recordNanoseconds(Int64(took))
+            telemetry.stages.record(.verification, nanoseconds: took)
+        }
         let probe: ResidualProbe
         if let indices {
             guard !indices.isEmpty, indices.count <= 10_000 else {

@@ -55,7 +55,9 @@ final class LatencySink: SessionEventSink {
 struct LatencySummary {
     let count: Int
     let p50: Double
+    let p90: Double
     let p99: Double
+    let p999: Double
     let max: Double
 
     init(nanoseconds: [UInt64]) {
@@ -65,9 +67,13 @@ struct LatencySummary {
             sorted.isEmpty ? .nan : Double(sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))]) / 1000
         }
         p50 = at(0.5)
+        p90 = at(0.9)
         p99 = at(0.99)
+        p999 = at(0.999)
         max = sorted.last.map { Double($0) / 1000 } ?? .nan
     }
 
-    var json: [String: Any] { ["count": count, "p50_us": p50, "p99_us": p99, "max_us": max] }
+    var json: [String: Any] {
+        ["count": count, "p50_us": p50, "p90_us": p90, "p99_us": p99, "p999_us": p999, "max_us": max]
+    }
 }

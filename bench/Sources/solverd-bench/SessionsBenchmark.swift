@@ -51,11 +51,17 @@ struct SessionsBenchmark {
         result["idle"] = idle(registry)
 
         let driver = UpdateDriver(fleet: fleet, producers: producers)
+        let stages = registry.telemetry.stages
         func offer(_ name: String, rate: Double, entries: Int) throws {
             progress("sessions: \(name): \(entries)-entry updates offered at \(Int(rate))/s")
-            result[name] = driver.run(seconds: phaseSeconds, rate: rate, drainTimeout: drainSeconds,
-                                      makeUpdate: RandomUpdates.deltas(entries)).json
+            stages.reset()
+            var outcome = driver.run(seconds: phaseSeconds, rate: rate, drainTimeout: drainSeconds,
+                                     makeUpdate: RandomUpdates.deltas(entries)).json
+            outcome["stages"] = Self.stagesJSON(stages)
             try settle(fleet, timeout: 120)
+            // How the sessions re-converged from their last update (local push, factor re-solve, global steps).
+            outcome["last_modes"] = Dictionary(fleet.map { ($0.session.status.reconvergenceMode, 1) }, uniquingKeysWith: +)
+            result[name] = outcome
         }
         try offer("paced_single", rate: pacedRate, entries: 1)
         try offer("sustained_single", rate: targetRate, entries: 1)
@@ -65,6 +71,11 @@ struct SessionsBenchmark {
         result["localised_large"] = try localised(registry)
         registry.closeAll(reason: .shutdown, message: "benchmark done")
         return result
+    }
+
+    /// Each stage's percentiles (µs) recorded during a phase: where the updates' time went.
+    static func stagesJSON(_ stages: LatencyStages) -> [String: Any] {
+        Dictionary(uniqueKeysWithValues: stages.summaries.map { ($0.stage.rawValue, $0.summary.json as Any) })
     }
 
     /// Per-session bytes of `count` sessions of smallSide² unknowns (one subscriber each), beyond what they account

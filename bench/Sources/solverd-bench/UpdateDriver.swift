@@ -14,8 +14,10 @@ struct LoadedSession: @unchecked Sendable {
 /// one producer and its seqs arrive in order) and collects update → first-frame latencies.
 ///
 /// Open loop: producers pace themselves to `rate` updates per second in total, round-robin over their sessions,
-/// whatever the sessions do (queues are bounded by rate × seconds). The rate reported is the rate updates were
-/// applied and reported: updates divided by the time until the last one's frame arrived.
+/// whatever the sessions do (queues are bounded by rate × seconds). Each update's latency runs from when it was due,
+/// not when its producer got round to it, so a stall (of a session or of the producer itself) counts against every
+/// update it delayed (no coordinated omission). The rate reported is the rate updates were applied and reported:
+/// updates divided by the time until the last one's frame arrived.
 struct UpdateDriver {
     let fleet: [LoadedSession]
     let producers: Int
@@ -63,15 +65,15 @@ struct UpdateDriver {
                 while sent < budget, !mine.isEmpty {
                     let now = DispatchTime.now().uptimeNanoseconds
                     if now >= deadline { break }
-                    if Double(now - start) < Double(sent) * interval {
+                    let due = start + UInt64(Double(sent) * interval)
+                    if now < due {
                         usleep(50)
                         continue
                     }
                     let target = mine[cursor % mine.count]
                     cursor += 1
                     let update = makeUpdate(&random, target.session.dimension)
-                    let submittedAt = DispatchTime.now().uptimeNanoseconds
-                    _ = try? target.session.submit(update) { seq in target.sink.submitted(seq: seq, at: submittedAt) }
+                    _ = try? target.session.submit(update) { seq in target.sink.submitted(seq: seq, at: due) }
                     sent += 1
                     entries += update.entryCount
                 }

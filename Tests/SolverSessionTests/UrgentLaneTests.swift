@@ -1,0 +1,96 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+import SolverCore
+@testable import SolverSession
+import SolverTestSupport
+
+/// A sink that notes how many scheduler slices had run when the first frame reflecting `awaitedSeq` arrived.
+private final class FirstFrameProbe: SessionEventSink {
+    let scheduler: SessionScheduler
+    let awaitedSeq = Atomic<UInt64>(.max)
+    let slicesAtFrame = Atomic<Int>(-1)
+
+    init(scheduler: SessionScheduler) { self.scheduler = scheduler }
+
+    func offer(_ event: SessionEvent) -> Bool {
+        if case .iterationUpdate(let frame) = event.body, frame.lastAppliedSeq >= awaitedSeq.load(ordering: .acquiring) {
+            _ = slicesAtFrame.compareExchange(expected: -1, desired: scheduler.slicesRun, ordering: .relaxed)
+        }
+        return true
+    }
+
+    func subscriptionEnded(_ id: SubscriptionID, reason: String, message: String) {}
+}
+
+@Suite struct UrgentLaneTests {
+    /// Sessions that keep solving share the solving lane round-robin; an update to another session must not wait for
+    /// that round: its first frame comes from the urgent lane after a few slices, not after one per solving session.
+    /// (An ordering check on slice counts, not a timing one.)
+    @Test func firstFrameDoesNotWaitForOtherSessionsSolving() throws {
+        let scheduler = SessionScheduler(width: 1, sliceMicroseconds: 2000)
+        let registry = SessionRegistry(scheduler: scheduler)
+        var busy = SessionOptions()
+        busy.method = .jacobi
+        busy.tolerance = 1e-15
+        busy.maxIterations = 10_000_000
+        let big = MatrixGenerators.laplacian2D(side: 60, shift: 1e-4)
+        let solving = try (0..<40).map { k in
+            try registry.create(SessionSpec(matrix: big, rightHandSide: MatrixGenerators.randomVector(big.rows, seed: UInt64(k)),
+                                            options: busy))
+        }
+        defer { for s in solving { registry.close(s.id) } }
+        let small = MatrixGenerators.laplacian2D(side: 8, shift: 1)
+        let quiet = try registry.create(SessionSpec(matrix: small, rightHandSide: MatrixGenerators.randomVector(small.rows)))
+        #expect(eventually { quiet.status.phase == .converged })
+        #expect(eventually { scheduler.slicesRun > 200 })  // the solving lane is busy round-robin
+        let probe = FirstFrameProbe(scheduler: scheduler)
+        _ = try quiet.hub.subscribe(probe)
+        let seq = quiet.hub.nextSeq
+        probe.awaitedSeq.store(seq, ordering: .releasing)
+        let before = scheduler.slicesRun
+        #expect(try quiet.submit(CostUpdate(deltaIndices: [5], deltaValues: [1])) == seq)
+        #expect(eventually { probe.slicesAtFrame.load(ordering: .relaxed) >= 0 })
+        // Round-robin alone would run up to one slice per solving session (40) first.
+        #expect(probe.slicesAtFrame.load(ordering: .relaxed) - before <= 5)
+        #expect(solving.allSatisfy { $0.status.phase == .solving })
+    }
+
+    /// Each stage of an update's way to its first frame is recorded, per update or per batch.
+    @Test func stagesAreRecordedForUpdates() throws {
+        let registry = SessionRegistry()
+        let a = MatrixGenerators.laplacian2D(side: 10, shift: 1)
+        let session = try registry.create(SessionSpec(matrix: a, rightHandSide: MatrixGenerators.randomVector(a.rows)))
+        #expect(eventually { session.status.phase == .converged })
+        let stages = registry.telemetry.stages
+        stages.reset()
+        for k in 0..<20 {
+            let seq = try session.submit(CostUpdate(deltaIndices: [k], deltaValues: [0.5]))
+            #expect(eventually { session.status.lastAppliedSeq >= seq && session.status.phase == .converged })
+        }
+        #expect(stages.summary(.inbox).count == 20)
+        #expect(stages.summary(.updateToFrame).count == 20)
+        #expect(stages.summary(.readyQueue).count >= 1)
+        #expect(stages.summary(.apply).count >= 1)
+        #expect(stages.summary(.frame).count == stages.summary(.apply).count)
+        #expect(stages.summary(.step).count >= 1)
+        #expect(stages.summary(.journal).count == 0)  // no journal here
+        let total = stages.summary(.updateToFrame)
+        #expect(total.p50 <= total.p99 && total.p99 <= total.max && total.max >= stages.summary(.inbox).max)
+    }
+
+    @Test func histogramsClampAndReset() {
+        let stages = LatencyStages()
+        stages.record(.transport, nanoseconds: 5_000)
+        stages.record(.transport, nanoseconds: 1_000_000_000_000)  // 1,000 s: above the range, clamped
+        stages.record(.transport, from: 10, to: 5)  // clock went backwards: ignored
+        let s = stages.summary(.transport)
+        #expect(s.count == 2)
+        #expect(s.max >= 99_000_000_000 && s.max <= 101_000_000_000)
+        #expect(stages.summaries.map(\.stage) == [.transport])
+        stages.reset()
+        #expect(stages.summary(.transport).count == 0)
+        #expect(stages.summaries.isEmpty)
+    }
+}
