@@ -222,7 +222,7 @@ def rows_for(r):
         row("update → ack p99 (same run)", load["update_ack"]["p99_us"], "µs"),
         row("updates dropped (acked, no frame + unanswered)", dropped, "", "0 (nothing dropped)", dropped == 0),
         row("error replies to updates", load["error_count"], ""),
-        row("offer achieved", load["achieved_offer_per_second"], "/s"),
+        row("offer achieved", round(load["achieved_offer_per_second"]), "/s"),
         row("updates per reflecting frame (coalescing)", load["matched"] / max(1, load["reflecting_frames"]), ""),
         row(f"bare lws echo at the same offer: update → echo p99 ({under})", frame_echo["p99_us"], "µs"),
         row("bare lws echo: update → echo p99.9", frame_echo["p999_us"], "µs"),
