@@ -94,9 +94,10 @@ bench-sessions: release deps-test
 
 # The WebSocket server under a compiled load generator, against a bare libwebsockets echo in the same run (issue 4).
 BENCH_TOOLS := .build/bench/loadgen .build/bench/lws-echo
-.build/bench/loadgen: bench/loadgen/loadgen.c bench/loadgen/ws_client.c bench/loadgen/ws_client.h
+LOADGEN_SOURCES := bench/loadgen/loadgen.c bench/loadgen/sessions_mode.c bench/loadgen/ws_client.c
+.build/bench/loadgen: $(LOADGEN_SOURCES) bench/loadgen/loadgen.h bench/loadgen/ws_client.h
 	@mkdir -p $(@D)
-	gcc -O2 -Wall -Wextra -o $@ bench/loadgen/loadgen.c bench/loadgen/ws_client.c
+	gcc -O2 -Wall -Wextra -o $@ $(LOADGEN_SOURCES)
 .build/bench/lws-echo: bench/lws-echo/lws_echo.c | $(RUN_STAMP)
 	@mkdir -p $(@D)
 	gcc -O2 -Wall -Wextra -o $@ bench/lws-echo/lws_echo.c $$(pkg-config --cflags --libs libwebsockets)

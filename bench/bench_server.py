@@ -2,8 +2,10 @@
 """make bench-server: solverd's one-port server under compiled load, with a bare libwebsockets echo as reference.
 
 Starts `solverd serve` ($SOLVERD_BIN, default .build/release/solverd) and bench/lws-echo ($LWS_ECHO) on 127.0.0.1,
-drives both with bench/loadgen ($LOADGEN; C, epoll, raw WebSocket), and checks issue 4's targets. Python only
-orchestrates: it creates sessions over HTTP and reads /proc/PID/status. Results: bench/results/server-latest.json.
+drives both with bench/loadgen ($LOADGEN; C, epoll, raw WebSocket), and checks issue 4's targets and issue 16's
+(1,000 sessions of n = 2,500 over 8 connections at 10,000 updates/s: update → first reflecting frame, nothing
+dropped; the same offer against the echo gives the transport + client floor). Python only orchestrates: it creates
+sessions over HTTP and reads /proc/PID/status and /stat. Results: bench/results/server-latest.json.
 Everything started here is stopped in `finally`; every loadgen run is bounded (its own limits plus a timeout).
 """
 import json
@@ -13,6 +15,7 @@ import resource
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from datetime import datetime
@@ -27,6 +30,13 @@ LOADGEN = os.environ.get("LOADGEN", str(ROOT / ".build" / "bench" / "loadgen"))
 LWS_ECHO = os.environ.get("LWS_ECHO", str(ROOT / ".build" / "bench" / "lws-echo"))
 IDLE_CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "10000"))
 LIVE_SESSIONS = 1000
+# Many sessions under load: LIVE_SESSIONS sessions of n = SESSION_SIDE² (5-point Laplacian, default method) served
+# over SESSION_CONNECTIONS connections (a handful of multi-session clients, e.g. one per worker process of a
+# dispatcher), offered SESSION_RATE cost_updates/s open loop for SESSION_SECONDS; bare lws echo as the floor.
+SESSION_SIDE = 50
+SESSION_CONNECTIONS = 8
+SESSION_RATE = 10_000
+SESSION_SECONDS = 5
 
 
 def raise_fd_limit():
@@ -65,10 +75,12 @@ def cpu_seconds(pid):
 
 
 def with_cpu(pid, run):
-    """Runs `run()` and adds the CPU seconds `pid` spent meanwhile to its report as `server_cpu_seconds`."""
-    before = cpu_seconds(pid)
+    """Runs `run()` and adds the CPU seconds `pid` spent meanwhile to its report as `server_cpu_seconds` (and the
+    run's wall time as `wall_seconds`)."""
+    before, started = cpu_seconds(pid), time.monotonic()
     result = run()
     result["server_cpu_seconds"] = cpu_seconds(pid) - before
+    result["wall_seconds"] = time.monotonic() - started
     return result
 
 
@@ -116,6 +128,30 @@ def throughput(port, path, message, session="", n=1024, connections=8, window=32
                    "--n", n, "--connections", connections, "--window", window, "--seconds", seconds)
 
 
+def many_sessions(solverd, port, echo, echo_port):
+    """LIVE_SESSIONS live sessions, then `loadgen sessions` over them at SESSION_RATE, and its --echo reference."""
+    print(f"{LIVE_SESSIONS} live sessions (n = {SESSION_SIDE ** 2})", file=sys.stderr)
+    before, started = rss(solverd.pid), time.monotonic()
+    ids = [create_session(port, SESSION_SIDE) for _ in range(LIVE_SESSIONS)]
+    created_seconds = time.monotonic() - started
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/sessions", timeout=30) as response:
+        listed = json.loads(response.read())
+    live = len(listed.get("sessions", listed) if isinstance(listed, dict) else listed)
+    r = {"sessions": {"created": len(ids), "live": live, "rss_delta": rss(solverd.pid) - before,
+                      "create_seconds": created_seconds}}
+    print(f"{SESSION_RATE:,} updates/s over {LIVE_SESSIONS} sessions, {SESSION_CONNECTIONS} connections "
+          "(then the same against the bare echo)", file=sys.stderr)
+    with tempfile.NamedTemporaryFile("w", prefix="bench-sessions-", suffix=".txt") as ids_file:
+        ids_file.write("\n".join(ids) + "\n")
+        ids_file.flush()
+        common = ["--sessions-file", ids_file.name, "--connections", SESSION_CONNECTIONS, "--rate", SESSION_RATE,
+                  "--seconds", SESSION_SECONDS, "--n", SESSION_SIDE ** 2]
+        r["sessions_load"] = with_cpu(solverd.pid, lambda: loadgen("sessions", "--port", port, *common, timeout=120))
+        r["sessions_load_echo"] = with_cpu(echo.pid, lambda: loadgen("sessions", "--port", echo_port, "--path", "/",
+                                                                     "--echo", *common, timeout=120))
+    return r
+
+
 def measure(solverd, port, echo, echo_port):
     r = {"solverd_rss_start": rss(solverd.pid)}
     side = 32
@@ -136,13 +172,7 @@ def measure(solverd, port, echo, echo_port):
         r["throughput_solverd"].append(with_cpu(solverd.pid, lambda: throughput(port, "/ws/solver", "ping")))
         r["throughput_echo"].append(with_cpu(echo.pid, lambda: throughput(echo_port, "/", "ping")))
     r["throughput_cost_update"] = throughput(port, "/ws/solver", "cost_update", session, side * side)
-    print(f"{LIVE_SESSIONS} live sessions", file=sys.stderr)
-    before = rss(solverd.pid)
-    created = 1 + len([create_session(port, 10) for _ in range(LIVE_SESSIONS - 1)])
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/sessions", timeout=30) as response:
-        listed = json.loads(response.read())
-    live = len(listed.get("sessions", listed) if isinstance(listed, dict) else listed)
-    r["sessions"] = {"created": created, "live": live, "rss_delta": rss(solverd.pid) - before}
+    r.update(many_sessions(solverd, port, echo, echo_port))
     print(f"{IDLE_CONNECTIONS} idle connections (solverd, then echo)", file=sys.stderr)
     r["idle"] = idle_connections(solverd.pid, port, "/ws/solver")
     r["idle_echo"] = idle_connections(echo.pid, echo_port, "/")
@@ -157,6 +187,10 @@ def rows_for(r):
     ours, echo = best(r["throughput_solverd"]), best(r["throughput_echo"])
     c, rtt, fan, idle = r["connect"]["connect"], r["rtt"]["update_ack"], r["fanout"]["fanout"], r["idle"]
     per_conn = idle["bytes_per_connection"]
+    load, load_echo = r["sessions_load"], r["sessions_load_echo"]
+    frame, frame_echo = load["update_frame"], load_echo["update_frame"]
+    dropped = load["unmatched"] + load["unanswered"]
+    under = f"{LIVE_SESSIONS:,} sessions, {SESSION_CONNECTIONS} conns, {SESSION_RATE:,}/s"
     return [
         row("connect p50 (TCP + WS handshake)", c["p50_us"], "µs"),
         row("connect p99", c["p99_us"], "µs", "< 5,000", c["p99_us"] < 5000),
@@ -179,7 +213,21 @@ def rows_for(r):
         row("cost_update→ack frames/s (same load)", r["throughput_cost_update"]["replies_per_second"], "/s"),
         row("concurrent WebSocket connections held", idle["open"], "", f">= 10,000 (tried {IDLE_CONNECTIONS})",
             idle["open"] >= 10_000 and idle.get("still_open", 0) >= 10_000),
-        row("live sessions", r["sessions"]["live"], "", ">= 1,000", r["sessions"]["live"] >= 1000),
+        row(f"live sessions (n = {SESSION_SIDE ** 2} each)", r["sessions"]["live"], "", ">= 1,000",
+            r["sessions"]["live"] >= 1000),
+        row(f"update → first frame p50 ({under} open loop)", frame["p50_us"], "µs"),
+        row("update → first frame p99", frame["p99_us"], "µs", "< 5,000", frame["p99_us"] < 5000),
+        row("update → first frame p99.9", frame["p999_us"], "µs", "< 20,000", frame["p999_us"] < 20000),
+        row("update → first frame max", frame["max_us"], "µs"),
+        row("update → ack p99 (same run)", load["update_ack"]["p99_us"], "µs"),
+        row("updates dropped (acked, no frame + unanswered)", dropped, "", "0 (nothing dropped)", dropped == 0),
+        row("error replies to updates", load["error_count"], ""),
+        row("offer achieved", round(load["achieved_offer_per_second"]), "/s"),
+        row("updates per reflecting frame (coalescing)", load["matched"] / max(1, load["reflecting_frames"]), ""),
+        row(f"bare lws echo at the same offer: update → echo p99 ({under})", frame_echo["p99_us"], "µs"),
+        row("bare lws echo: update → echo p99.9", frame_echo["p999_us"], "µs"),
+        row("server CPU cores used under that load (incl. subscribe and drain)",
+            load["server_cpu_seconds"] / load["wall_seconds"], "cores"),
         row("RSS per idle connection", per_conn / 1024, "KiB", "< 50", per_conn < 50 * 1024),
         row("RSS per idle connection, bare lws echo", r["idle_echo"]["bytes_per_connection"] / 1024, "KiB"),
         row("solverd still running at the end", r["solverd_alive"], "", "yes", r["solverd_alive"]),

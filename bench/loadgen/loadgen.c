@@ -29,9 +29,22 @@
  *              Open loop on one connection: a ping every I ms, each pong timed from the ping's due time (by ref);
  *              lost = pings unanswered 1 s after the last. With $LOADGEN_SAMPLES, one line per ping to that file:
  *              "<due time, CLOCK_REALTIME ns> <RTT ns, -1 if lost>".
+ *   sessions   --port P --sessions-file PATH --connections M --rate R --seconds T [--n DIM] [--seed S] [--echo]
+ *              (sessions_mode.c) N sessions (one id a line; or --session) over M connections: session s is served
+ *              by connection s mod M, which subscribes to it first (the run starts once every subscription is
+ *              answered, 30 s at most, then 0.25 s for the replayed events). Open loop: update k (1-based) is due at
+ *              (k - 1) / R s, goes to session (k - 1) mod N (round robin: each session gets R / N per second, evenly
+ *              spaced) on its connection, and adds 0.001 to a pseudo-random row < DIM (xorshift seeded by S). Its
+ *              ack (seq) is timed from the due time ("update_ack"); its first iteration_update of that session with
+ *              last_applied_seq >= seq is "update_frame" (due → arrival: a stall counts against every update it
+ *              delayed). After T s, waits at most 5 s: "unmatched" = acked without a reflecting frame (dropped),
+ *              "unanswered" = neither ack nor error. "send_lag" = due → sent (the generator's own lateness).
+ *              --echo: the same messages against an echo server (--path /): the echo is both ack and frame, giving
+ *              the transport + client floor at that rate and connection count. With $LOADGEN_TRACE, one line per
+ *              update: "<k> <session> <due ns after start> <ack ns after due> <frame ns after due>" (-1: none).
  */
 #define _GNU_SOURCE
-#include "ws_client.h"
+#include "loadgen.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -39,23 +52,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SESSIONS 256
-
-struct options {
-    const char *mode, *session, *message, *path;
-    const char *sessions[MAX_SESSIONS];  /* --session split at commas */
-    int session_count;
-    int port, count, concurrency, subscribers, rounds, connections, window, dimension;
-    double seconds, hold_seconds, rate, interval_ms;
-};
-
-/* Latency samples in nanoseconds. */
-struct samples {
-    uint64_t *ns;
-    int count, cap;
-};
-
-static void sample_add(struct samples *s, uint64_t ns) {
+void sample_add(struct samples *s, uint64_t ns) {
     if (s->count == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 1024;
         s->ns = realloc(s->ns, (size_t)s->cap * sizeof *s->ns);
@@ -75,8 +72,7 @@ static double quantile_us(const struct samples *s, double q) {
     return s->ns[i < s->count ? i : s->count - 1] / 1e3;
 }
 
-/* Prints "name":{"count","p50_us","p90_us","p99_us","p999_us","max_us"} (sorting the samples). */
-static void print_latency(const char *name, struct samples *s) {
+void print_latency(const char *name, struct samples *s) {
     qsort(s->ns, (size_t)s->count, sizeof *s->ns, compare_u64);
     printf("\"%s\":{\"count\":%d,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}",
            name, s->count, quantile_us(s, 0.5), quantile_us(s, 0.9), quantile_us(s, 0.99), quantile_us(s, 0.999),
@@ -90,7 +86,7 @@ static int format_update(char *buf, size_t size, const struct options *o, long i
                     id, o->sessions[id % o->session_count], id % o->dimension);
 }
 
-static int seconds_passed(uint64_t since, double seconds) { return ws_now_ns() - since > (uint64_t)(seconds * 1e9); }
+int seconds_passed(uint64_t since, double seconds) { return ws_now_ns() - since > (uint64_t)(seconds * 1e9); }
 
 /* ---- connect ---------------------------------------------------------------------------------------------- */
 
@@ -156,12 +152,9 @@ static void rtt_send(struct ws_loop *loop, struct ws_conn *c, struct rtt_state *
     ws_send_text(loop, c, msg, (size_t)n);
 }
 
-/* The one event loop of the rtt, fanout, throughput, acks and ping modes (their callbacks send on it). */
-static struct ws_loop shared_loop;
+struct ws_loop shared_loop;
 
-/* Starts `count` connections on shared_loop (index = position); with wait_seconds, waits until all are open or
- * closed, or that time has passed. */
-static struct ws_conn *connect_all(const struct options *o, int count, double wait_seconds) {
+struct ws_conn *connect_all(const struct options *o, int count, double wait_seconds) {
     struct ws_conn *conns = calloc((size_t)count, sizeof *conns);
     for (int i = 0; i < count; i++) {
         conns[i].index = i;
@@ -337,25 +330,11 @@ static void run_throughput(const struct options *o) {
 
 /* ---- open loop (acks, ping) -------------------------------------------------------------------------------- */
 
-/* Message k (1-based) is due at t0 + (k - 1) / rate and is sent when due (late ones at once, so a stall never
- * thins the offer); answers are handled in between and timed from the due time. */
-struct open_loop {
-    double rate;           /* messages per second */
-    long total;            /* messages to offer */
-    uint64_t t0, last_answer_ns;
-    uint64_t *due;         /* per message: its due time (0: never sent) */
-    uint64_t *latency_ns;  /* per message: due → answer (0: no answer yet) */
-    long offered, sent, answered;
-    struct samples latency;  /* the answers timed (see open_loop_answer) */
-};
-
 static uint64_t due_time(const struct open_loop *ol, long k) {
     return ol->t0 + (uint64_t)((double)(k - 1) * 1e9 / ol->rate);
 }
 
-/* Offers every message (send returns 0 when it queued message k), stopping early only when every connection has
- * closed or the offer runs 5 s late; then waits at most drain_seconds for the answers still outstanding. */
-static void open_loop_run(struct open_loop *ol, int (*send)(long k, void *ctx), void *ctx, double drain_seconds) {
+void open_loop_offer(struct open_loop *ol, int (*send)(long k, void *ctx), void *ctx) {
     ol->due = calloc((size_t)ol->total + 1, sizeof *ol->due);
     ol->latency_ns = calloc((size_t)ol->total + 1, sizeof *ol->latency_ns);
     ol->t0 = ws_now_ns();
@@ -367,17 +346,21 @@ static void open_loop_run(struct open_loop *ol, int (*send)(long k, void *ctx), 
             if (send(k, ctx) == 0) {
                 ol->due[k] = due_time(ol, k);
                 ol->sent++;
+                ol->last_send_ns = ws_now_ns();
             }
         }
         if (ol->offered < ol->total) ws_poll_until(&shared_loop, due_time(ol, ol->offered + 1));
     }
+}
+
+void open_loop_run(struct open_loop *ol, int (*send)(long k, void *ctx), void *ctx, double drain_seconds) {
+    open_loop_offer(ol, send, ctx);
     uint64_t end = ws_now_ns();
     while (ol->answered < ol->sent && shared_loop.open_count > 0 && !seconds_passed(end, drain_seconds))
         ws_poll(&shared_loop, 5);
 }
 
-/* Records the answer to message k; 1 when k was sent and not answered before. `timed`: add it to the samples. */
-static int open_loop_answer(struct open_loop *ol, long long k, int timed) {
+int open_loop_answer(struct open_loop *ol, long long k, int timed) {
     if (k < 1 || k > ol->offered || !ol->due[k] || ol->latency_ns[k]) return 0;
     ol->last_answer_ns = ws_now_ns();
     ol->latency_ns[k] = ol->last_answer_ns - ol->due[k] + 1;  /* never 0 */
@@ -386,17 +369,30 @@ static int open_loop_answer(struct open_loop *ol, long long k, int timed) {
     return 1;
 }
 
-/* ---- acks --------------------------------------------------------------------------------------------------- */
+void count_error(struct error_counts *e, const char *msg) {
+    char code[48] = "unknown";
+    json_string(msg, "code", code, sizeof code);
+    int i = 0;
+    while (i < e->count && strcmp(e->kinds[i].code, code) != 0) i++;
+    if (i == e->count && i < MAX_ERROR_CODES) memcpy(e->kinds[e->count++].code, code, sizeof code);
+    if (i < MAX_ERROR_CODES) e->kinds[i].count++;
+    e->total++;
+}
 
-#define MAX_ERROR_CODES 8
+void print_errors(const char *name, const struct error_counts *e) {
+    printf("\"%s\":{", name);
+    for (int i = 0; i < e->count; i++) printf("%s\"%s\":%ld", i ? "," : "", e->kinds[i].code, e->kinds[i].count);
+    printf("}");
+}
+
+/* ---- acks --------------------------------------------------------------------------------------------------- */
 
 struct acks_state {
     const struct options *o;
     struct ws_conn *conns;
     struct open_loop ol;
     long acked;
-    struct { char code[48]; long count; } errors[MAX_ERROR_CODES];
-    int error_kinds;
+    struct error_counts errors;
 };
 
 static int acks_send(long k, void *ctx) {
@@ -411,13 +407,8 @@ static void acks_message(struct ws_conn *c, const char *m, size_t n, void *ctx) 
     struct acks_state *st = ctx;
     int ack = json_type_is(m, "ack");
     if (!(ack || json_type_is(m, "error")) || !open_loop_answer(&st->ol, json_int(m, "ref"), ack)) return;
-    if (ack) { st->acked++; return; }
-    char code[48] = "unknown";
-    json_string(m, "code", code, sizeof code);
-    int i = 0;
-    while (i < st->error_kinds && strcmp(st->errors[i].code, code) != 0) i++;
-    if (i == st->error_kinds && i < MAX_ERROR_CODES) memcpy(st->errors[st->error_kinds++].code, code, sizeof code);
-    if (i < MAX_ERROR_CODES) st->errors[i].count++;
+    if (ack) st->acked++;
+    else count_error(&st->errors, m);
 }
 
 static void run_acks(const struct options *o) {
@@ -428,11 +419,11 @@ static void run_acks(const struct options *o) {
     open_loop_run(&st.ol, acks_send, &st, 5);
     double span = st.ol.last_answer_ns > st.ol.t0 ? (st.ol.last_answer_ns - st.ol.t0) / 1e9 : 0;
     printf("{\"mode\":\"acks\",\"connections\":%d,\"opened\":%d,\"open_at_end\":%d,\"sessions\":%d,\"rate\":%.1f,"
-           "\"seconds\":%.3f,\"offered\":%ld,\"sent\":%ld,\"acked\":%ld,\"unanswered\":%ld,\"errors\":{",
+           "\"seconds\":%.3f,\"offered\":%ld,\"sent\":%ld,\"acked\":%ld,\"unanswered\":%ld,",
            o->connections, opened, shared_loop.open_count, o->session_count, o->rate, o->seconds, st.ol.offered,
            st.ol.sent, st.acked, st.ol.sent - st.ol.answered);
-    for (int i = 0; i < st.error_kinds; i++) printf("%s\"%s\":%ld", i ? "," : "", st.errors[i].code, st.errors[i].count);
-    printf("},\"achieved_per_second\":%.1f,", span > 0 ? st.acked / span : 0);
+    print_errors("errors", &st.errors);
+    printf(",\"achieved_per_second\":%.1f,", span > 0 ? st.acked / span : 0);
     print_latency("ack_latency", &st.ol.latency);
     printf("}\n");
 }
@@ -470,17 +461,32 @@ static void run_ping(const struct options *o) {
 
 /* ---- main --------------------------------------------------------------------------------------------------- */
 
+/* Splits --session at commas into o->sessions (at least one entry, "" when none). */
+static void split_sessions(struct options *o) {
+    char *list = strdup(o->session);
+    int cap = 1;
+    for (const char *p = list; *p; p++) cap += *p == ',';
+    o->sessions = calloc((size_t)cap, sizeof *o->sessions);
+    for (char *id = strtok(list, ","); id; id = strtok(NULL, ",")) o->sessions[o->session_count++] = id;
+    if (o->session_count == 0) o->sessions[o->session_count++] = "";
+}
+
 int main(int argc, char **argv) {
     struct options o = {.path = "/ws/solver", .message = "ping", .session = "", .count = 1000, .concurrency = 1,
                         .subscribers = 100, .rounds = 50, .connections = 4, .window = 32, .dimension = 100, .seconds = 3,
-                        .rate = 1000, .interval_ms = 5};
-    if (argc < 2) { fprintf(stderr, "usage: loadgen connect|rtt|fanout|throughput|acks|ping --port P [...]\n"); return 2; }
+                        .rate = 1000, .interval_ms = 5, .seed = 1};
+    if (argc < 2) {
+        fprintf(stderr, "usage: loadgen connect|rtt|fanout|throughput|acks|ping|sessions --port P [...]\n");
+        return 2;
+    }
     o.mode = argv[1];
-    for (int i = 2; i + 1 < argc; i += 2) {
-        const char *k = argv[i], *v = argv[i + 1];
-        if (!strcmp(k, "--port")) o.port = atoi(v);
+    for (int i = 2; i < argc; i += 2) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (!strcmp(k, "--echo")) { o.echo = 1; i--; }  /* the one flag without a value */
+        else if (!strcmp(k, "--port")) o.port = atoi(v);
         else if (!strcmp(k, "--path")) o.path = v;
         else if (!strcmp(k, "--session")) o.session = v;
+        else if (!strcmp(k, "--sessions-file")) o.sessions_file = v;
         else if (!strcmp(k, "--message")) o.message = v;
         else if (!strcmp(k, "--count")) o.count = atoi(v);
         else if (!strcmp(k, "--concurrency")) o.concurrency = atoi(v);
@@ -493,6 +499,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--hold-seconds")) o.hold_seconds = atof(v);
         else if (!strcmp(k, "--rate")) o.rate = atof(v);
         else if (!strcmp(k, "--interval-ms")) o.interval_ms = atof(v);
+        else if (!strcmp(k, "--seed")) o.seed = strtoull(v, NULL, 10);
         else { fprintf(stderr, "loadgen: unknown option %s\n", k); return 2; }
     }
     if (o.port <= 0 || o.dimension <= 0 || o.connections <= 0 || o.rate <= 0 || o.interval_ms <= 0 || o.seconds > 600 ||
@@ -501,16 +508,15 @@ int main(int argc, char **argv) {
                         "--rate x --seconds <= 2e7\n");
         return 2;
     }
-    char *list = strdup(o.session);
-    for (char *id = strtok(list, ","); id && o.session_count < MAX_SESSIONS; id = strtok(NULL, ","))
-        o.sessions[o.session_count++] = id;
-    if (o.session_count == 0) o.sessions[o.session_count++] = "";
+    if (!o.sessions_file) split_sessions(&o);
+    else if (read_sessions_file(&o) < 0) return 2;
     if (!strcmp(o.mode, "connect")) run_connect(&o);
     else if (!strcmp(o.mode, "rtt")) run_rtt(&o);
     else if (!strcmp(o.mode, "fanout")) run_fanout(&o);
     else if (!strcmp(o.mode, "throughput")) run_throughput(&o);
     else if (!strcmp(o.mode, "acks")) run_acks(&o);
     else if (!strcmp(o.mode, "ping")) run_ping(&o);
+    else if (!strcmp(o.mode, "sessions")) run_sessions(&o);
     else { fprintf(stderr, "loadgen: unknown mode %s\n", o.mode); return 2; }
     return 0;
 }
