@@ -32,6 +32,10 @@ public final class AdaptiveSolver: IterativeMethod {
     /// The matrix facts the push cost model was last fed (recomputed at a restart only when `A` changed since).
     private var observed: MatrixProperties?
 
+    /// True while the residual is exactly `b − A x` as last computed by a factor's solve (which recomputes it after
+    /// every solve): no update, push or iterative step changed it since, so a probe could find no drift.
+    public private(set) var residualIsExact = false
+
     public var name: String { mode == .localPush ? "push" : global.name }
     private var direct: DirectSolver? { global as? DirectSolver }
 
@@ -73,6 +77,7 @@ public final class AdaptiveSolver: IterativeMethod {
 
     /// Chooses how to re-converge after updates were applied to `system`.
     public func updatesApplied(_ system: LiveSystem) throws {
+        residualIsExact = false
         let rows = system.takeChangedRows()
         direct?.noteChangedRows(rows)
         guard let rows else {
@@ -134,6 +139,7 @@ public final class AdaptiveSolver: IterativeMethod {
 
     public func step(_ system: LiveSystem) -> MethodStep {
         if mode == .localPush {
+            residualIsExact = false
             let result = local.step(system)
             localWorkLeft -= result.flops / 2
             if let breakdown = result.breakdown {
@@ -159,6 +165,11 @@ public final class AdaptiveSolver: IterativeMethod {
         if direct == nil, result.flops > 0 {
             costs.observeGlobalStep(seconds: (ContinuousClock.now - started).seconds, before: before, after: system.residualNorm)
         }
+        if direct == nil || result.breakdown != nil {
+            residualIsExact = false
+        } else if result.flops > 0 {
+            residualIsExact = true
+        }
         return result
     }
 
@@ -172,6 +183,7 @@ public final class AdaptiveSolver: IterativeMethod {
     }
 
     private func switchToGlobal(_ system: LiveSystem, reason: String) throws {
+        residualIsExact = false
         try global.restart(system)
         globalNeedsRestart = false
         globalSolveOpen = true

@@ -21,7 +21,6 @@ public final class EventHub: Sendable {
     public static let retainedFrames = 8
 
     private struct State {
-        var nextSeq: UInt64 = 1
         var nextSubscription: UInt64 = 1
         /// Retained events in seq order from `retainedHead` (the prefix before it is evicted, compacted lazily).
         var retained: [SessionEvent] = []
@@ -38,6 +37,11 @@ public final class EventHub: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The next sequence number, outside the lock: the service thread takes an update's seq on every submit, and must
+    /// never wait for a publish (which encodes and offers under the lock, possibly on a background-priority worker
+    /// that the kernel preempts there — acks then stalled behind it for over 100 ms). Events take theirs under the
+    /// lock, so they still reach subscribers in seq order.
+    private let seqCounter: Atomic<UInt64>
 
     public init(sessionID: SessionID, limits: SubscriberLimits = SubscriberLimits(), retention: Int = 512,
                 retentionBytes: Int = 32 * 1024, firstSeq: UInt64 = 1) {
@@ -45,7 +49,7 @@ public final class EventHub: Sendable {
         self.limits = limits
         self.retention = max(1, retention)
         self.retentionBytes = retentionBytes
-        state.withLock { $0.nextSeq = max(1, firstSeq) }
+        self.seqCounter = Atomic(max(1, firstSeq))
     }
 
     /// Wall-clock seconds since 1970, the timestamp of events.
@@ -53,14 +57,11 @@ public final class EventHub: Sendable {
 
     /// Takes the next sequence number (for an accepted update).
     public func takeSeq() -> UInt64 {
-        state.withLock { s in
-            defer { s.nextSeq += 1 }
-            return s.nextSeq
-        }
+        seqCounter.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
     /// The sequence number the next update or event will take.
-    public var nextSeq: UInt64 { state.withLock { $0.nextSeq } }
+    public var nextSeq: UInt64 { seqCounter.load(ordering: .relaxed) }
 
     public var subscriberCount: Int { state.withLock { $0.subscriptions.count } }
 
@@ -83,8 +84,7 @@ public final class EventHub: Sendable {
         var ended: [(any SessionEventSink, SubscriptionID, String)] = []
         let seq: UInt64 = state.withLock { s in
             guard !s.closed else { return 0 }
-            let seq = s.nextSeq
-            s.nextSeq += 1
+            let seq = seqCounter.wrappingAdd(1, ordering: .relaxed).oldValue
             let event = SessionEvent(sessionID: sessionID, seq: seq, timestamp: Self.now(), body: body)
             // The retained copy gets its own (empty) cache: encoded bytes live only while being fanned out.
             var retained = event

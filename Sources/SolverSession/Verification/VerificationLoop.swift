@@ -33,6 +33,9 @@ struct VerificationLoop {
     /// Restarts the interval count (a new solve began).
     mutating func resetIterationBase(_ iteration: Int) { lastVerifiedIteration = iteration }
 
+    /// Whether any verification ran yet.
+    var hasRun: Bool { probeCounter > 0 }
+
     mutating func nextProbeID() -> String {
         probeCounter += 1
         return "probe-\(probeCounter)"

@@ -19,9 +19,11 @@ struct SessionsBenchmark {
     var producers = 3
     var phaseSeconds = 3.0
     var pacedRate = 10_000.0
-    var targetRate = 50_000.0
+    /// Offered 20 % above issue 16's targets (50,000 single-entry updates/s, 1,000,000 batched entries/s), so a
+    /// sustained run shows the target met with room rather than the offer itself.
+    var targetRate = 60_000.0
     var batchEntries = 100
-    var targetEntryRate = 1_000_000.0
+    var targetEntryRate = 1_200_000.0
     var drainSeconds = 2.0
     var idleSeconds = 2.0
     var bigSide = 316
