@@ -128,6 +128,31 @@ def throughput(port, path, message, session="", n=1024, connections=8, window=32
                    "--n", n, "--connections", connections, "--window", window, "--seconds", seconds)
 
 
+def under_load():
+    return f"{LIVE_SESSIONS:,} sessions, {SESSION_CONNECTIONS} conns, {SESSION_RATE:,}/s"
+
+
+def server_stages(port):
+    """The server's `solverd_update_stage_seconds` summary from /metrics, as {stage: {count, p50_us, …, max_us}}."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    names = {"0.5": "p50_us", "0.9": "p90_us", "0.99": "p99_us", "0.999": "p999_us"}
+    stages = {}
+    for line in text.splitlines():
+        match = re.match(r'solverd_update_stage_(seconds|seconds_count|max_seconds)\{stage="(\w+)"(?:,quantile="([\d.]+)")?\} (\S+)', line)
+        if not match:
+            continue
+        kind, stage, quantile, value = match.groups()
+        entry = stages.setdefault(stage, {})
+        if kind == "seconds_count":
+            entry["count"] = float(value)
+        elif kind == "max_seconds":
+            entry["max_us"] = float(value) * 1e6
+        elif quantile in names:
+            entry[names[quantile]] = float(value) * 1e6
+    return stages
+
+
 def many_sessions(solverd, port, echo, echo_port):
     """LIVE_SESSIONS live sessions, then `loadgen sessions` over them at SESSION_RATE, and its --echo reference."""
     print(f"{LIVE_SESSIONS} live sessions (n = {SESSION_SIDE ** 2})", file=sys.stderr)
@@ -146,7 +171,12 @@ def many_sessions(solverd, port, echo, echo_port):
         ids_file.flush()
         common = ["--sessions-file", ids_file.name, "--connections", SESSION_CONNECTIONS, "--rate", SESSION_RATE,
                   "--seconds", SESSION_SECONDS, "--n", SESSION_SIDE ** 2]
+        stages_before = server_stages(port)
         r["sessions_load"] = with_cpu(solverd.pid, lambda: loadgen("sessions", "--port", port, *common, timeout=120))
+        r["stage_tables"] = [{"title": f"Inside the server during that load ({under_load()}): where updates waited "
+                                       "(GET /metrics, HDR histograms; stages with samples before the load are "
+                                       "cumulative since start)",
+                              "stages": server_stages(port), "before": stages_before}]
         r["sessions_load_echo"] = with_cpu(echo.pid, lambda: loadgen("sessions", "--port", echo_port, "--path", "/",
                                                                      "--echo", *common, timeout=120))
     return r
@@ -190,7 +220,7 @@ def rows_for(r):
     load, load_echo = r["sessions_load"], r["sessions_load_echo"]
     frame, frame_echo = load["update_frame"], load_echo["update_frame"]
     dropped = load["unmatched"] + load["unanswered"]
-    under = f"{LIVE_SESSIONS:,} sessions, {SESSION_CONNECTIONS} conns, {SESSION_RATE:,}/s"
+    under = under_load()
     return [
         row("connect p50 (TCP + WS handshake)", c["p50_us"], "µs"),
         row("connect p99", c["p99_us"], "µs", "< 5,000", c["p99_us"] < 5000),
@@ -248,7 +278,8 @@ def main():
         result = measure(solverd, port, echo, echo_port)
     finally:
         stop(*procs)
-    finish("server", started, rows_for(result), solverd=SOLVERD, results=result)
+    finish("server", started, rows_for(result), solverd=SOLVERD, results=result,
+           stage_tables=result.get("stage_tables", []))
 
 
 if __name__ == "__main__":

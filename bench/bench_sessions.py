@@ -77,6 +77,7 @@ def rows_for(r):
         row(f"update→frame p50, {count} sessions n={n}, offered {paced['offered_per_second']:,.0f}/s",
             paced["latency"]["p50_us"], "µs"),
         row("update→frame p99, same", paced["latency"]["p99_us"], "µs"),
+        row("update→frame p99.9, same", paced["latency"]["p999_us"], "µs"),
         *rate_rows("single-entry updates", single, "updates_per_second", 50_000),
         row(f"  update→frame p99 at that offer", single["latency"]["p99_us"], "µs"),
         *rate_rows(f"batched ({entries}-entry) entries", batched, "entries_per_second", 1_000_000, entries),
@@ -104,7 +105,16 @@ def main():
     count = sys.argv[sys.argv.index("--sessions") + 1:][:1] if "--sessions" in sys.argv else []
     memory = {p: run("memory", "--preconditioner", p, *(["--sessions", *count] if count else [])) for p in PRECONDITIONERS}
     rows = rows_for(result) + [r for p in PRECONDITIONERS for r in memory_rows(memory[p])]
-    finish("sessions", started, rows, binary=binary, solverd=result, memory=memory)
+    finish("sessions", started, rows, binary=binary, solverd=result, memory=memory, stage_tables=stage_tables(result))
+
+
+def stage_tables(r):
+    """Issue 16: where each phase's updates waited, stage by stage (the in-process HDR histograms)."""
+    titles = {"paced_single": "paced single-entry updates", "sustained_single": "single-entry updates at the target rate",
+              "sustained_batched": "batched updates at the target entry rate"}
+    return [{"title": f"{r['sessions']} sessions n={r['n']}, {titles[name]} "
+                      f"(offered {r[name]['offered_per_second']:,.0f}/s; last re-convergence modes {r[name].get('last_modes')})",
+             "stages": r[name]["stages"]} for name in titles if "stages" in r[name]]
 
 
 if __name__ == "__main__":

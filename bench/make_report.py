@@ -261,9 +261,28 @@ def section(name, d, path):
         lines += comparison_table(d["comparison"]) + [""]
     if d.get("targets"):
         lines += targets_table(d["targets"]) + [""]
+    for stage_table in d.get("stage_tables", []):
+        lines += stages_table(stage_table) + [""]
     for image in PLOTTERS.get(name, lambda _: [])(d):
         lines += [image, ""]
+    notes = ROOT / "bench" / "notes" / f"{name}.md"
+    if notes.exists():
+        lines += [notes.read_text().strip(), ""]
     return lines
+
+
+def stages_table(t):
+    """Issue 16: one row per latency stage (HDR histogram percentiles in µs), in the order an update passes them."""
+    order = ["journal", "inbox", "ready_queue", "apply", "frame", "update_to_frame", "encode", "transport", "coalesced",
+             "solving_queue", "slice", "step", "verification"]
+    stages = t["stages"]
+    names = [n for n in order if n in stages] + sorted(set(stages) - set(order))
+    out = [f"**{t['title']}**", "", "| stage | count | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs |", "|---|---|---|---|---|---|---|"]
+    for n in names:
+        s = stages[n]
+        out.append(f"| {n} | {fmt(s.get('count', 0))} | " + " | ".join(fmt(s.get(k, float('nan')))
+                                                                    for k in ("p50_us", "p90_us", "p99_us", "p999_us", "max_us")) + " |")
+    return out
 
 
 def main():

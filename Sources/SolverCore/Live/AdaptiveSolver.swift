@@ -81,12 +81,12 @@ public final class AdaptiveSolver: IterativeMethod {
         let rows = system.takeChangedRows()
         direct?.noteChangedRows(rows)
         guard let rows else {
-            try switchToGlobal(system, reason: "updates touched too many rows for local push")
+            switchToGlobalAtNextStep(system, reason: "updates touched too many rows for local push")
             return
         }
         if mode != .localPush, globalSolveOpen {
             // Still solving globally from an earlier change: keep going, warm-started with the new residual.
-            try switchToGlobal(system, reason: "updates arrived during a global solve")
+            switchToGlobalAtNextStep(system, reason: "updates arrived during a global solve")
             return
         }
         let norm = system.residualNorm, stop = max(local.stopNorm, 1e-300)
@@ -94,7 +94,7 @@ public final class AdaptiveSolver: IterativeMethod {
         let pushSeconds = pushEntries * costs.secondsPerPushEntry
         let globalSeconds = predictedGlobalSeconds(system, changedRows: rows.count, norm: norm, stop: stop)
         guard pushSeconds < globalSeconds else {
-            try switchToGlobal(system, reason: "predicted: push \(Self.milliseconds(pushSeconds)) ≥ \(global.name) \(Self.milliseconds(globalSeconds))")
+            switchToGlobalAtNextStep(system, reason: "predicted: push \(Self.milliseconds(pushSeconds)) ≥ \(global.name) \(Self.milliseconds(globalSeconds))")
             return
         }
         mode = .localPush
@@ -179,6 +179,21 @@ public final class AdaptiveSolver: IterativeMethod {
             return MethodStep(flops: flops)
         } catch {
             return MethodStep(flops: flops, breakdown: "\(error)")
+        }
+    }
+
+    /// Chooses the global path after updates without doing its set-up now: bringing a factor in line with a changed
+    /// `A` (a low-rank correction's solves, or a refactorisation) can take milliseconds, and the frame reflecting
+    /// the updates goes out before the first step (where `step` does it, a failure there being a breakdown).
+    private func switchToGlobalAtNextStep(_ system: LiveSystem, reason: String) {
+        residualIsExact = false
+        globalNeedsRestart = true
+        globalSolveOpen = true
+        modeReason = reason
+        if let direct {
+            mode = system.matrixVersion == direct.synchronizedVersion ? .factorResolve : .lowRankUpdate
+        } else {
+            mode = .globalWarmStart
         }
     }
 
