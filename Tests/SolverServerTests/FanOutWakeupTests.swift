@@ -3,7 +3,7 @@ import Testing
 
 @testable import SolverServer
 
-/// How event sends reach the service thread: held back by a publication's batch, then announced once.
+/// How event sends reach the service thread: held back by a publication's batch, announced once, drained in passes.
 /// Exercised without sockets (the waker has no context, so nothing is cancelled).
 @Suite struct FanOutWakeupTests {
     private func connection(_ id: UInt64, _ waker: TransportWaker, maxQueuedBytes: Int = 1 << 20)
@@ -23,9 +23,9 @@ import Testing
         }
         // A second event to an already scheduled connection owes no second announcement.
         #expect(connections[0].send(eventText: Array("{}".utf8), whileQueuedBelow: 1024, batch: batch) == .enqueued)
-        #expect(waker.drain().ready.isEmpty)
+        #expect(waker.drain(continuing: false).ready.isEmpty)
         #expect(batch.run())
-        #expect(waker.drain().ready == [3, 2, 1])
+        #expect(waker.drain(continuing: false).ready == [3, 2, 1])
         #expect(!batch.run())
     }
 
@@ -37,5 +37,16 @@ import Testing
         #expect(c.send(utf8Text: [UInt8](repeating: 0x20, count: 50)) == .enqueued)
         c.close(code: .goingAway)
         #expect(c.send(eventText: [0x20], whileQueuedBelow: 1 << 20, batch: nil) == .closed)
+    }
+
+    @Test func aContinuingDrainTakesLaterAnnouncementsWithoutAnotherCancel() {
+        let waker = TransportWaker()
+        waker.wake(1)
+        #expect(waker.drain(continuing: true).ready == [1])
+        waker.wake([2, 3])  // announced while the pass writes: the next pass takes them
+        #expect(waker.drain(continuing: true).ready == [2, 3])
+        #expect(waker.drain(continuing: true).ready.isEmpty)
+        waker.wake(4)
+        #expect(waker.drain(continuing: false).ready == [4])
     }
 }

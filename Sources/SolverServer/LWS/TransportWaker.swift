@@ -65,14 +65,18 @@ final class TransportWaker: DeliveryWaker, Sendable {
         cancelsInFlight.subtract(1, ordering: .releasing)
     }
 
-    /// Service thread: takes everything queued so far; the next announcement cancels again.
-    func drain() -> (ready: [UInt64], commands: [Command], afterDrain: [@Sendable () -> Void]) {
+    /// Service thread: takes everything queued so far. With `continuing`, the caller comes back for more after
+    /// writing what it took (see `ServiceLoop.drainWakeups`): until then a cancel counts as pending, so a producer
+    /// does not wake a thread that is awake and about to look. A drain that finds nothing, or one not continuing,
+    /// leaves the next announcement to cancel.
+    func drain(continuing: Bool) -> (ready: [UInt64], commands: [Command], afterDrain: [@Sendable () -> Void]) {
         state.withLock { state in
             defer {
+                state.cancelPending =
+                    continuing && (!state.ready.isEmpty || !state.commands.isEmpty || !state.afterDrain.isEmpty)
                 state.ready.removeAll(keepingCapacity: true)
                 state.commands.removeAll()
                 state.afterDrain.removeAll()
-                state.cancelPending = false
             }
             return (state.ready, state.commands, state.afterDrain)
         }
