@@ -158,25 +158,32 @@ final class ServiceLoop {
 
     /// Writes what every woken connection queued, in this one pass where it can (see `writeWithoutWaiting`), asks
     /// lws for a writeable callback for the rest, and runs lifecycle commands. A fan-out to 100 subscribers thus
-    /// costs one wake-up and 100 sends, not a poll round and 100 callbacks after it.
-    private func drainWakeups() {
-        let (ready, commands, afterDrain) = waker.drain()
-        for id in ready {
-            guard let wsi = wsiByID[id] else { continue }
-            if let state = sockets[wsi] {
-                if abortIfDroppedWhileStalled(wsi, state) { continue }
-                if writeWithoutWaiting(wsi, state) { continue }
+    /// costs one wake-up and 100 sends, not a poll round and 100 callbacks after it. Connections announced while
+    /// the pass writes (a publication finishing on another core) are taken by a further pass, not after another
+    /// poll round; at most `drainPasses` passes, so input is still read between bursts.
+    func drainWakeups() {
+        for pass in 1...Self.drainPasses {
+            let (ready, commands, afterDrain) = waker.drain(continuing: pass < Self.drainPasses)
+            if ready.isEmpty && commands.isEmpty && afterDrain.isEmpty { return }
+            for id in ready {
+                guard let wsi = wsiByID[id] else { continue }
+                if let state = sockets[wsi] {
+                    if abortIfDroppedWhileStalled(wsi, state) { continue }
+                    if writeWithoutWaiting(wsi, state) { continue }
+                }
+                lws_callback_on_writable(wsi)
             }
-            lws_callback_on_writable(wsi)
-        }
-        for done in afterDrain { done() }
-        for command in commands {
-            switch command {
-            case .beginDraining: beginDraining()
-            case .stop: stopRequested = true
+            for done in afterDrain { done() }
+            for command in commands {
+                switch command {
+                case .beginDraining: beginDraining()
+                case .stop: stopRequested = true
+                }
             }
         }
     }
+
+    static let drainPasses = 3
 
     /// Drops every table entry for a closing wsi and tells the upper layer. Idempotent (CLOSED, then WSI_DESTROY).
     private func forget(_ wsi: OpaquePointer) {

@@ -27,6 +27,10 @@ enum ServiceThread {
 
         while !loop.stopRequested {
             if lws_service(context.pointer, 0) < 0 { break }
+            // Output announced while that turn ran (a solver worker that preempted this thread, or this thread's own
+            // replies) is written now rather than after the next poll, which rescans every descriptor first: two
+            // per WebSocket, 35-90 µs at 100 subscribers.
+            loop.drainWakeups()
         }
 
         waker.attach(nil)

@@ -1,3 +1,4 @@
+import SolverSession
 import Synchronization
 
 /// A thread-safe handle to one open WebSocket. `send` and `close` work from any thread; frames are written in
@@ -63,6 +64,14 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     @discardableResult
     public func send(utf8Text bytes: [UInt8]) -> SendResult { enqueue(bytes, kind: .text) }
 
+    /// Queues one event message (valid UTF-8, like `send(utf8Text:)`) unless `limit` bytes or more already wait,
+    /// which reports `.overflow` and queues nothing: events stop well before the connection's own bound, leaving
+    /// the rest to replies. One lock for the check and the append. With a `batch`, the wake-up (if this send owes
+    /// one) is left to it, so a publication to many connections wakes the service thread once.
+    func send(eventText bytes: [UInt8], whileQueuedBelow limit: Int, batch: DeliveryBatch?) -> SendResult {
+        enqueue(bytes, kind: .text, eventLimit: limit, batch: batch)
+    }
+
     /// Queues one binary message.
     @discardableResult
     public func send(binary: [UInt8]) -> SendResult { enqueue(binary, kind: .binary) }
@@ -109,16 +118,23 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     public static func == (lhs: WebSocketConnection, rhs: WebSocketConnection) -> Bool { lhs.id == rhs.id }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 
-    private func enqueue(_ bytes: [UInt8], kind: OutboundQueue.Kind) -> SendResult {
+    private func enqueue(
+        _ bytes: [UInt8], kind: OutboundQueue.Kind, eventLimit: Int? = nil, batch: DeliveryBatch? = nil
+    ) -> SendResult {
         let (result, wake): (SendResult, Bool) = state.withLock { state in
             guard !state.closed, state.closeRequest == nil else { return (.closed, false) }
+            if let eventLimit, state.queue.queuedBytes >= eventLimit {
+                return (.overflow(queuedBytes: state.queue.queuedBytes), false)
+            }
             if let refusal = state.queue.admissionResult(adding: bytes.count, limit: maxQueuedBytes) {
                 return (refusal, false)
             }
             state.queue.append(bytes, kind: kind)
             return (.enqueued, state.queue.claimWakeup())
         }
-        if wake { waker.wake(id) }
+        if wake {
+            if let batch { batch.add(id, to: waker) } else { waker.wake(id) }
+        }
         return result
     }
 

@@ -34,8 +34,14 @@ enum EventFraming: Sendable {
 /// Where a sink writes: a WebSocket connection or a streamed HTTP response.
 protocol EventTransport: Sendable {
     func send(_ bytes: [UInt8]) -> SendResult
+    /// `send` for an event of a publication: a transport whose I/O thread must be woken leaves that to `batch`.
+    func send(event bytes: [UInt8], batch: DeliveryBatch) -> SendResult
     /// Ends the transport after what is queued (a stream's last chunk; WebSocket subscriptions leave the socket open).
     func finishAfterSubscriptionEnded(reason: String)
+}
+
+extension EventTransport {
+    func send(event bytes: [UInt8], batch: DeliveryBatch) -> SendResult { send(bytes) }
 }
 
 /// A `SessionEventSink` over a transport: frames events, reports a full outbox as "not taken" so the session
@@ -71,8 +77,13 @@ final class TransportEventSink: SessionEventSink, @unchecked Sendable {
         if let id = subscription.withLock({ $0.take() }) { hub.unsubscribe(id) }
     }
 
-    func offer(_ event: SessionEvent) -> Bool {
-        switch transport.send(framing.frame(event)) {
+    func offer(_ event: SessionEvent) -> Bool { deliver(event, batch: nil) }
+
+    func offer(_ event: SessionEvent, batch: DeliveryBatch) -> Bool { deliver(event, batch: batch) }
+
+    private func deliver(_ event: SessionEvent, batch: DeliveryBatch?) -> Bool {
+        let bytes = framing.frame(event)
+        switch batch.map({ transport.send(event: bytes, batch: $0) }) ?? transport.send(bytes) {
         case .enqueued:
             if let afterDelivery { DispatchQueue.global().async { afterDelivery(event) } }
             return true

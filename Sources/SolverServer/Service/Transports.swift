@@ -1,4 +1,5 @@
 import Synchronization
+import SolverSession
 import SolverWire
 
 /// Events to a WebSocket: one text message each. A subscription ending for a slow consumer closes the socket
@@ -16,9 +17,11 @@ struct WebSocketEventTransport: EventTransport {
     var ended: (@Sendable () -> Void)? = nil
 
     func send(_ bytes: [UInt8]) -> SendResult {
-        let queued = connection.queuedBytes
-        guard queued < Self.eventQueueBytes else { return connection.isOpen ? .overflow(queuedBytes: queued) : .closed }
-        return connection.send(utf8Text: bytes)
+        connection.send(eventText: bytes, whileQueuedBelow: Self.eventQueueBytes, batch: nil)
+    }
+
+    func send(event bytes: [UInt8], batch: DeliveryBatch) -> SendResult {
+        connection.send(eventText: bytes, whileQueuedBelow: Self.eventQueueBytes, batch: batch)
     }
 
     func finishAfterSubscriptionEnded(reason: String) {

@@ -5,7 +5,8 @@ import Synchronization
 ///
 /// Every accepted update and every event takes its `seq` here, so one counter orders both. Events are offered to
 /// subscribers while the lock is held: that keeps replay-then-live delivery gap-free and in order for a subscriber
-/// that joins while events are being published (sinks never block, so holding the lock is short).
+/// that joins while events are being published (sinks never block, so holding the lock is short). The wake-ups the
+/// offers leave (`DeliveryBatch`) run after the lock is released, once per publication.
 public final class EventHub: Sendable {
     public let sessionID: SessionID
     public let limits: SubscriberLimits
@@ -30,7 +31,19 @@ public final class EventHub: Sendable {
         var evictedBytes = 0
         /// The newest frames, oldest first.
         var frames: [SessionEvent] = []
-        var subscriptions: [SubscriptionID: Subscription] = [:]
+        /// In subscription order, which is id order (ids only grow, so a new one is appended): publications offer
+        /// in this order and update each subscription in place, with no sort, hashing or copy per subscriber.
+        var subscriptions: [Subscription] = []
+
+        /// Where subscription `id` is (binary search: the array is sorted by id).
+        func index(of id: SubscriptionID) -> Int? {
+            var low = 0, high = subscriptions.count
+            while low < high {
+                let mid = (low + high) / 2
+                if subscriptions[mid].id.rawValue < id.rawValue { low = mid + 1 } else { high = mid }
+            }
+            return low < subscriptions.count && subscriptions[low].id == id ? low : nil
+        }
         var closed = false
         /// Highest seq of an event evicted from retention (0 when none was).
         var evictedThrough: UInt64 = 0
@@ -70,7 +83,7 @@ public final class EventHub: Sendable {
     public var memoryBytes: Int {
         state.withLock { s in
             s.retainedBytes + s.evictedBytes + s.frames.reduce(0) { $0 + $1.estimatedBytes }
-                + s.subscriptions.values.reduce(0) { total, sub in
+                + s.subscriptions.reduce(0) { total, sub in
                     sub.pendingEvents.reduce(total + (sub.pendingFrame?.estimatedBytes ?? 0)) { $0 + $1.estimatedBytes }
                 }
         }
@@ -81,36 +94,43 @@ public final class EventHub: Sendable {
     @discardableResult
     public func publish(_ body: SessionEventBody,
                         customise: ((SessionEventBody, [Int]) -> SessionEventBody)? = nil) -> UInt64 {
+        let batch = DeliveryBatch()
         var ended: [(any SessionEventSink, SubscriptionID, String)] = []
         let seq: UInt64 = state.withLock { s in
             guard !s.closed else { return 0 }
             let seq = seqCounter.wrappingAdd(1, ordering: .relaxed).oldValue
+            // One value, and with it one encoding cache, for every subscriber without watched indices: the bytes
+            // are made at the first offer and shared by the rest.
             let event = SessionEvent(sessionID: sessionID, seq: seq, timestamp: Self.now(), body: body)
             // The retained copy gets its own (empty) cache: encoded bytes live only while being fanned out.
             var retained = event
             retained.encodingCache = EventEncodingCache()
             retain(retained, in: &s)
             if case .sessionClosed = body { s.closed = true }
-            for id in s.subscriptions.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
-                guard var sub = s.subscriptions[id] else { continue }
-                var personal = event
-                if let watch = sub.watchIndices, let customise {
-                    personal.body = customise(body, watch)
-                    personal.encodingCache = EventEncodingCache()
+            var i = 0
+            while i < s.subscriptions.count {
+                let outcome: Subscription.Outcome
+                if let watch = s.subscriptions[i].watchIndices, let customise {
+                    let personal = SessionEvent(sessionID: sessionID, seq: seq, timestamp: event.timestamp,
+                                                body: customise(body, watch))
+                    outcome = s.subscriptions[i].offer(personal, now: event.timestamp, limits: limits, batch: batch)
+                } else {
+                    outcome = s.subscriptions[i].offer(event, now: event.timestamp, limits: limits, batch: batch)
                 }
-                switch sub.offer(personal, now: event.timestamp, limits: limits) {
-                case .ok: s.subscriptions[id] = sub
-                case .dropped(let why):
-                    s.subscriptions[id] = nil
-                    ended.append((sub.sink, id, why))
+                if case .dropped(let why) = outcome {
+                    let sub = s.subscriptions.remove(at: i)
+                    ended.append((sub.sink, sub.id, why))
+                } else {
+                    i += 1
                 }
             }
             if s.closed {
-                for (id, sub) in s.subscriptions { ended.append((sub.sink, id, "session_closed")) }
+                for sub in s.subscriptions { ended.append((sub.sink, sub.id, "session_closed")) }
                 s.subscriptions.removeAll()
             }
             return seq
         }
+        batch.run()
         for (sink, id, why) in ended {
             if why == "session_closed" {
                 sink.subscriptionEnded(id, reason: "session_closed", message: "the session ended")
@@ -171,7 +191,9 @@ public final class EventHub: Sendable {
     /// Adds a subscriber. With `since`, first replays the retained events with a larger seq (in order, none twice),
     /// then continues live; throws `.gap` when events after `since` were already dropped from retention.
     public func subscribe(_ sink: any SessionEventSink, since: UInt64? = nil, watchIndices: [Int]? = nil) throws -> SubscriptionID {
-        try state.withLock { s in
+        let batch = DeliveryBatch()
+        defer { batch.run() }
+        return try state.withLock { s in
             guard !s.closed else { throw SubscribeError.closed }
             let id = SubscriptionID(rawValue: s.nextSubscription)
             s.nextSubscription += 1
@@ -185,9 +207,9 @@ public final class EventHub: Sendable {
                 for event in events where event.seq > since {
                     sub.pendingEvents.append(event)
                 }
-                _ = sub.flush(now: now, limits: limits)
+                _ = sub.flush(now: now, limits: limits, batch: batch)
             }
-            s.subscriptions[id] = sub
+            s.subscriptions.append(sub)
             return id
         }
     }
@@ -204,27 +226,34 @@ public final class EventHub: Sendable {
     /// Removes a subscriber; returns false when it was not subscribed.
     @discardableResult
     public func unsubscribe(_ id: SubscriptionID) -> Bool {
-        state.withLock { $0.subscriptions.removeValue(forKey: id) != nil }
+        state.withLock { s in
+            guard let i = s.index(of: id) else { return false }
+            s.subscriptions.remove(at: i)
+            return true
+        }
     }
 
     /// Called by a sink whose buffer drained: sends what waited.
     public func resume(_ id: SubscriptionID) {
+        let batch = DeliveryBatch()
         var dropped: (any SessionEventSink, String)?
         state.withLock { s in
-            guard var sub = s.subscriptions[id] else { return }
-            switch sub.flush(now: Self.now(), limits: limits) {
-            case .ok: s.subscriptions[id] = sub
-            case .dropped(let why):
-                s.subscriptions[id] = nil
-                dropped = (sub.sink, why)
+            guard let i = s.index(of: id) else { return }
+            if case .dropped(let why) = s.subscriptions[i].flush(now: Self.now(), limits: limits, batch: batch) {
+                dropped = (s.subscriptions.remove(at: i).sink, why)
             }
         }
+        batch.run()
         if let (sink, why) = dropped { sink.subscriptionEnded(id, reason: "slow_consumer", message: why) }
     }
 
     /// Events waiting for a blocked subscriber (the pending frame counts as one); nil when not subscribed.
     func pendingCount(_ id: SubscriptionID) -> Int? {
-        state.withLock { s in s.subscriptions[id].map { $0.pendingEvents.count + ($0.pendingFrame == nil ? 0 : 1) } }
+        state.withLock { s in
+            s.index(of: id).map { i in
+                s.subscriptions[i].pendingEvents.count + (s.subscriptions[i].pendingFrame == nil ? 0 : 1)
+            }
+        }
     }
 
     /// Retained events after `since` (for polling readers).

@@ -12,8 +12,16 @@ public protocol SessionEventSink: AnyObject, Sendable {
     /// Offers one event. Returns false when the consumer's buffer is full: the event is then not taken, the
     /// subscription keeps it (coalescing frames) and waits for `EventHub.resume(_:)`.
     func offer(_ event: SessionEvent) -> Bool
+    /// `offer` from a publication to many subscribers: a sink whose transport must wake an I/O thread leaves that
+    /// wake-up to `batch`, which runs once every subscriber was offered the event.
+    func offer(_ event: SessionEvent, batch: DeliveryBatch) -> Bool
     /// The subscription ended: `unsubscribed`, `session_closed`, or `slow_consumer` when it was dropped.
     func subscriptionEnded(_ id: SubscriptionID, reason: String, message: String)
+}
+
+extension SessionEventSink {
+    /// Sinks that wake nothing deliver at once.
+    public func offer(_ event: SessionEvent, batch: DeliveryBatch) -> Bool { offer(event) }
 }
 
 /// Per-subscriber delivery limits.

@@ -7,6 +7,10 @@ struct Subscription {
     let id: SubscriptionID
     let sink: any SessionEventSink
     let watchIndices: [Int]?
+    /// The newest frame not delivered yet (held by the rate cap or for a blocked consumer). Its `x_partial` holds the
+    /// entries that changed most over the newest frame interval, with current values; the entries of the frames it
+    /// replaced are not carried over, since their values are stale by now (a subscriber that needs specific entries
+    /// watches them).
     var pendingFrame: SessionEvent?
     var pendingEvents: [SessionEvent] = []
     var blockedSince: Double?
@@ -23,35 +27,46 @@ struct Subscription {
 
     enum Outcome { case ok, dropped(String) }
 
-    /// Offers `event`; frames may be coalesced. Returns `.dropped` when the subscriber must be removed.
-    mutating func offer(_ event: SessionEvent, now: Double, limits: SubscriberLimits) -> Outcome {
-        if case .iterationUpdate(let frame) = event.body {
-            coalesce(event, limits: limits)
-            let reflectsNewUpdate = frame.lastAppliedSeq > lastDeliveredAppliedSeq
-            if blockedSince == nil, !reflectsNewUpdate, now - lastFrameTime < limits.minimumFrameInterval { return .ok }
-        } else {
-            pendingEvents.append(event)
+    /// Offers `event`; frames may be coalesced. Returns `.dropped` when the subscription must be removed.
+    mutating func offer(_ event: SessionEvent, now: Double, limits: SubscriberLimits, batch: DeliveryBatch) -> Outcome {
+        let frameAppliedSeq = event.body.frameAppliedSeq
+        if let applied = frameAppliedSeq {
+            pendingFrame = nil  // coalesced: only the newest frame is ever pending
+            let capped = applied <= lastDeliveredAppliedSeq && now - lastFrameTime < limits.minimumFrameInterval
+            if blockedSince == nil, capped {
+                pendingFrame = event  // rate cap: sent ahead of the next event, or replaced by a newer frame
+                return .ok
+            }
         }
-        return flush(now: now, limits: limits)
+        // Nothing waits (a consumer that keeps up, the common case): straight to the sink, not stored first.
+        let direct = blockedSince == nil && pendingFrame == nil && pendingEvents.isEmpty
+        if direct, sink.offer(event, batch: batch) {
+            if let applied = frameAppliedSeq { delivered(frameAppliedSeq: applied, at: now) }
+            return .ok
+        }
+        if frameAppliedSeq == nil { pendingEvents.append(event) } else { pendingFrame = event }
+        return direct ? blocked(now: now, limits: limits) : flush(now: now, limits: limits, batch: batch)
     }
 
     /// Sends what is pending, frame first (it is older than any event queued after it only when it was
     /// coalesced; a frame never overtakes the convergence signal that follows it).
-    mutating func flush(now: Double, limits: SubscriberLimits) -> Outcome {
+    mutating func flush(now: Double, limits: SubscriberLimits, batch: DeliveryBatch) -> Outcome {
         if let frame = pendingFrame {
-            guard sink.offer(frame) else { return blocked(now: now, limits: limits) }
+            guard sink.offer(frame, batch: batch) else { return blocked(now: now, limits: limits) }
             pendingFrame = nil
-            lastFrameTime = now
-            if case .iterationUpdate(let update) = frame.body {
-                lastDeliveredAppliedSeq = max(lastDeliveredAppliedSeq, update.lastAppliedSeq)
-            }
+            if let applied = frame.body.frameAppliedSeq { delivered(frameAppliedSeq: applied, at: now) }
         }
         while !pendingEvents.isEmpty {
-            guard sink.offer(pendingEvents[0]) else { return blocked(now: now, limits: limits) }
+            guard sink.offer(pendingEvents[0], batch: batch) else { return blocked(now: now, limits: limits) }
             pendingEvents.removeFirst()
         }
         blockedSince = nil
         return .ok
+    }
+
+    private mutating func delivered(frameAppliedSeq applied: UInt64, at now: Double) {
+        lastFrameTime = now
+        lastDeliveredAppliedSeq = max(lastDeliveredAppliedSeq, applied)
     }
 
     private mutating func blocked(now: Double, limits: SubscriberLimits) -> Outcome {
@@ -65,11 +80,12 @@ struct Subscription {
         }
         return .ok
     }
+}
 
-    /// Replaces the pending frame with the newer one. Its `x_partial` holds the entries that changed most over the
-    /// newest frame interval, with current values; the entries of the dropped frame are not carried over, since
-    /// their values are stale by now (a subscriber that needs specific entries watches them).
-    private mutating func coalesce(_ event: SessionEvent, limits: SubscriberLimits) {
-        pendingFrame = event
+extension SessionEventBody {
+    /// `last_applied_seq` of an `iteration_update`; nil for every other event.
+    var frameAppliedSeq: UInt64? {
+        if case .iterationUpdate(let frame) = self { return frame.lastAppliedSeq }
+        return nil
     }
 }

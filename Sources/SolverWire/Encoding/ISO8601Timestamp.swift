@@ -9,12 +9,27 @@ enum ISO8601Timestamp {
         let secondOfDay = Int(totalSeconds.modulo(86_400))
         let days = (totalSeconds - Int64(secondOfDay)) / 86_400
         let (year, month, day) = civil(fromDays: days)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        var text: [UInt8] = []
+        text.reserveCapacity(24)
+        // Digits appended in place: this runs for every event, and interpolating padded Strings cost microseconds.
+        func pad(_ v: Int, _ width: Int, then separator: UInt8) {
+            if v < 0 {  // a year before 1 AD, written as before: the sign inside the zero padding
+                let digits = Array(String(v).utf8)
+                text.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, width - digits.count)))
+                text.append(contentsOf: digits)
+            } else {
+                text.appendDecimalDigits(of: UInt64(v), width: width)
+            }
+            text.append(separator)
         }
-        return "\(pad(Int(year), 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(ms, 3))Z"
+        pad(Int(year), 4, then: UInt8(ascii: "-"))
+        pad(month, 2, then: UInt8(ascii: "-"))
+        pad(day, 2, then: UInt8(ascii: "T"))
+        pad(secondOfDay / 3600, 2, then: UInt8(ascii: ":"))
+        pad(secondOfDay / 60 % 60, 2, then: UInt8(ascii: ":"))
+        pad(secondOfDay % 60, 2, then: UInt8(ascii: "."))
+        pad(ms, 3, then: UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to a proleptic Gregorian date.

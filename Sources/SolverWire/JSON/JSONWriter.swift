@@ -81,8 +81,7 @@ public struct JSONWriter {
 
     public mutating func value(_ v: UInt64) {
         separate()
-        var text = v.description
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        bytes.appendDecimalDigits(of: v)
         needsComma = true
     }
 
@@ -155,8 +154,8 @@ public struct JSONWriter {
     // MARK: Encoding
 
     private mutating func appendDecimal(_ v: Int) {
-        var text = v.description
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        bytes.appendDecimalDigits(of: UInt64(v.magnitude))
     }
 
     private mutating func appendDouble(_ v: Double) {
@@ -174,9 +173,21 @@ public struct JSONWriter {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    /// Escapes `"`, `\` and control characters; everything else, including non-ASCII, is copied as UTF-8.
+    /// Escapes `"`, `\` and control characters; everything else, including non-ASCII, is copied as UTF-8. A string
+    /// that needs no escape (every member name, ids, most values) is copied in one piece.
     private mutating func appendQuoted(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        let copied = s.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            let needsEscape = utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+            guard !needsEscape else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied != true { appendEscaped(s) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ s: String) {
         for c in s.utf8 {
             switch c {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -191,6 +202,5 @@ public struct JSONWriter {
             default: bytes.append(c)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 }
