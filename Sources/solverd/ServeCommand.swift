@@ -156,6 +156,7 @@ struct ServeCommand: ParsableCommand {
         service.metricsExposition = exposition
         let handler = SolverService(registry: registry, configuration: service)
         var transport = ServiceSetup.transport(config)
+        transport.latencyStages = registry.telemetry.stages
         let echo = echoEndpoint ? EchoEndpoint(base: handler) : nil
         echo?.configure(&transport)
         let server = TransportServer(configuration: transport, handler: echo.map { $0 as any TransportHandler } ?? handler)

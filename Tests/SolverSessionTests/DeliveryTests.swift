@@ -41,6 +41,20 @@ private final class BatchingSink: SessionEventSink {
 
     private let signal = SessionEventBody.correctionApplied(CorrectionApplied(trigger: "t", action: "a", detail: ""))
 
+    /// A frame the rate cap holds is delivered ahead of the next event; the time it was held is the coalesced stage.
+    @Test func aHeldFrameIsRecordedAsCoalesced() throws {
+        let stages = LatencyStages()
+        let hub = EventHub(sessionID: SessionID.generate(), stages: stages)
+        let sink = CollectingSink()
+        _ = try hub.subscribe(sink)
+        hub.publish(frame(applied: 1, iteration: 1))  // reflects a new update: delivered at once
+        hub.publish(frame(applied: 1, iteration: 2))  // same update, within the rate cap: held
+        #expect(sink.events.count == 1 && stages.summary(.coalesced).count == 0)
+        hub.publish(signal)  // delivered behind the held frame
+        #expect(sink.types() == ["iteration_update", "iteration_update", "correction_applied"])
+        #expect(stages.summary(.coalesced).count == 1)
+    }
+
     @Test func aPublicationWakesItsTransportOnceWithEverySubscriber() throws {
         let hub = EventHub(sessionID: SessionID.generate())
         let waker = RecordingWaker()

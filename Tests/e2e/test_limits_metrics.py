@@ -7,6 +7,7 @@ import pytest
 import websockets
 import websockets.exceptions
 from prometheus_client.parser import text_string_to_metric_families
+from websockets.sync.client import connect
 
 from conftest import PLAN_MATRIX_CONSISTENT, Server, wait_for
 from test_security import TOKENS, auth_config, bearer
@@ -111,9 +112,19 @@ def test_metrics_are_prometheus_text_with_the_expected_families_moving(fresh_ser
 def test_update_stages_are_hdr_summaries_per_stage(fresh_server):
     """Issue 16: where an update waits, stage by stage, as one Prometheus summary read off HDR histograms."""
     sid = fresh_server.post("/api/v1/sessions", SOLVE).json()["session_id"]
-    for k in range(5):
-        answer = fresh_server.post("/api/v1/swarm/costs", {"session_id": sid, "delta_costs": {"indices": [k % 3], "values": [1]}})
-        assert answer.status_code == 202, answer.text
+    # A WebSocket subscriber, so events are encoded and written (the encode and transport stages).
+    with connect(fresh_server.ws_url) as ws:
+        ws.send(json.dumps({"type": "subscribe", "session_id": sid}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "subscribed"
+        for k in range(5):
+            answer = fresh_server.post("/api/v1/swarm/costs",
+                                       {"session_id": sid, "delta_costs": {"indices": [k % 3], "values": [1]}})
+            assert answer.status_code == 202, answer.text
+        last_seq, seen_applied = answer.json()["seq"], 0
+        while seen_applied < last_seq:  # the frame reflecting the last update reached this client
+            frame = json.loads(ws.recv(timeout=10))
+            if frame["type"] == "iteration_update":
+                seen_applied = max(seen_applied, frame["last_applied_seq"])
     family = "solverd_update_stage_seconds"
 
     def stages():
@@ -124,7 +135,7 @@ def test_update_stages_are_hdr_summaries_per_stage(fresh_server):
         for sample in fam.samples:
             by_stage.setdefault(sample.labels["stage"], {})[sample.name + sample.labels.get("quantile", "")] = sample.value
         return by_stage
-    wanted = {"inbox", "ready_queue", "apply", "frame", "update_to_frame", "step", "slice"}
+    wanted = {"inbox", "ready_queue", "apply", "frame", "update_to_frame", "step", "slice", "encode", "transport"}
     assert wait_for(lambda: wanted <= stages().keys() and stages()["update_to_frame"][family + "_count"] >= 5,
                     timeout=10), {k: v.get(family + "_count") for k, v in stages().items()}
     seen = stages()

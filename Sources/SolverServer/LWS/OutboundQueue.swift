@@ -9,6 +9,8 @@ struct OutboundQueue: ~Copyable {
     struct Item {
         var bytes: [UInt8]
         var kind: Kind
+        /// Uptime (ns) when a timed item (an event frame) was queued; 0 for the others.
+        var queuedAt: UInt64 = 0
     }
 
     /// One piece copied out of the queue.
@@ -19,6 +21,8 @@ struct OutboundQueue: ~Copyable {
         var isStart: Bool
         /// The piece ends its item (a WebSocket message's final frame).
         var isEnd: Bool
+        /// The item's `queuedAt` (0: untimed).
+        var queuedAt: UInt64 = 0
     }
 
     private var items: [Item] = []
@@ -48,9 +52,9 @@ struct OutboundQueue: ~Copyable {
     mutating func unschedule() { isScheduled = false }
 
     /// Appends an item; a WebSocket message may legitimately be empty, raw bytes may not.
-    mutating func append(_ bytes: [UInt8], kind: Kind) {
+    mutating func append(_ bytes: [UInt8], kind: Kind, queuedAt: UInt64 = 0) {
         if bytes.isEmpty && kind == .raw { return }
-        items.append(Item(bytes: bytes, kind: kind))
+        items.append(Item(bytes: bytes, kind: kind, queuedAt: queuedAt))
         queuedBytes += bytes.count
     }
 
@@ -75,7 +79,7 @@ struct OutboundQueue: ~Copyable {
             headOffset = 0
             compactIfWorthIt()
         }
-        return Piece(count: count, kind: item.kind, isStart: isStart, isEnd: isEnd)
+        return Piece(count: count, kind: item.kind, isStart: isStart, isEnd: isEnd, queuedAt: item.queuedAt)
     }
 
     /// Packs whole WebSocket frames (header, then payload) for the head items into `destination`, as many as fit,
@@ -83,7 +87,8 @@ struct OutboundQueue: ~Copyable {
     /// (then it continues as fragments, each a complete frame), so small messages are never split. Every frame is
     /// complete, so lws may put its own control frames (ping, pong, close) between two batches (RFC 6455 §5.4).
     /// Raw items never appear on a WebSocket queue.
-    mutating func takeFrames(into destination: UnsafeMutableRawBufferPointer) -> Int {
+    /// Adds the `queuedAt` of every timed item it finishes to `finished`.
+    mutating func takeFrames(into destination: UnsafeMutableRawBufferPointer, finished: inout [UInt64]) -> Int {
         var used = 0
         while !isEmpty {
             let left = items[head].bytes.count - headOffset
@@ -99,6 +104,7 @@ struct OutboundQueue: ~Copyable {
             let frame = UnsafeMutableRawBufferPointer(rebasing: destination[used..<(used + headerSize + count)])
             let payload = UnsafeMutableRawBufferPointer(rebasing: frame[headerSize...])
             guard let piece = takePiece(into: payload) else { break }
+            if piece.isEnd, piece.queuedAt != 0 { finished.append(piece.queuedAt) }
             _ = WebSocketFrameHeader.write(
                 into: frame, payload: piece.count, isText: piece.kind == .text, isStart: piece.isStart,
                 isEnd: piece.isEnd)

@@ -56,7 +56,7 @@ extension ServiceLoop {
             id: makeID(), remoteAddress: request.remoteAddress, path: request.path,
             subprotocol: name == LWSContext.httpProtocolName ? nil : name,
             maxQueuedBytes: configuration.maxQueuedBytesPerConnection, waker: waker,
-            upgradeHeaders: request.headers, upgradeQuery: request.query)
+            upgradeHeaders: request.headers, upgradeQuery: request.query, latencyStages: configuration.latencyStages)
         // permessage-deflate is the only extension the context offers.
         let deflate = deflateAccepted.remove(wsi) != nil
         let state = WebSocketState(connection: connection, writesOwnFrames: !deflate)

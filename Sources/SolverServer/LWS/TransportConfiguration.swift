@@ -1,3 +1,5 @@
+import SolverSession
+
 /// How the transport listens and what it tolerates. A plain value: build it, hand it to ``TransportServer``.
 public struct TransportConfiguration: Sendable {
     /// Address to bind (an IPv4/IPv6 literal or an interface name). Default: loopback only.
@@ -11,6 +13,9 @@ public struct TransportConfiguration: Sendable {
     public var maxMessageBytes: Int = 16 * 1024 * 1024
     /// Outbound bytes a single connection (WebSocket or HTTP stream) may have queued before sends report overflow.
     public var maxQueuedBytesPerConnection: Int = 8 * 1024 * 1024
+    /// Where event frames' time from queued on a connection to handed to its socket is recorded (the `transport`
+    /// latency stage); nil records nothing.
+    public var latencyStages: LatencyStages?
     /// Paths on which a WebSocket upgrade is considered; an upgrade elsewhere is answered 404.
     public var webSocketPaths: Set<String> = ["/ws/solver"]
     /// Subprotocol names the server can select (`Sec-WebSocket-Protocol`). Clients naming none of them are answered 400.

@@ -1,3 +1,4 @@
+import Dispatch
 import SolverSession
 import Synchronization
 
@@ -39,12 +40,16 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
 
     /// Also the connection's delivery barrier (`afterNextDrain`), shared by every connection of the transport.
     let waker: TransportWaker
+    /// Where event frames' time from queued to handed to the socket is recorded (the `transport` stage), if anywhere.
+    let latencyStages: LatencyStages?
     private let state = Mutex(State())
 
     init(
         id: UInt64, remoteAddress: String, path: String, subprotocol: String?, maxQueuedBytes: Int,
-        waker: TransportWaker, upgradeHeaders: HTTPHeaders = .init(), upgradeQuery: [(name: String, value: String)] = []
+        waker: TransportWaker, upgradeHeaders: HTTPHeaders = .init(), upgradeQuery: [(name: String, value: String)] = [],
+        latencyStages: LatencyStages? = nil
     ) {
+        self.latencyStages = latencyStages
         self.upgradeHeaders = upgradeHeaders
         self.upgradeQuery = upgradeQuery
         self.id = id
@@ -129,7 +134,9 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
             if let refusal = state.queue.admissionResult(adding: bytes.count, limit: maxQueuedBytes) {
                 return (refusal, false)
             }
-            state.queue.append(bytes, kind: kind)
+            // Event frames are timed from here to the socket when someone records it.
+            let queuedAt = eventLimit != nil && latencyStages != nil ? DispatchTime.now().uptimeNanoseconds : 0
+            state.queue.append(bytes, kind: kind, queuedAt: queuedAt)
             return (.enqueued, state.queue.claimWakeup())
         }
         if wake {
@@ -152,9 +159,12 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
 
     /// One payload piece for lws to frame (and compress, with permessage-deflate), or the close.
     func takeWrite(into buffer: UnsafeMutableRawBufferPointer) -> WriteStep {
-        state.withLock { state in
+        var finished: UInt64 = 0
+        defer { if finished != 0 { recordTransport([finished]) } }
+        return state.withLock { state in
             guard !state.closed else { return .idle }
             if let piece = state.queue.takePiece(into: buffer) {
+                if piece.isEnd { finished = piece.queuedAt }
                 let more = Self.hasMore(&state)
                 return .frame(
                     count: piece.count, isText: piece.kind == .text, isStart: piece.isStart, isEnd: piece.isEnd,
@@ -168,15 +178,24 @@ public final class WebSocketConnection: Sendable, Hashable, CustomStringConverti
     /// With `closing: false` (a write outside the writeable callback, which alone may send the close) a pending
     /// close is reported as `.close` but not taken, and the connection stays scheduled for the callback.
     func takeFrames(into buffer: UnsafeMutableRawBufferPointer, closing: Bool = true) -> WriteStep {
-        state.withLock { state in
+        var finished: [UInt64] = []
+        defer { if !finished.isEmpty { recordTransport(finished) } }
+        return state.withLock { state in
             guard !state.closed else { return .idle }
             guard state.queue.isEmpty else {
-                let count = state.queue.takeFrames(into: buffer)
+                let count = state.queue.takeFrames(into: buffer, finished: &finished)
                 return .frames(count: count, moreQueued: Self.hasMore(&state))
             }
             if !closing, let request = state.closeRequest { return .close(code: request.code, reason: request.reason) }
             return Self.closeOrIdle(&state)
         }
+    }
+
+    /// Records the `transport` stage of event frames just handed out for writing (outside the connection's lock).
+    private func recordTransport(_ queuedAt: [UInt64]) {
+        guard let latencyStages else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        for start in queuedAt { latencyStages.record(.transport, from: start, to: now) }
     }
 
     /// After a take: whether another writeable callback is needed. Clearing the schedule here (under the lock) is

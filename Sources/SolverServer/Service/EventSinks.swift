@@ -13,8 +13,14 @@ enum EventFraming: Sendable {
     /// Server-sent events: `event:` = type, `id:` = seq, `data:` = JSON (`text/event-stream`).
     case sse
 
-    func frame(_ event: SessionEvent) -> [UInt8] {
-        let json = event.encodingCache.bytes { WireEncoder.event(event) }
+    /// The event's bytes on this transport; the JSON is encoded once per event (shared by its subscribers), the
+    /// encoding timed into `stages`.
+    func frame(_ event: SessionEvent, stages: LatencyStages? = nil) -> [UInt8] {
+        let json = event.encodingCache.bytes {
+            let start = DispatchTime.now().uptimeNanoseconds
+            defer { stages?.record(.encode, from: start, to: DispatchTime.now().uptimeNanoseconds) }
+            return WireEncoder.event(event)
+        }
         switch self {
         case .webSocket: return json
         case .ndjson: return StreamFraming.ndjson(json)
@@ -82,7 +88,7 @@ final class TransportEventSink: SessionEventSink, @unchecked Sendable {
     func offer(_ event: SessionEvent, batch: DeliveryBatch) -> Bool { deliver(event, batch: batch) }
 
     private func deliver(_ event: SessionEvent, batch: DeliveryBatch?) -> Bool {
-        let bytes = framing.frame(event)
+        let bytes = framing.frame(event, stages: hub.stages)
         switch batch.map({ transport.send(event: bytes, batch: $0) }) ?? transport.send(bytes) {
         case .enqueued:
             if let afterDelivery { DispatchQueue.global().async { afterDelivery(event) } }

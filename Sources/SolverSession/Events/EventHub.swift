@@ -56,9 +56,13 @@ public final class EventHub: Sendable {
     /// lock, so they still reach subscribers in seq order.
     private let seqCounter: Atomic<UInt64>
 
+    /// Where delivery stages are recorded (frames held for a subscriber; encoding and transport by the sinks).
+    public let stages: LatencyStages?
+
     public init(sessionID: SessionID, limits: SubscriberLimits = SubscriberLimits(), retention: Int = 512,
-                retentionBytes: Int = 32 * 1024, firstSeq: UInt64 = 1) {
+                retentionBytes: Int = 32 * 1024, firstSeq: UInt64 = 1, stages: LatencyStages? = nil) {
         self.sessionID = sessionID
+        self.stages = stages
         self.limits = limits
         self.retention = max(1, retention)
         self.retentionBytes = retentionBytes
@@ -197,7 +201,8 @@ public final class EventHub: Sendable {
             guard !s.closed else { throw SubscribeError.closed }
             let id = SubscriptionID(rawValue: s.nextSubscription)
             s.nextSubscription += 1
-            var sub = Subscription(id: id, sink: sink, watchIndices: watchIndices.map { Array($0.prefix(limits.maxWatchedIndices)) })
+            var sub = Subscription(id: id, sink: sink, watchIndices: watchIndices.map { Array($0.prefix(limits.maxWatchedIndices)) },
+                                   stages: stages)
             if let since {
                 if s.evictedThrough > since {
                     throw SubscribeError.gap(oldestRetained: s.evictedThrough + 1)

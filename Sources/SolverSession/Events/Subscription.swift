@@ -18,9 +18,12 @@ struct Subscription {
     /// `last_applied_seq` of the newest frame delivered: a frame reflecting a newer update skips the rate cap, so
     /// the first frame after an update is never held back (its latency is the update's).
     var lastDeliveredAppliedSeq: UInt64 = 0
+    /// Where a held frame's time from publication to delivery is recorded (the `coalesced` stage).
+    let stages: LatencyStages?
 
-    init(id: SubscriptionID, sink: any SessionEventSink, watchIndices: [Int]?) {
+    init(id: SubscriptionID, sink: any SessionEventSink, watchIndices: [Int]?, stages: LatencyStages? = nil) {
         self.id = id
+        self.stages = stages
         self.sink = sink
         self.watchIndices = watchIndices
     }
@@ -55,6 +58,7 @@ struct Subscription {
             guard sink.offer(frame, batch: batch) else { return blocked(now: now, limits: limits) }
             pendingFrame = nil
             if let applied = frame.body.frameAppliedSeq { delivered(frameAppliedSeq: applied, at: now) }
+            stages?.record(.coalesced, nanoseconds: UInt64(max(0, now - frame.timestamp) * 1e9))
         }
         while !pendingEvents.isEmpty {
             guard sink.offer(pendingEvents[0], batch: batch) else { return blocked(now: now, limits: limits) }

@@ -60,7 +60,8 @@ public final class Session: Sendable {
         self.owner = spec.owner
         self.sharedWith = spec.sharedWith
         self.createdAt = spec.restoredState?.createdAt ?? now
-        let hub = EventHub(sessionID: id, limits: subscriberLimits, firstSeq: spec.restoredState?.nextSeq ?? 1)
+        let hub = EventHub(sessionID: id, limits: subscriberLimits, firstSeq: spec.restoredState?.nextSeq ?? 1,
+                           stages: telemetry.stages)
         self.hub = hub
         let queue = DispatchQueue(label: "solverd.session.\(id.rawValue)")
         self.queue = queue
