@@ -116,7 +116,7 @@ public final class SessionScheduler: Sendable {
     /// at 10,000 updates/s over 1,000 sessions; nice 2 was in between). Urgent slices are short and latency-critical:
     /// user-initiated (nice −2 where the process may raise priority, else the default).
     private func spawnWorker(_ lane: Lane) {
-        let qos: DispatchQoS.QoSClass = lane == .urgent ? .userInitiated : .background
+        let qos: DispatchQoS.QoSClass = lane == .urgent ? .default : .background
         DispatchQueue.global(qos: qos).async { [self] in workerLoop(lane) }
     }
 
