@@ -181,12 +181,11 @@ public final class Session: Sendable {
     }
 
     /// One scheduler slice (on `queue`), the session having waited in its lane since `queuedAt` (uptime ns): ready
-    /// updates and their frame first, then steps while before `deadline` and `yield` (if any) says no. True when the
-    /// session wants another.
-    func runSlice(until deadline: UInt64, queuedAt: UInt64, urgent: Bool, yield: (() -> Bool)?) -> Bool {
+    /// updates and their frame first, then steps while before `deadline`. True when the session wants another.
+    func runSlice(until deadline: UInt64, queuedAt: UInt64, urgent: Bool) -> Bool {
         solver.telemetry.stages.record(urgent ? .readyQueue : .solvingQueue, from: queuedAt,
                                        to: DispatchTime.now().uptimeNanoseconds)
-        return solver.runSlice(until: deadline, yield: yield)
+        return solver.runSlice(until: deadline)
     }
 
     private func onQueue<T: Sendable>(_ completion: @escaping @Sendable (Result<T, SolverError>) -> Void,

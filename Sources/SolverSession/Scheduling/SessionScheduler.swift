@@ -5,9 +5,11 @@ import Synchronization
 /// Runs sessions' solver work in bounded slices on a few threads, in two lanes.
 ///
 /// - The **urgent lane** holds sessions with updates that no frame reflects yet. Its slices apply the updates and
-///   publish the first frame reflecting them — tens of microseconds — and step on only while nobody else waits for
-///   the lane. Its workers run at the default priority, so a first frame never queues behind other sessions' solving
-///   (at 10,000 updates/s over 1,000 sessions one round of solving slices took a second: that was the tail).
+///   publish the first frame reflecting them — tens of microseconds — and take no step: the solve they start goes
+///   to the solving lane, where the updates that arrive meanwhile share it (stepping on in the urgent slice cost
+///   each update its own re-solve, and under load made first frames 10× later). Its workers run at the default
+///   priority, so a first frame never queues behind other sessions' solving (at 10,000 updates/s over 1,000
+///   sessions one round of solving slices took a second: that was the tail).
 /// - The **solving lane** holds sessions that want more steps. Its workers run at background priority, round-robin,
 ///   so 1,000 sessions share the cores fairly and the latency-critical threads (the service thread, the journal's
 ///   lanes, the urgent lane) win the CPU when it is short.
@@ -22,8 +24,6 @@ public final class SessionScheduler: Sendable {
     public let width: Int
     /// Target length of one solving slice.
     public let sliceNanoseconds: UInt64
-    /// How long an urgent slice may go on stepping after its first frame when no other session waits for the lane.
-    public let urgentSliceNanoseconds: UInt64
 
     enum Lane: Int {
         case urgent = 0, solving = 1
@@ -64,10 +64,9 @@ public final class SessionScheduler: Sendable {
 
     private let state = Mutex(State())
 
-    public init(width: Int = SessionScheduler.defaultWidth, sliceMicroseconds: Int = 1000, urgentSliceMicroseconds: Int = 200) {
+    public init(width: Int = SessionScheduler.defaultWidth, sliceMicroseconds: Int = 1000) {
         self.width = max(1, width)
         self.sliceNanoseconds = UInt64(max(50, sliceMicroseconds)) * 1000
-        self.urgentSliceNanoseconds = UInt64(max(0, urgentSliceMicroseconds)) * 1000
     }
 
     /// Slices run so far (for metrics and tests).
@@ -144,7 +143,7 @@ public final class SessionScheduler: Sendable {
                 entry.running = true
                 if lane == .solving, entry.heavy { s.heavyRunning += 1 }
                 s.entries[key] = entry
-                return Taken(key: key, session: entry.session, queuedAt: entry.queuedAt[l], heavy: entry.heavy)
+                return Taken(key: key, session: entry.session, queuedAt: entry.queuedAt[l])
             }
             i += 1
         }
@@ -155,7 +154,6 @@ public final class SessionScheduler: Sendable {
         let key: ObjectIdentifier
         let session: Session
         let queuedAt: UInt64
-        let heavy: Bool
     }
 
     private func workerLoop(_ lane: Lane) {
@@ -167,18 +165,10 @@ public final class SessionScheduler: Sendable {
         }) {
             let (key, session, queuedAt) = (taken.key, taken.session, taken.queuedAt)
             let start = DispatchTime.now().uptimeNanoseconds
-            let wantsMore: Bool
-            if lane == .urgent {
-                // Steps on only while no other session waits for a first frame, and never a heavy session's step
-                // (one could hold this worker for many milliseconds).
-                let deadline = taken.heavy ? start : start + urgentSliceNanoseconds
-                wantsMore = session.queue.sync {
-                    session.runSlice(until: deadline, queuedAt: queuedAt, urgent: true, yield: { [self] in urgentWaiting })
-                }
-            } else {
-                wantsMore = session.queue.sync {
-                    session.runSlice(until: start + sliceNanoseconds, queuedAt: queuedAt, urgent: false, yield: nil)
-                }
+            // An urgent slice's deadline has passed when it starts: it applies the updates and frames them, no step.
+            let deadline = lane == .urgent ? start : start + sliceNanoseconds
+            let wantsMore = session.queue.sync {
+                session.runSlice(until: deadline, queuedAt: queuedAt, urgent: lane == .urgent)
             }
             let took = DispatchTime.now().uptimeNanoseconds - start
             let toStart = state.withLock { s -> [Lane] in
@@ -208,7 +198,4 @@ public final class SessionScheduler: Sendable {
             for lane in toStart { spawnWorker(lane) }
         }
     }
-
-    /// Whether a session waits for the urgent lane (read by urgent slices between steps).
-    private var urgentWaiting: Bool { state.withLock { $0.lanes[Lane.urgent.rawValue].count > 0 } }
 }

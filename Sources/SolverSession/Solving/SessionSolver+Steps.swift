@@ -46,9 +46,8 @@ extension SessionSolver {
     }
 
     /// Applies ready updates (publishing the frame that reflects them), then runs steps while before `deadline` (a
-    /// `DispatchTime` in ns) and until the solve ends or `yield` says another session needs the worker. Returns
-    /// true when the session wants another slice.
-    func runSlice(until deadline: UInt64, yield: (() -> Bool)? = nil) -> Bool {
+    /// `DispatchTime` in ns) and until the solve ends. Returns true when the session wants another slice.
+    func runSlice(until deadline: UInt64) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
         let sliceStart = DispatchTime.now().uptimeNanoseconds
         defer { publishStatus() }
@@ -60,8 +59,8 @@ extension SessionSolver {
         }
         while phase == .solving {
             let start = DispatchTime.now().uptimeNanoseconds
-            // Checked before the step, so an urgent slice past its deadline takes none.
-            if start >= deadline || yield?() == true { break }
+            // Checked before the step, so an urgent slice (its deadline already passed) takes none.
+            if start >= deadline { break }
             let step = solver.step(system)
             let took = DispatchTime.now().uptimeNanoseconds - start
             telemetry.stages.record(.step, nanoseconds: took)
