@@ -69,9 +69,12 @@ public final class LatencyStages: Sendable {
         slots = LatencyStage.allCases.map { _ in Slot() }
     }
 
+    /// Each stage's position in `allCases` (and in `slots`), computed once: `allCases` makes a new array per call.
+    private static let positions = Dictionary(uniqueKeysWithValues: LatencyStage.allCases.enumerated().map { ($1, $0) })
+
     private func slot(_ stage: LatencyStage) -> Slot {
         // Invariant: `slots` holds one slot per case, in `allCases` order.
-        slots[LatencyStage.allCases.firstIndex(of: stage)!]
+        slots[Self.positions[stage]!]
     }
 
     public func record(_ stage: LatencyStage, nanoseconds: UInt64) {

@@ -181,9 +181,10 @@ public final class Session: Sendable {
     }
 
     /// One scheduler slice (on `queue`), the session having waited in its lane since `queuedAt` (uptime ns): ready
-    /// updates and their frame first, then steps while before `deadline`. True when the session wants another.
-    func runSlice(until deadline: UInt64, queuedAt: UInt64, urgent: Bool) -> Bool {
-        solver.telemetry.stages.record(urgent ? .readyQueue : .solvingQueue, from: queuedAt,
+    /// updates and their frame first, then steps until `deadline`; without one (the urgent lane) no step. True when
+    /// the session wants another.
+    func runSlice(until deadline: UInt64?, queuedAt: UInt64) -> Bool {
+        solver.telemetry.stages.record(deadline == nil ? .readyQueue : .solvingQueue, from: queuedAt,
                                        to: DispatchTime.now().uptimeNanoseconds)
         return solver.runSlice(until: deadline)
     }

@@ -3,7 +3,8 @@ import Metrics
 
 /// What sessions report through the swift-log and swift-metrics APIs (the process chooses the backends): iterations,
 /// iteration time, update → event latency, probe time, and a warning for slow iterations (10 ms by default). Make it
-/// after the backends are bootstrapped; hot paths record once per slice, not per step.
+/// after the backends are bootstrapped; hot paths record to them once per slice, not per step. The latency stages
+/// (`stages`) are HDR histograms behind their own short locks, recorded per update, step and event.
 public struct SessionTelemetry: Sendable {
     public var logger: Logger
     /// A step slower than this is logged as a warning (at most every `slowWarningInterval` per session).

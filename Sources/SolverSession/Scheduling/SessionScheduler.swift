@@ -122,7 +122,8 @@ public final class SessionScheduler: Sendable {
 
     /// Takes the next runnable session of `lane`: the first queued one that is not running (it may be running from
     /// the other lane; it then waits, and takes its updates between two steps anyway), skipping heavy ones when
-    /// they already hold all the solving workers they may. Stale keys (dequeued through the other lane) are dropped.
+    /// they already hold all the solving workers they may. A key whose entry is no longer queued in this lane (not
+    /// expected: an entry leaves the table only when queued nowhere) is dropped.
     private func next(_ s: inout State, _ lane: Lane) -> Taken? {
         let l = lane.rawValue
         let heavyLimit = width > 1 ? width - 1 : 1
@@ -130,7 +131,6 @@ public final class SessionScheduler: Sendable {
         while i < s.lanes[l].keys.count {
             let key = s.lanes[l].keys[i]
             guard var entry = s.entries[key], entry.queued[l] else {
-                // Stale: drop it.
                 s.lanes[l].keys.swapAt(i, s.lanes[l].head)
                 s.lanes[l].head += 1
                 i += 1
@@ -166,11 +166,9 @@ public final class SessionScheduler: Sendable {
         }) {
             let (key, session, queuedAt) = (taken.key, taken.session, taken.queuedAt)
             let start = DispatchTime.now().uptimeNanoseconds
-            // An urgent slice's deadline has passed when it starts: it applies the updates and frames them, no step.
-            let deadline = lane == .urgent ? start : start + sliceNanoseconds
-            let wantsMore = session.queue.sync {
-                session.runSlice(until: deadline, queuedAt: queuedAt, urgent: lane == .urgent)
-            }
+            // An urgent slice applies the updates and frames them, and takes no step.
+            let deadline = lane == .urgent ? nil : start + sliceNanoseconds
+            let wantsMore = session.queue.sync { session.runSlice(until: deadline, queuedAt: queuedAt) }
             let took = DispatchTime.now().uptimeNanoseconds - start
             let toStart = state.withLock { s -> [Lane] in
                 s.slices += 1

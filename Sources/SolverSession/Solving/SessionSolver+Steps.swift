@@ -45,13 +45,18 @@ extension SessionSolver {
         requestSlice()
     }
 
-    /// Applies ready updates (publishing the frame that reflects them), then runs steps while before `deadline` (a
-    /// `DispatchTime` in ns) and until the solve ends. Returns true when the session wants another slice.
-    func runSlice(until deadline: UInt64) -> Bool {
+    /// Applies ready updates (publishing the frame that reflects them), then, given a `deadline` (a `DispatchTime` in
+    /// ns), runs steps until it passes or the solve ends (at least one). Returns true when the session wants another
+    /// slice.
+    func runSlice(until deadline: UInt64?) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
         let sliceStart = DispatchTime.now().uptimeNanoseconds
         defer { publishStatus() }
         applyInbox()
+        guard let deadline else {
+            telemetry.stages.record(.slice, from: sliceStart, to: DispatchTime.now().uptimeNanoseconds)
+            return phase == .solving || hasQueuedUpdates
+        }
         var steps = 0, busy: UInt64 = 0, slowest: UInt64 = 0
         defer {
             recordSlice(steps: steps, busy: busy, slowest: slowest)
@@ -59,8 +64,6 @@ extension SessionSolver {
         }
         while phase == .solving {
             let start = DispatchTime.now().uptimeNanoseconds
-            // Checked before the step, so an urgent slice (its deadline already passed) takes none.
-            if start >= deadline { break }
             let step = solver.step(system)
             let took = DispatchTime.now().uptimeNanoseconds - start
             telemetry.stages.record(.step, nanoseconds: took)
@@ -98,6 +101,7 @@ extension SessionSolver {
                 }
             }
             if hasQueuedUpdates { applyInbox() }
+            if DispatchTime.now().uptimeNanoseconds >= deadline { break }
         }
         return phase == .solving || hasQueuedUpdates
     }
