@@ -111,3 +111,26 @@ import Testing
         #expect(head == "HTTP/1.1 200 OK\r\nX-A: 1evil: yes\r\ntransfer-encoding: chunked\r\n\r\n")
     }
 }
+
+/// Event frames stop at a bound that grows with the sessions a connection carries (16 KiB each, 256 KiB at most).
+@Suite struct EventQueueBoundTests {
+    private func queuedAtOverflow(subscriptions: Int) -> Int {
+        let connection = WebSocketConnection(
+            id: 1, remoteAddress: "test", path: "/ws/solver", subprotocol: nil, maxQueuedBytes: 8 << 20,
+            waker: TransportWaker())
+        let transport = WebSocketEventTransport(connection: connection, subscriptionsOnConnection: { subscriptions })
+        let frame = [UInt8](repeating: UInt8(ascii: "x"), count: 1000)
+        for _ in 0..<1000 {
+            if case .overflow(let queued) = transport.send(frame) { return queued }
+        }
+        return -1
+    }
+
+    @Test func theBoundGrowsWithTheSessionsOfTheConnectionUpToItsCap() {
+        // Sends stop at the first 1,000-byte frame that finds the bound reached.
+        func firstAtOrAbove(_ bound: Int) -> Int { (bound + 999) / 1000 * 1000 }
+        #expect(queuedAtOverflow(subscriptions: 1) == firstAtOrAbove(16 * 1024))
+        #expect(queuedAtOverflow(subscriptions: 4) == firstAtOrAbove(64 * 1024))
+        #expect(queuedAtOverflow(subscriptions: 125) == firstAtOrAbove(256 * 1024))
+    }
+}

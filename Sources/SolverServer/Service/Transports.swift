@@ -6,22 +6,32 @@ import SolverWire
 /// (policy violation, 1008), since its outbox is full and nothing more can be said on it; a consumer that stopped
 /// reading altogether is reset instead (see `WebSocketConnection.close(_:discardingQueued:)`).
 struct WebSocketEventTransport: EventTransport {
-    /// Event frames stop being queued once this many bytes wait for the socket (the kernel's socket buffer holds
-    /// more); the subscription then coalesces, and is dropped with 1008 if its consumer stays blocked. Replies may
-    /// still use the rest of the connection's `maxQueuedBytesPerConnection` (8 MiB). Without this bound a consumer
-    /// that stops reading held up to 8 MiB of stale frames: 1,000 of them, gigabytes (make bench-slow).
+    /// Event frames stop being queued once this many bytes per subscription of the connection wait for the socket
+    /// (the kernel's socket buffer holds more), at most `maxEventQueueBytes`; the subscription then coalesces, and is
+    /// dropped with 1008 if its consumer stays blocked. Replies may still use the rest of the connection's
+    /// `maxQueuedBytesPerConnection` (8 MiB). Without this bound a consumer that stops reading held up to 8 MiB of
+    /// stale frames: 1,000 of them, gigabytes (make bench-slow). Per subscription, because a connection that carries
+    /// many sessions carries their frames at once: 125 sessions at 10 updates/s each kept a shared 16 KiB bound full,
+    /// and frames waited for the 20 ms retry (bench-server's coalesced stage p99.9 20 ms, 0.3–1.2 ms with room).
     static let eventQueueBytes = 16 * 1024
+    static let maxEventQueueBytes = 256 * 1024
 
     let connection: WebSocketConnection
+    /// How many sessions the connection subscribes to (read at each send).
+    var subscriptionsOnConnection: @Sendable () -> Int = { 1 }
     /// Runs when the subscription ended by itself (the session closed, or the consumer was dropped).
     var ended: (@Sendable () -> Void)? = nil
 
     func send(_ bytes: [UInt8]) -> SendResult {
-        connection.send(eventText: bytes, whileQueuedBelow: Self.eventQueueBytes, batch: nil)
+        connection.send(eventText: bytes, whileQueuedBelow: eventQueueLimit, batch: nil)
     }
 
     func send(event bytes: [UInt8], batch: DeliveryBatch) -> SendResult {
-        connection.send(eventText: bytes, whileQueuedBelow: Self.eventQueueBytes, batch: batch)
+        connection.send(eventText: bytes, whileQueuedBelow: eventQueueLimit, batch: batch)
+    }
+
+    private var eventQueueLimit: Int {
+        min(Self.maxEventQueueBytes, Self.eventQueueBytes * max(1, subscriptionsOnConnection()))
     }
 
     func finishAfterSubscriptionEnded(reason: String) {

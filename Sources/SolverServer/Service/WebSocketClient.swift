@@ -20,8 +20,10 @@ final class WebSocketClient: Sendable {
     let principal: Principal
     /// Held against the concurrency limits until the connection closes.
     let ticket: StreamTicket
-    /// Subscriptions of this connection, one per session, wherever the session lives.
+    /// Subscriptions of this connection, one per session, wherever the session lives; changed only through
+    /// `withSubscriptions`, which keeps `subscriptionCount` (read by every event send) in step.
     private let subscriptions = Mutex<[SessionID: EventSubscription]>([:])
+    private let subscriptionCount = Atomic<Int>(0)
     /// Rate-limited messages in a row; at `webSocketStrikes` the connection is closed with 1008.
     private let strikes = Atomic<Int>(0)
     /// Set by `detachAll`; a subscription made later (by a command still completing) is undone at once.
@@ -118,7 +120,7 @@ final class WebSocketClient: Sendable {
             }
             return firstDone.exchange(true, ordering: .acquiringAndReleasing)
         case .unsubscribe(let request):
-            guard let subscription = subscriptions.withLock({ $0.removeValue(forKey: request.sessionID) }) else {
+            guard let subscription = withSubscriptions({ $0.removeValue(forKey: request.sessionID) }) else {
                 sendError(SolverError(.sessionNotFound, "this connection is not subscribed to \(request.sessionID)", field: "session_id"), ref: ref)
                 return true
             }
@@ -143,7 +145,7 @@ final class WebSocketClient: Sendable {
     /// Replaces this connection's subscription to the session; `subscribed` precedes every event.
     private func subscribe(_ request: SubscribeRequest, ref: String?, done: @escaping @Sendable () -> Void) {
         let id = request.sessionID
-        subscriptions.withLock { $0.removeValue(forKey: id) }?.cancel()
+        withSubscriptions { $0.removeValue(forKey: id) }?.cancel()
         service.subscribe(id, principal: principal, since: request.sinceSeq, watchIndices: request.watchIndices, output: output(for: id),
                           opened: { [self] nextSeq in send(WireEncoder.subscribed(sessionID: id, nextSeq: nextSeq, ref: ref)) },
                           completion: { [self] result in
@@ -155,9 +157,10 @@ final class WebSocketClient: Sendable {
     /// Events of session `id` to this connection; a subscription that ends by itself (the session closed) is
     /// forgotten, so a later `unsubscribe` says there is none, wherever the session lived.
     private func output(for id: SessionID) -> EventOutput {
-        let transport = WebSocketEventTransport(connection: connection, ended: { [weak self] in
-            _ = self?.subscriptions.withLock { $0.removeValue(forKey: id) }
-        })
+        let transport = WebSocketEventTransport(
+            connection: connection,
+            subscriptionsOnConnection: { [weak self] in self?.subscriptionCount.load(ordering: .relaxed) ?? 1 },
+            ended: { [weak self] in _ = self?.withSubscriptions { $0.removeValue(forKey: id) } })
         return EventOutput(transport: transport, framing: .webSocket)
     }
 
@@ -172,8 +175,8 @@ final class WebSocketClient: Sendable {
     /// Records a subscription, or ends it at once when the connection closed meanwhile (`detachAll` already ran
     /// and would never see it).
     private func keep(_ subscription: EventSubscription, for id: SessionID) {
-        subscriptions.withLock { $0.updateValue(subscription, forKey: id) }?.cancel()
-        if closed.load(ordering: .sequentiallyConsistent) { subscriptions.withLock { $0.removeValue(forKey: id) }?.cancel() }
+        withSubscriptions { $0.updateValue(subscription, forKey: id) }?.cancel()
+        if closed.load(ordering: .sequentiallyConsistent) { withSubscriptions { $0.removeValue(forKey: id) }?.cancel() }
     }
 
     /// Meters a message: cost updates against the update budget, pings free, everything else as a request.
@@ -215,10 +218,17 @@ final class WebSocketClient: Sendable {
         }
     }
 
+    private func withSubscriptions<T>(_ body: (inout [SessionID: EventSubscription]) -> T) -> T {
+        subscriptions.withLock { s in
+            defer { subscriptionCount.store(s.count, ordering: .relaxed) }
+            return body(&s)
+        }
+    }
+
     /// The connection closed or the server drains: end every subscription.
     func detachAll() {
         closed.store(true, ordering: .sequentiallyConsistent)
-        let all = subscriptions.withLock { s in
+        let all = withSubscriptions { s in
             defer { s.removeAll() }
             return Array(s.values)
         }
