@@ -3,15 +3,25 @@
 #define SOLVERD_CLIBWEBSOCKETS_SHIM_H
 
 #include <libwebsockets.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #if defined(__linux__)
 #include <linux/sockios.h>
 #endif
 
 /// Bytes lws needs in front of every buffer passed to lws_write (frame / chunk headers are written there).
 static const size_t CLWS_PRE = LWS_PRE;
+
+/// A vhost port meaning "a server whose sockets the application adopts" (no listener of lws' own).
+static const int CLWS_PORT_NO_LISTEN_SERVER = CONTEXT_PORT_NO_LISTEN_SERVER;
 
 /// Pass as content length to lws_add_http_common_headers to say "no content-length" (connection closes at end).
 static const unsigned long CLWS_ILLEGAL_HTTP_CONTENT_LEN = LWS_ILLEGAL_HTTP_CONTENT_LEN;
@@ -45,6 +55,56 @@ static inline int clws_unsent_bytes(int fd) {
     (void)fd;
     return -1;
 #endif
+}
+
+/// A listening TCP socket on the numeric address `host`, port `port` (0: the kernel picks), set up as lws sets up
+/// its own (SO_REUSEADDR, no SO_REUSEPORT: a second server on the port fails with EADDRINUSE instead of sharing its
+/// connections). Non-blocking, close-on-exec. Returns the descriptor and stores the bound port in `*bound_port`, or
+/// returns -1 with `errno` set (EADDRNOTAVAIL when `host` is not a numeric address).
+static inline int clws_listen(const char *host, int port, int backlog, int *bound_port) {
+    struct addrinfo hints, *found = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    if (getaddrinfo(host, service, &hints, &found) != 0 || !found) {
+        errno = EADDRNOTAVAIL;
+        return -1;
+    }
+    int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1, failed = fd < 0;
+    if (!failed) failed = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+                          bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, backlog) != 0;
+    freeaddrinfo(found);
+    struct sockaddr_storage bound;
+    socklen_t length = sizeof bound;
+    if (!failed) failed = getsockname(fd, (struct sockaddr *)&bound, &length) != 0;
+    if (failed) {
+        int saved = errno;
+        if (fd >= 0) close(fd);
+        errno = saved;
+        return -1;
+    }
+    *bound_port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+                                              : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    return fd;
+}
+
+/// One pending connection from a listener of `clws_listen`, set up as lws sets up those it accepts itself
+/// (non-blocking, TCP_NODELAY), or -1 (`errno` EAGAIN when none is waiting).
+static inline int clws_accept(int listener) {
+    int fd = accept(listener, NULL, NULL);  /* accept4 would need _GNU_SOURCE in this shared header */
+    if (fd < 0) return -1;
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        close(fd);
+        errno = EAGAIN;  /* dropped; lws polls the listener again and the caller takes the next then */
+        return -1;
+    }
+    int on = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    return fd;
 }
 
 /// Aborts a TCP connection (RFC 793 ABORT): linger 0, so whoever closes the descriptor sends RST; on Linux also

@@ -77,6 +77,7 @@ extension SolverdConfig {
         server.keepAliveSeconds = try s.double("keep_alive_seconds", server.keepAliveSeconds, in: 1...86_400)
         server.heartbeatSeconds = try s.double("heartbeat_seconds", server.heartbeatSeconds, in: 0.1...3600)
         server.drainSeconds = try s.double("drain_seconds", server.drainSeconds, in: 0...3600)
+        server.serviceThreads = try s.int("service_threads", server.serviceThreads, in: Server.serviceThreadRange)
         server.insecure = try s.bool("insecure", server.insecure)
         server.nodeID = try s.string("node_id") ?? server.nodeID
         try s.finish()

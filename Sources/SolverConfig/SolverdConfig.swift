@@ -18,6 +18,9 @@ public struct SolverdConfig: Sendable, Equatable {
         /// NDJSON/SSE heartbeat records and WebSocket pings, every this many seconds.
         public var heartbeatSeconds = 15.0
         public var drainSeconds = 30.0
+        /// lws service threads sharing the port; 0: one per core, at most 2 (solverd decides).
+        public var serviceThreads = 0
+        public static let serviceThreadRange = 0...64
         /// Allow a non-loopback address without auth.
         public var insecure = false
         public var nodeID = "solverd-local"

@@ -47,6 +47,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("allowed-host"), help: "Host name served besides loopback names on a loopback bind, e.g. a reverse proxy's (repeatable; .example.com for a domain; server.allowed_hosts).")
     var allowedHosts: [String] = []
 
+    @Option(name: .customLong("service-threads"), help: "Network service threads sharing the port (0: one per core, at most 2; server.service_threads).")
+    var serviceThreads: Int?
+
     @Option(name: .customLong("max-sessions"), help: "Most live sessions.")
     var maxSessions: Int?
 
@@ -105,6 +108,7 @@ struct ServeCommand: ParsableCommand {
             c.server.corsOrigins = corsOrigins.isEmpty ? c.server.corsOrigins : corsOrigins
             c.server.allowedHosts = allowedHosts.isEmpty ? c.server.allowedHosts : allowedHosts
             c.server.drainSeconds = drainSeconds ?? c.server.drainSeconds
+            c.server.serviceThreads = serviceThreads ?? c.server.serviceThreads
             c.server.insecure = insecure || c.server.insecure
             c.limits.maxBodyBytes = maxBodyBytes ?? c.limits.maxBodyBytes
             c.limits.maxMessageBytes = maxMessageBytes ?? c.limits.maxMessageBytes

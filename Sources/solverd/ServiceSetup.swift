@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import SolverConfig
 import SolverSecurity
 import SolverServer
@@ -47,6 +48,10 @@ enum ServiceSetup {
         return service
     }
 
+    /// `server.service_threads: 0`: one service thread per core, at most two. A second thread writes half of a
+    /// fan-out's frames in parallel with the first (bench-server); more would take cores from the solver workers.
+    static var automaticServiceThreads: Int { min(2, ProcessInfo.processInfo.activeProcessorCount) }
+
     static func transport(_ c: SolverdConfig) -> TransportConfiguration {
         var transport = TransportConfiguration()
         transport.host = c.server.host
@@ -57,6 +62,7 @@ enum ServiceSetup {
         transport.tlsPrivateKeyPath = c.server.tlsKey
         transport.keepAlive = .milliseconds(Int(c.server.keepAliveSeconds * 1000))
         transport.pingInterval = .milliseconds(Int(c.server.heartbeatSeconds * 1000))
+        transport.serviceThreads = c.server.serviceThreads > 0 ? c.server.serviceThreads : automaticServiceThreads
         // Browsers put a token in `bearer.<token>` next to `solverd.v1`; the server selects the protocol's name.
         transport.webSocketSubprotocols = WireProtocol.subprotocols
         return transport
@@ -67,6 +73,10 @@ enum ServiceSetup {
 enum FlagChecks {
     static func check(_ c: SolverdConfig) throws {
         guard (0...65535).contains(c.server.port) else { throw ConfigError(key: "server.port", "must be in 0...65535, got \(c.server.port)") }
+        let threads = SolverdConfig.Server.serviceThreadRange
+        guard threads.contains(c.server.serviceThreads) else {
+            throw ConfigError(key: "server.service_threads", "must be in \(threads.lowerBound)...\(threads.upperBound), got \(c.server.serviceThreads)")
+        }
         guard SolverdConfig.logLevels.contains(c.logging.level) else {
             throw ConfigError(key: "logging.level", "must be one of \(SolverdConfig.logLevels.joined(separator: ", "))")
         }

@@ -13,14 +13,18 @@ final class LWSContext {
     static let httpProtocolName = "solverd-http"
 
     let pointer: OpaquePointer
+    /// The default vhost: it serves every connection (and carries lws' listener when there is one).
+    let vhost: OpaquePointer?
     let port: Int
     private var strings: [UnsafeMutablePointer<CChar>]
     private let protocols: UnsafeMutableBufferPointer<lws_protocols>
     private let extensions: UnsafeMutableBufferPointer<lws_extension>
     private let retryPolicy: UnsafeMutablePointer<lws_retry_bo_t>
 
-    /// Creates the context and binds. `user` is handed back by `lws_context_user` in every callback.
-    init(configuration: TransportConfiguration, user: UnsafeMutableRawPointer) throws(TransportError) {
+    /// Creates the context and binds; with `listenerPort`, binds nothing: the server listens on that port itself
+    /// (`ServerListener`) and hands the context its connections. `user` is handed back by `lws_context_user` in
+    /// every callback.
+    init(configuration: TransportConfiguration, listenerPort: Int? = nil, user: UnsafeMutableRawPointer) throws(TransportError) {
         var strings: [UnsafeMutablePointer<CChar>] = []
         func cString(_ text: String) -> UnsafeMutablePointer<CChar> {
             let copy = strdup(text)!
@@ -54,7 +58,7 @@ final class LWSContext {
         retryPolicy.pointee.secs_since_valid_hangup = ping &* 2
 
         var info = lws_context_creation_info()
-        info.port = Int32(configuration.port)
+        info.port = listenerPort == nil ? Int32(configuration.port) : CLWS_PORT_NO_LISTEN_SERVER
         info.iface = UnsafePointer(cString(configuration.host))
         info.protocols = UnsafePointer(protocols.baseAddress)
         info.extensions = configuration.permessageDeflate ? UnsafePointer(extensions.baseAddress) : nil
@@ -87,7 +91,8 @@ final class LWSContext {
         // The default vhost carries the listen socket; with port 0 lws records the port the kernel chose.
         let vhost = lws_get_vhost_by_name(context, "default")
         self.pointer = context
-        self.port = vhost.map { Int(lws_get_vhost_listen_port($0)) } ?? configuration.port
+        self.vhost = vhost
+        self.port = listenerPort ?? vhost.map { Int(lws_get_vhost_listen_port($0)) } ?? configuration.port
         self.strings = strings
         self.protocols = protocols
         self.extensions = extensions

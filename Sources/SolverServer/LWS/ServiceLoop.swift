@@ -57,12 +57,23 @@ final class ServiceLoop {
         }
     }
 
+    /// Which of the server's service threads runs this loop, and the wakers of all of them (`peers[index]` is this
+    /// loop's). Connection ids are unique across the threads (the handler keys its tables by id): loop `index` of
+    /// `count` hands out index + 1, index + 1 + count, … Loop 0 accepts and deals connections out, and leads a
+    /// drain: it tells the handler once, then has the others close their connections.
+    struct Placement: Sendable {
+        var index = 0
+        var peers: [TransportWaker] = []
+        var count: Int { max(1, peers.count) }
+    }
+
     let configuration: TransportConfiguration
     let handler: any TransportHandler
     let waker: TransportWaker
+    let placement: Placement
     private(set) var stopRequested = false
     private(set) var draining = false
-    private var nextID: UInt64 = 1
+    private var nextID: UInt64
 
     var wsiByID: [UInt64: OpaquePointer] = [:]
     var httpStates: [OpaquePointer: HTTPState] = [:]
@@ -72,6 +83,13 @@ final class ServiceLoop {
     var inputReaders: [OpaquePointer: OpaquePointer] = [:]
     /// Upgrades for which lws accepted permessage-deflate (LWS_CALLBACK_CONFIRM_EXTENSION_OKAY), until ESTABLISHED.
     var deflateAccepted: Set<OpaquePointer> = []
+    /// The context's vhost, which serves every connection of this loop (set once the context exists).
+    var vhost: OpaquePointer?
+    /// With several service threads, loop 0's listener (ServiceLoop+Accept; lws closes it with the context) and the
+    /// loop that gets the next connection.
+    var listenerWsi: OpaquePointer?
+    var listenerDescriptor: Int32 = -1
+    var nextAcceptingLoop = 0
 
     /// `LWS_PRE` headroom followed by `writeChunkBytes` of payload; owned by this loop, freed in `deinit`.
     private let scratch: UnsafeMutableRawBufferPointer
@@ -82,10 +100,15 @@ final class ServiceLoop {
     let readBuffer: UnsafeMutableRawBufferPointer
     let inflateBuffer: UnsafeMutableRawBufferPointer
 
-    init(configuration: TransportConfiguration, handler: any TransportHandler, waker: TransportWaker) {
+    init(
+        configuration: TransportConfiguration, handler: any TransportHandler, waker: TransportWaker,
+        placement: Placement = Placement()
+    ) {
         self.configuration = configuration
         self.handler = handler
         self.waker = waker
+        self.placement = placement
+        nextID = UInt64(placement.index + 1)
         let chunk = max(1024, configuration.writeChunkBytes)
         scratch = .allocate(byteCount: Int(CLWS_PRE) + chunk, alignment: 16)
         writeBuffer = UnsafeMutableRawBufferPointer(rebasing: scratch[Int(CLWS_PRE)...])
@@ -100,7 +123,7 @@ final class ServiceLoop {
     }
 
     func makeID() -> UInt64 {
-        defer { nextID += 1 }
+        defer { nextID += UInt64(placement.count) }
         return nextID
     }
 
@@ -144,9 +167,9 @@ final class ServiceLoop {
             deflateAccepted.insert(wsi)
             return 0
         case LWS_CALLBACK_RAW_RX_FILE:
-            return inputReadable(wsi)
+            return wsi == listenerWsi ? acceptConnections() : inputReadable(wsi)
         case LWS_CALLBACK_RAW_CLOSE_FILE:
-            inputClosed(wsi)
+            if wsi == listenerWsi { listenerWsi = nil } else { inputClosed(wsi) }
             return 0
         case LWS_CALLBACK_CLOSED, LWS_CALLBACK_WSI_DESTROY:
             forget(wsi)
@@ -162,6 +185,9 @@ final class ServiceLoop {
     /// the pass writes (a publication finishing on another core) are taken by a further pass, not after another
     /// poll round; at most `drainPasses` passes, so input is still read between bursts.
     func drainWakeups() {
+        // This thread's own announcements skip the cancel (it drains after every turn): any made during the last
+        // pass need one now.
+        defer { waker.cancelIfPending() }
         for pass in 1...Self.drainPasses {
             let (ready, commands, afterDrain) = waker.drain(continuing: pass < Self.drainPasses)
             if ready.isEmpty && commands.isEmpty && afterDrain.isEmpty { return }
@@ -176,7 +202,9 @@ final class ServiceLoop {
             for done in afterDrain { done() }
             for command in commands {
                 switch command {
-                case .beginDraining: beginDraining()
+                case .beginDraining: beginDraining(leading: true)
+                case .drainConnections: beginDraining(leading: false)
+                case .adopt(let socket): adoptConnection(socket)
                 case .stop: stopRequested = true
                 }
             }
@@ -203,10 +231,13 @@ final class ServiceLoop {
 
     /// Graceful shutdown, step one: refuse new work, let the upper layer queue final frames, then close
     /// WebSockets with 1001 (after their queues) and finish open streams. In-flight requests may still answer.
-    private func beginDraining() {
+    /// The leading loop tells the handler (once for the server) before any loop closes a connection, so final
+    /// frames queued for every thread's connections go out ahead of the closes.
+    private func beginDraining(leading: Bool) {
         guard !draining else { return }
         draining = true
-        handler.transportWillShutDown()
+        if leading { handler.transportWillShutDown() }
+        defer { if leading { for peer in placement.peers.dropFirst() { peer.post(.drainConnections) } } }
         for state in sockets.values {
             state.connection.close(.error(.draining))
         }

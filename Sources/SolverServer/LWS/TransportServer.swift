@@ -3,56 +3,117 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// HTTP + WebSocket server on one port, driven by libwebsockets on one dedicated service thread.
+/// HTTP + WebSocket server on one port, driven by libwebsockets on `configuration.serviceThreads` dedicated service
+/// threads (one lws context each, sharing the port).
 ///
 /// Threading: `start`, `run`, `beginDraining`, `shutdown` and `port` may be called from any thread. The handler is
-/// called only on the service thread. Handles given to the handler are thread-safe. Lifecycle:
-/// `idle → running → stopped`; a server is started at most once.
+/// called only on service threads (a connection's calls always on the same one). Handles given to the handler are
+/// thread-safe. Lifecycle: `idle → running → stopped` (once every service thread has exited); a server is started
+/// at most once.
 public final class TransportServer: Sendable {
     public let configuration: TransportConfiguration
     private let handler: any TransportHandler
-    private let waker = TransportWaker()
+    /// One per service thread, in start order. The first accepts (its lws listens when it is the only one) and leads
+    /// a drain.
+    private let wakers: [TransportWaker]
     private let lifecycle = Mutex(Lifecycle())
 
     private struct Lifecycle: ~Copyable {
         enum Phase { case idle, starting, running, stopped }
         var phase = Phase.idle
         var port: Int?
+        /// Service threads started and not exited yet.
+        var threads = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     public init(configuration: TransportConfiguration = .init(), handler: any TransportHandler) {
+        var configuration = configuration
+        configuration.serviceThreads = max(1, configuration.serviceThreads)
         self.configuration = configuration
         self.handler = handler
+        self.wakers = (0..<configuration.serviceThreads).map { _ in TransportWaker() }
     }
 
     /// The bound port (the real one when configured with port 0), or nil before `start()` succeeded.
     public var port: Int? { lifecycle.withLock { $0.port } }
 
-    /// Starts the service thread and returns once the port is bound. Throws ``TransportError`` (`bind_failed` when
-    /// the port is taken). Blocks the caller briefly; call it before entering async code or accept the short block.
+    /// Starts the service threads one after another and returns once all have bound the port. Throws
+    /// ``TransportError`` (`bind_failed` when the port is taken), after stopping any thread already serving.
+    /// Blocks the caller briefly; call it before entering async code or accept the short block.
     public func start() throws(TransportError) {
         try lifecycle.withLock { state throws(TransportError) in
             guard state.phase == .idle else { throw .alreadyStarted() }
             state.phase = .starting
         }
-        let startup = StartupSignal()
-        let thread = Thread { [configuration, handler, waker, self] in
-            ServiceThread.run(configuration: configuration, handler: handler, waker: waker, startup: startup)
-            self.didStop()
-        }
-        thread.name = "lws-service"
-        thread.stackSize = 1 << 20
-        thread.start()
-        switch startup.wait() {
-        case .success(let port):
-            lifecycle.withLock { state in
-                if state.phase == .starting { state.phase = .running }
-                state.port = port
-            }
-        case .failure(let error):
+        let listener: ServerListener?
+        do {
+            listener =
+                wakers.count > 1 ? try ServerListener.open(host: configuration.host, port: configuration.port) : nil
+        } catch {
+            lifecycle.withLock { $0.phase = .stopped }
             throw error
         }
+        // Without a listener of its own (one thread, or a host lws must resolve) the first thread's lws listens.
+        let threads = listener == nil ? 1 : wakers.count
+        var port = configuration.port
+        for index in 0..<threads {
+            // The first thread takes the listener (and closes it if it fails).
+            switch startThread(index, of: threads, listenerPort: listener?.port, listener: index == 0 ? listener : nil) {
+            case .success(let bound):
+                port = bound
+            case .failure(let error):
+                for waker in wakers.prefix(index) { waker.post(.stop) }
+                throw error
+            }
+        }
+        lifecycle.withLock { state in
+            if state.phase == .starting { state.phase = .running }
+            state.port = port
+        }
+    }
+
+    /// Runs service thread `index` of `count` and waits for its bind result. With `listenerPort`, its context binds
+    /// nothing: the server's own listener (given to thread 0) feeds every thread.
+    private func startThread(
+        _ index: Int, of count: Int, listenerPort: Int?, listener: ServerListener?
+    ) -> Result<Int, TransportError> {
+        let startup = StartupSignal()
+        let wakers = Array(self.wakers.prefix(count))
+        let placement = ServiceLoop.Placement(index: index, peers: wakers)
+        lifecycle.withLock { $0.threads += 1 }
+        let thread = Thread { [configuration, handler, self] in
+            ServiceThread.run(
+                configuration: configuration, handler: handler, waker: wakers[index], placement: placement,
+                listenerPort: listenerPort, listener: listener, startup: startup)
+            self.threadDidStop()
+        }
+        thread.name = wakers.count == 1 ? "lws-service" : "lws-service-\(index)"
+        thread.stackSize = 1 << 20
+        thread.start()
+        return startup.wait()
+    }
+
+    /// Refuses new requests and upgrades with 503, tells the handler (`transportWillShutDown`), closes WebSockets
+    /// with 1001 after their queued frames and finishes open streams. The server stops by itself once the last
+    /// connection is gone; `shutdown(deadline:)` bounds the wait.
+    public func beginDraining() { wakers[0].post(.beginDraining) }
+
+    /// Graceful stop: `beginDraining()`, wait for connections to finish until `deadline`, then stop the service
+    /// threads (lws closes whatever is left). Returns when every thread has exited. Safe to call more than once.
+    public func shutdown(deadline: ContinuousClock.Instant) async {
+        guard lifecycle.withLock({ $0.phase != .idle && $0.phase != .stopped }) else {
+            lifecycle.withLock { if $0.phase == .idle { $0.phase = .stopped } }
+            return
+        }
+        beginDraining()
+        let wakers = self.wakers
+        let forceStop = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            for waker in wakers { waker.post(.stop) }
+        }
+        await waitUntilStopped()
+        forceStop.cancel()
     }
 
     /// Starts (if needed) and suspends until the server stopped (after `shutdown`).
@@ -61,29 +122,7 @@ public final class TransportServer: Sendable {
         await waitUntilStopped()
     }
 
-    /// Refuses new requests and upgrades with 503, tells the handler (`transportWillShutDown`), closes WebSockets
-    /// with 1001 after their queued frames and finishes open streams. The server stops by itself once the last
-    /// connection is gone; `shutdown(deadline:)` bounds the wait.
-    public func beginDraining() { waker.post(.beginDraining) }
-
-    /// Graceful stop: `beginDraining()`, wait for connections to finish until `deadline`, then stop the service
-    /// thread (lws closes whatever is left). Returns when the thread has exited. Safe to call more than once.
-    public func shutdown(deadline: ContinuousClock.Instant) async {
-        guard lifecycle.withLock({ $0.phase != .idle && $0.phase != .stopped }) else {
-            lifecycle.withLock { if $0.phase == .idle { $0.phase = .stopped } }
-            return
-        }
-        beginDraining()
-        let waker = self.waker
-        let forceStop = Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            waker.post(.stop)
-        }
-        await waitUntilStopped()
-        forceStop.cancel()
-    }
-
-    /// Suspends until the service thread has exited (immediately if it never ran or already stopped).
+    /// Suspends until every service thread has exited (immediately if it never ran or already stopped).
     public func waitUntilStopped() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = lifecycle.withLock { state -> Bool in
@@ -95,8 +134,12 @@ public final class TransportServer: Sendable {
         }
     }
 
-    private func didStop() {
-        let waiters = lifecycle.withLock { state in
+    /// A service thread exited. The server has stopped once they all have (a thread that exits early, say by a
+    /// drain with no connections of its own, leaves the others serving).
+    private func threadDidStop() {
+        let waiters = lifecycle.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.threads -= 1
+            guard state.threads == 0 else { return [] }
             state.phase = .stopped
             defer { state.waiters = [] }
             return state.waiters

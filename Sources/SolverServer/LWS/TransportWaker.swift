@@ -14,7 +14,12 @@ import Glibc
 /// takes the lock in every drain and must never wait for another thread's system call.
 final class TransportWaker: DeliveryWaker, Sendable {
     enum Command: Sendable, Equatable {
+        /// Start a graceful shutdown and tell the handler (sent to the first service thread only).
         case beginDraining
+        /// Close this thread's connections for a shutdown the first thread began.
+        case drainConnections
+        /// Serve this accepted socket (dealt out by the thread that accepts; see `ServiceLoop+Accept`).
+        case adopt(Int32)
         case stop
     }
 
@@ -23,6 +28,9 @@ final class TransportWaker: DeliveryWaker, Sendable {
         /// waits until `cancelsInFlight` is 0, before `lws_context_destroy`, so `lws_cancel_service` (thread-safe in
         /// lws) never sees a dead context.
         var context: ContextHandle?
+        /// The service thread (set with the context): it drains after every service turn, so its own announcements
+        /// need no cancel (an eventfd write and a needless poll round on the path of every reply).
+        var serviceThread: pthread_t?
         var ready: [UInt64] = []
         var commands: [Command] = []
         /// Run after the drain that takes them has written what it could (see `afterNextDrain`).
@@ -57,6 +65,7 @@ final class TransportWaker: DeliveryWaker, Sendable {
             change(&state)
             guard !state.cancelPending, let context = state.context else { return nil }
             state.cancelPending = true
+            if let owner = state.serviceThread, pthread_equal(owner, pthread_self()) != 0 { return nil }
             cancelsInFlight.add(1, ordering: .relaxed)  // ordered by the lock before `attach(nil)` looks
             return context
         }
@@ -82,11 +91,24 @@ final class TransportWaker: DeliveryWaker, Sendable {
         }
     }
 
+    /// Service thread, after its last drain pass: what it announced itself meanwhile (without a cancel) is still
+    /// queued, so the coming service wait must return at once.
+    func cancelIfPending() {
+        let context: ContextHandle? = state.withLock { state in
+            let queued = !state.ready.isEmpty || !state.commands.isEmpty || !state.afterDrain.isEmpty
+            guard queued, let context = state.context else { return nil }
+            state.cancelPending = true
+            return context
+        }
+        if let context { lws_cancel_service(context.pointer) }
+    }
+
     /// Service thread: publishes the context (after creation) or withdraws it (before destruction).
     func attach(_ context: OpaquePointer?) {
         let handle = context.map(ContextHandle.init)
         let cancelNow = state.withLock { state in
             state.context = handle
+            state.serviceThread = handle == nil ? nil : pthread_self()
             let queued = !state.ready.isEmpty || !state.commands.isEmpty || !state.afterDrain.isEmpty
             state.cancelPending = handle != nil && queued
             return state.cancelPending

@@ -44,10 +44,20 @@ protocol EventTransport: Sendable {
     func send(event bytes: [UInt8], batch: DeliveryBatch) -> SendResult
     /// Ends the transport after what is queued (a stream's last chunk; WebSocket subscriptions leave the socket open).
     func finishAfterSubscriptionEnded(reason: String)
+    /// Sends a subscription's last event and ends the subscription, in the order its client must see: whatever it
+    /// sends after reading the event finds the subscription gone.
+    func sendLast(_ bytes: [UInt8], reason: String) -> SendResult
 }
 
 extension EventTransport {
     func send(event bytes: [UInt8], batch: DeliveryBatch) -> SendResult { send(bytes) }
+
+    /// A stream ends after its last event.
+    func sendLast(_ bytes: [UInt8], reason: String) -> SendResult {
+        let sent = send(bytes)
+        finishAfterSubscriptionEnded(reason: reason)
+        return sent
+    }
 }
 
 /// A `SessionEventSink` over a transport: frames events, reports a full outbox as "not taken" so the session

@@ -24,15 +24,25 @@ final class RemoteEventFeed: Sendable {
     /// One event from the feed (in seq order, each once). Only enqueues: the feed calls it under its lock.
     func deliver(seq: UInt64, type: String, json: [UInt8]) {
         guard !state.withLock({ $0.ended }) else { return }
-        switch output.transport.send(output.framing.frame(json: json, type: type, id: seq)) {
+        let frame = output.framing.frame(json: json, type: type, id: seq)
+        let last = type == "session_closed" || (output.untilConverged && type == "convergence_signal")
+        if last {
+            stop()
+            // Ended around its last event in the order the client must see (`sendLast`).
+            if case .overflow = output.transport.sendLast(frame, reason: type) { end(reason: Self.cannotCoalesce) }
+            return
+        }
+        switch output.transport.send(frame) {
         case .enqueued:
-            if type == "session_closed" || (output.untilConverged && type == "convergence_signal") { end(reason: type) }
+            break
         case .overflow:
-            end(reason: "slow_consumer: the remote feed cannot coalesce; resume with since")
+            end(reason: Self.cannotCoalesce)
         case .closed:
             stop()
         }
     }
+
+    private static let cannotCoalesce = "slow_consumer: the remote feed cannot coalesce; resume with since"
 
     /// Cancels the feed; later events are ignored. Idempotent.
     func stop() {

@@ -40,6 +40,12 @@ struct WebSocketEventTransport: EventTransport {
             connection.close(.slowConsumer, discardingQueued: true)
         }
     }
+
+    /// The subscription leaves the client's table before the event is queued (the socket stays open).
+    func sendLast(_ bytes: [UInt8], reason: String) -> SendResult {
+        finishAfterSubscriptionEnded(reason: reason)
+        return send(bytes)
+    }
 }
 
 /// Events to a streamed HTTP response (NDJSON or SSE), started only once the subscription is in place (so a

@@ -98,7 +98,11 @@ public final class EventHub: Sendable {
     @discardableResult
     public func publish(_ body: SessionEventBody,
                         customise: ((SessionEventBody, [Int]) -> SessionEventBody)? = nil) -> UInt64 {
-        let batch = DeliveryBatch()
+        // The last event's wake-ups wait until every subscription it ends has ended (below), so a client that reads
+        // `session_closed` finds nothing left to unsubscribe.
+        var closing = false
+        if case .sessionClosed = body { closing = true }
+        let batch = DeliveryBatch(flushesEarly: !closing)
         var ended: [(any SessionEventSink, SubscriptionID, String)] = []
         let seq: UInt64 = state.withLock { s in
             guard !s.closed else { return 0 }
@@ -134,7 +138,7 @@ public final class EventHub: Sendable {
             }
             return seq
         }
-        batch.run()
+        // Ended before the wake-ups: what a subscriber reads next must not find its subscription still in place.
         for (sink, id, why) in ended {
             if why == "session_closed" {
                 sink.subscriptionEnded(id, reason: "session_closed", message: "the session ended")
@@ -142,6 +146,7 @@ public final class EventHub: Sendable {
                 sink.subscriptionEnded(id, reason: "slow_consumer", message: why)
             }
         }
+        batch.run()
         return seq
     }
 
