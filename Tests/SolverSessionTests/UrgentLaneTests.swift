@@ -24,7 +24,54 @@ private final class FirstFrameProbe: SessionEventSink {
     func subscriptionEnded(_ id: SubscriptionID, reason: String, message: String) {}
 }
 
+/// Notes, for the first frame reflecting `awaitedSeq` and for the convergence signal after it, whether the thread
+/// that published it ran under the idle scheduling policy.
+private final class PolicyProbe: SessionEventSink {
+    let awaitedSeq = Atomic<UInt64>(.max)
+    /// 0: not seen yet, 1: on a normal thread, 2: on an idle-policy thread.
+    let firstFrame = Atomic<Int>(0)
+    let convergence = Atomic<Int>(0)
+
+    func offer(_ event: SessionEvent) -> Bool {
+        let policy = IdlePriority.isActiveOnThisThread ? 2 : 1
+        switch event.body {
+        case .iterationUpdate(let frame) where frame.lastAppliedSeq >= awaitedSeq.load(ordering: .acquiring):
+            _ = firstFrame.compareExchange(expected: 0, desired: policy, ordering: .relaxed)
+        case .convergenceSignal(let signal) where signal.lastAppliedSeq >= awaitedSeq.load(ordering: .acquiring):
+            _ = convergence.compareExchange(expected: 0, desired: policy, ordering: .relaxed)
+        default:
+            break
+        }
+        return true
+    }
+
+    func subscriptionEnded(_ id: SubscriptionID, reason: String, message: String) {}
+}
+
 @Suite struct UrgentLaneTests {
+    /// The first frame after an update comes from the urgent lane at normal priority; the re-solve that follows runs
+    /// on a solving thread under the idle policy, so it never holds a core another thread wants.
+    @Test func solvingRunsUnderTheIdlePolicyAndFirstFramesDoNot() throws {
+        #if os(Linux)
+        let registry = SessionRegistry()
+        var options = SessionOptions()
+        options.method = .cg
+        let a = MatrixGenerators.laplacian2D(side: 20, shift: 1e-3)
+        let session = try registry.create(SessionSpec(matrix: a, rightHandSide: MatrixGenerators.randomVector(a.rows),
+                                                      options: options))
+        defer { registry.close(session.id) }
+        #expect(eventually { session.status.phase == .converged })
+        let probe = PolicyProbe()
+        _ = try session.hub.subscribe(probe)
+        let seq = session.hub.nextSeq
+        probe.awaitedSeq.store(seq, ordering: .releasing)
+        #expect(try session.submit(CostUpdate(deltaIndices: Array(0..<40), deltaValues: Array(repeating: 5, count: 40))) == seq)
+        #expect(eventually { probe.convergence.load(ordering: .relaxed) != 0 })
+        #expect(probe.firstFrame.load(ordering: .relaxed) == 1)
+        #expect(probe.convergence.load(ordering: .relaxed) == 2)
+        #endif
+    }
+
     /// Sessions that keep solving share the solving lane round-robin; an update to another session must not wait for
     /// that round: its first frame comes from the urgent lane after a few slices, not after one per solving session.
     /// (An ordering check on slice counts, not a timing one.)

@@ -10,14 +10,15 @@ import Synchronization
 ///   each update its own re-solve, and under load made first frames 10× later). Its workers run at the default
 ///   priority, so a first frame never queues behind other sessions' solving (at 10,000 updates/s over 1,000
 ///   sessions one round of solving slices took a second: that was the tail).
-/// - The **solving lane** holds sessions that want more steps. Its workers run at background priority, round-robin,
-///   so 1,000 sessions share the cores fairly and the latency-critical threads (the service thread, the journal's
-///   lanes, the urgent lane) win the CPU when it is short.
+/// - The **solving lane** holds sessions that want more steps. Its workers run round-robin under the idle scheduling
+///   policy, so 1,000 sessions share the cores fairly and the latency-critical threads (the service thread, the
+///   journal's lanes, the urgent lane) win the CPU whenever they want it.
 ///
 /// A session is at most once in each lane and runs on at most one worker at a time (its slice also runs on its own
 /// serial queue); a running session takes new updates between two steps itself. A session whose single step
 /// outlasts a slice (a huge system) is "heavy": heavy sessions may occupy at most `width − 1` solving workers, so
-/// small sessions always have one. Workers exit when their lane is empty: an idle service uses no CPU and no timers.
+/// small sessions always have one. Workers park when their lane is empty and end after two idle seconds: an idle
+/// service uses no CPU.
 public final class SessionScheduler: Sendable {
     public static let defaultWidth = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
@@ -27,18 +28,45 @@ public final class SessionScheduler: Sendable {
 
     enum Lane: Int {
         case urgent = 0, solving = 1
+        /// Both, urgent first (a constant, so loops over it allocate nothing).
+        static let both: [Lane] = [.urgent, .solving]
+    }
+
+    /// One value per lane, inline: the table below is updated under the lock at every schedule and slice, and
+    /// arrays here cost an allocation (a copy-on-write copy) per update while other threads wait for the lock.
+    private struct PerLane<Value> {
+        var urgent: Value
+        var solving: Value
+        init(_ both: Value) { (urgent, solving) = (both, both) }
+        subscript(lane: Lane) -> Value {
+            get { lane == .urgent ? urgent : solving }
+            set { if lane == .urgent { urgent = newValue } else { solving = newValue } }
+        }
     }
 
     private struct Entry {
         let session: Session
         /// In the lane's queue (a session waiting in both lanes runs from the urgent one first).
-        var queued: [Bool] = [false, false]
+        var queued = PerLane(false)
         var running = false
         /// Asked for again while running: requeue in that lane when the slice ends.
-        var again: [Bool] = [false, false]
+        var again = PerLane(false)
         var heavy = false
         /// Uptime (ns) when it last joined each lane: its wait there is the ready-queue stage.
-        var queuedAt: [UInt64] = [0, 0]
+        var queuedAt = PerLane<UInt64>(0)
+
+        /// Marks the session wanted in `lane`: true when it must join that lane's queue now (not running, not
+        /// queued there yet); a running one is requeued when its slice ends.
+        mutating func ask(in lane: Lane, at now: UInt64) -> Bool {
+            if running {
+                again[lane] = true
+                return false
+            }
+            if queued[lane] { return false }
+            queued[lane] = true
+            queuedAt[lane] = now
+            return true
+        }
     }
 
     private struct Queue {
@@ -63,6 +91,8 @@ public final class SessionScheduler: Sendable {
     }
 
     private let state = Mutex(State())
+    private let urgentWorkers = LaneWorkers(name: "solverd-urgent")
+    private let solvingWorkers = LaneWorkers(name: "solverd-solving", prepareThread: IdlePriority.enterOnThisThread)
 
     public init(width: Int = SessionScheduler.defaultWidth, sliceMicroseconds: Int = 1000) {
         self.width = max(1, width)
@@ -83,19 +113,10 @@ public final class SessionScheduler: Sendable {
 
     private func schedule(_ session: Session, in lane: Lane) {
         let key = ObjectIdentifier(session)
-        let l = lane.rawValue
+        let now = DispatchTime.now().uptimeNanoseconds
         let startWorker: Bool = state.withLock { s in
-            var entry = s.entries[key] ?? Entry(session: session)
-            if entry.running {
-                entry.again[l] = true
-                s.entries[key] = entry
-                return false
-            }
-            if entry.queued[l] { return false }
-            entry.queued[l] = true
-            entry.queuedAt[l] = DispatchTime.now().uptimeNanoseconds
-            s.entries[key] = entry
-            s.lanes[l].keys.append(key)
+            guard s.entries[key, default: Entry(session: session)].ask(in: lane, at: now) else { return false }
+            s.lanes[lane.rawValue].keys.append(key)
             return claimWorker(&s, lane)
         }
         if startWorker { spawnWorker(lane) }
@@ -108,16 +129,19 @@ public final class SessionScheduler: Sendable {
         return true
     }
 
-    /// Solving workers run at background priority (nice 10 on Linux): solving is bulk work, while the threads that
-    /// answer clients must win the CPU when it is short — at user-initiated priority a durable ack waited behind
-    /// other sessions' slices (ack p99 16 ms at 10,000 updates/s over 8 sessions on 2 cores; 4–7 ms after), and with
-    /// solving at the default priority first frames queued behind it (p50 52 ms instead of 0.7 ms in bench-sessions
-    /// at 10,000 updates/s over 1,000 sessions; nice 2 was in between). Urgent slices run at the default priority,
-    /// the service thread's: at user-initiated (nice −2 where permitted) they preempted it, and frames and acks
-    /// waited for the socket writes (bench-server, 1,000 sessions at 10,000/s: p99 8.5–11 ms, 6.8–7.9 at default).
+    /// Solving workers run under the idle scheduling policy (`IdlePriority`): solving is bulk work, while the threads
+    /// that answer clients must win the CPU whenever they want it — at user-initiated priority a durable ack waited
+    /// behind other sessions' slices (ack p99 16 ms at 10,000 updates/s over 8 sessions on 2 cores; 4–7 ms after),
+    /// with solving at the default priority first frames queued behind it (p50 52 ms instead of 0.7 ms in
+    /// bench-sessions at 10,000 updates/s over 1,000 sessions), and even at nice 10 a waking service thread often
+    /// waited for a solving slice to use up its time (bench-server, 1,000 sessions at 10,000/s: update → first frame
+    /// p99 6–8 ms, the load generator's own sends late by 4 ms; 1.7–3.4 ms and 0.2–0.9 ms under the idle policy).
+    /// Without privileges a thread cannot leave the idle policy again, so the lanes have threads of their own
+    /// (`LaneWorkers`). Urgent slices run at the default priority, the service thread's: at user-initiated (nice −2
+    /// where permitted) they preempted it, and frames and acks waited for the socket writes.
     private func spawnWorker(_ lane: Lane) {
-        let qos: DispatchQoS.QoSClass = lane == .urgent ? .default : .background
-        DispatchQueue.global(qos: qos).async { [self] in workerLoop(lane) }
+        let workers = lane == .urgent ? urgentWorkers : solvingWorkers
+        workers.start { [self] in workerLoop(lane) }
     }
 
     /// Takes the next runnable session of `lane`: the first queued one that is not running (it may be running from
@@ -130,7 +154,7 @@ public final class SessionScheduler: Sendable {
         var i = s.lanes[l].head
         while i < s.lanes[l].keys.count {
             let key = s.lanes[l].keys[i]
-            guard var entry = s.entries[key], entry.queued[l] else {
+            guard var entry = s.entries[key], entry.queued[lane] else {
                 s.lanes[l].keys.swapAt(i, s.lanes[l].head)
                 s.lanes[l].head += 1
                 i += 1
@@ -140,11 +164,11 @@ public final class SessionScheduler: Sendable {
                 s.lanes[l].keys.swapAt(i, s.lanes[l].head)
                 s.lanes[l].head += 1
                 s.lanes[l].compact()
-                entry.queued[l] = false
+                entry.queued[lane] = false
                 entry.running = true
                 if lane == .solving, entry.heavy { s.heavyRunning += 1 }
                 s.entries[key] = entry
-                return Taken(key: key, session: entry.session, queuedAt: entry.queuedAt[l])
+                return Taken(key: key, session: entry.session, queuedAt: entry.queuedAt[lane])
             }
             i += 1
         }
@@ -170,31 +194,34 @@ public final class SessionScheduler: Sendable {
             let deadline = lane == .urgent ? nil : start + sliceNanoseconds
             let wantsMore = session.queue.sync { session.runSlice(until: deadline, queuedAt: queuedAt) }
             let took = DispatchTime.now().uptimeNanoseconds - start
-            let toStart = state.withLock { s -> [Lane] in
+            let now = DispatchTime.now().uptimeNanoseconds
+            let closed = session.isClosed
+            let toStart = state.withLock { s -> PerLane<Bool> in
                 s.slices += 1
-                guard var e = s.entries[key] else { return [] }
+                guard var e = s.entries[key] else { return PerLane(false) }
                 if lane == .solving {
                     if e.heavy { s.heavyRunning -= 1 }
                     e.heavy = took > 2 * sliceNanoseconds
                 }
                 e.running = false
-                let wanted = [e.again[Lane.urgent.rawValue], wantsMore || e.again[Lane.solving.rawValue]]
-                e.again = [false, false]
-                var toStart: [Lane] = []
-                for other in [Lane.urgent, .solving] where !session.isClosed {
-                    let o = other.rawValue
-                    if wanted[o], !e.queued[o] {
-                        e.queued[o] = true
-                        e.queuedAt[o] = DispatchTime.now().uptimeNanoseconds
-                        s.lanes[o].keys.append(key)
+                var wanted = e.again
+                wanted.solving = wanted.solving || wantsMore
+                e.again = PerLane(false)
+                var toStart = PerLane(false)
+                for other in Lane.both where !closed {
+                    if wanted[other], !e.queued[other] {
+                        e.queued[other] = true
+                        e.queuedAt[other] = now
+                        s.lanes[other.rawValue].keys.append(key)
                     }
                     // Also when it was queued while running: that lane's workers may have left meanwhile.
-                    if e.queued[o], claimWorker(&s, other) { toStart.append(other) }
+                    if e.queued[other], claimWorker(&s, other) { toStart[other] = true }
                 }
-                s.entries[key] = e.queued.contains(true) ? e : nil
+                s.entries[key] = e.queued.urgent || e.queued.solving ? e : nil
                 return toStart
             }
-            for lane in toStart { spawnWorker(lane) }
+            if toStart.urgent { spawnWorker(.urgent) }
+            if toStart.solving { spawnWorker(.solving) }
         }
     }
 }

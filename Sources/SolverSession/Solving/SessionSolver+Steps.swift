@@ -238,7 +238,8 @@ extension SessionSolver {
             iteration: iteration, residualNorm: system.residualNorm, relativeResidual: system.relativeResidual,
             convergenceRate: convergenceRate, verified: verification.lastVerified,
             verificationScore: verification.lastScore, xPartial: partial, swarmConsensus: swarm.rounds.consensus,
-            performance: .init(iterationTimeMs: stepTime, memoryUsageMB: Double(memory.total) / 1_048_576, flops: flops),
+            performance: .init(
+                iterationTimeMs: stepTime, memoryUsageMB: Double(memoryBytesAtLastStatus) / 1_048_576, flops: flops),
             lastAppliedSeq: lastAppliedSeq, method: solver.name, mode: solver.mode.rawValue)
         let x = system.x
         hub.publish(.iterationUpdate(frame)) { body, watch in
@@ -292,6 +293,7 @@ extension SessionSolver {
 
     func publishStatus() {
         let memory = self.memory
+        memoryBytesAtLastStatus = memory.total
         let snapshot = SessionStatus(
             sessionID: id, phase: phase, rows: dimension, nnz: system.matrix.nnz, method: solver.global.name,
             methodReason: choice.reason, reconvergenceMode: solver.mode.rawValue, iteration: iteration,

@@ -54,6 +54,9 @@ final class SessionSolver: @unchecked Sendable {
     /// Local re-convergences since the last global solve ended (or restart): sets each one's share of the headroom.
     var localSolvesSinceGlobal = 0
     var recentNorms: [Double] = []
+    /// `memory.total` as of the last status: frames report it rather than walking the breakdown (the hub's lock
+    /// included) once more per frame.
+    var memoryBytesAtLastStatus = 0
     var probeRNG: SplitMix64
     /// Set when updates were applied; the next frame records the latency and clears it.
     var latencyStart: UInt64?

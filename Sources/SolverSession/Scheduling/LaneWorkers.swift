@@ -1,0 +1,76 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The threads of one scheduler lane: started on demand, parked when their lane runs dry, ended after `idleTimeout`
+/// parked (an idle service keeps no threads busy and, after a while, none at all).
+///
+/// Threads of its own rather than Dispatch's pool: a lane must get a thread the moment it has work. libdispatch on
+/// Linux adds pool threads only when its monitor sees the pool short of runnable threads, and while the pool's
+/// threads were taken (test threads blocked in sleeps; session builds on a 2-core machine) an urgent slice waited
+/// 350 ms for one. And the solving lane's threads live under the idle policy for good, which must not leak into a
+/// shared pool.
+final class LaneWorkers: Sendable {
+    private struct Counts {
+        var threads = 0
+        var parked = 0
+    }
+
+    let name: String
+    let idleTimeout: Duration
+    /// Run once on each new thread before any work (the solving lane's idle policy).
+    private let prepareThread: @Sendable () -> Void
+    private let counts = Mutex(Counts())
+    private let wakeup = DispatchSemaphore(value: 0)
+
+    init(name: String, idleTimeout: Duration = .seconds(2), prepareThread: @escaping @Sendable () -> Void = {}) {
+        self.name = name
+        self.idleTimeout = idleTimeout
+        self.prepareThread = prepareThread
+    }
+
+    /// Threads alive, parked or working (for tests).
+    var threadCount: Int { counts.withLock { $0.threads } }
+
+    /// Has one more thread run `work` (which returns when the lane is empty): a parked one is woken, else one is
+    /// started. The caller decides how many may work at once; this only supplies the thread.
+    func start(_ work: @escaping @Sendable () -> Void) {
+        let wakeParked = counts.withLock { c in
+            if c.parked > 0 {
+                c.parked -= 1
+                return true
+            }
+            c.threads += 1
+            return false
+        }
+        if wakeParked {
+            wakeup.signal()
+            return
+        }
+        let thread = Thread { [self] in
+            prepareThread()
+            repeat { work() } while park()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Waits to be woken for more work; false when nobody came within `idleTimeout` (the thread then ends).
+    private func park() -> Bool {
+        counts.withLock { $0.parked += 1 }
+        let (seconds, attoseconds) = idleTimeout.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        if wakeup.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success { return true }
+        let leave = counts.withLock { c in
+            // Still counted as parked: no `start` chose this thread, so it may end.
+            guard c.parked > 0 else { return false }
+            c.parked -= 1
+            c.threads -= 1
+            return true
+        }
+        if leave { return false }
+        // A `start` took a parked thread just as the wait timed out and is signalling: that wake-up is this one's.
+        wakeup.wait()
+        return true
+    }
+}
