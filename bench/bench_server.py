@@ -37,6 +37,8 @@ SESSION_SIDE = 50
 SESSION_CONNECTIONS = 8
 SESSION_RATE = 10_000
 SESSION_SECONDS = 5
+# What `server.service_threads: 0` (the default) gives on this machine.
+SERVICE_THREADS = min(2, os.cpu_count() or 1)
 
 
 def raise_fd_limit():
@@ -199,6 +201,11 @@ def measure(solverd, port, echo, echo_port):
     print("fan-out to 100 subscribers", file=sys.stderr)
     r["fanout"] = with_cpu(solverd.pid, lambda: loadgen("fanout", "--port", port, "--session", session,
                                                            "--n", side * side, "--subscribers", 100, "--rounds", 50))
+    # The same fan-out through the bare lws broadcast idiom (lws-echo: nothing solved or encoded; one service thread
+    # writing each subscriber from its own POLLOUT callback): what this machine gives a plain lws server.
+    r["fanout_echo"] = with_cpu(echo.pid, lambda: loadgen("fanout", "--port", echo_port, "--path", "/", "--session",
+                                                          "bare", "--n", side * side, "--subscribers", 100,
+                                                          "--rounds", 50))
     print("throughput: ping→pong vs the bare echo, interleaved", file=sys.stderr)
     r["throughput_solverd"], r["throughput_echo"] = [], []
     for _ in range(2):
@@ -218,6 +225,7 @@ def rows_for(r):
                                for x in runs)
     ours, echo = best(r["throughput_solverd"]), best(r["throughput_echo"])
     c, rtt, fan, idle = r["connect"]["connect"], r["rtt"]["update_ack"], r["fanout"]["fanout"], r["idle"]
+    fan_echo = r["fanout_echo"]
     per_conn = idle["bytes_per_connection"]
     load, load_echo = r["sessions_load"], r["sessions_load_echo"]
     frame, frame_echo = load["update_frame"], load_echo["update_frame"]
@@ -237,6 +245,11 @@ def rows_for(r):
         row("fan-out p99, kernel arrival", r["fanout"]["fanout_arrival"]["p99_us"], "µs"),
         row("server CPU per fan-out round (update, 100 frames + signals)",
             1e3 * r["fanout"]["server_cpu_seconds"] / max(1, r["fanout"]["rounds"]), "ms"),
+        row("bare lws broadcast to 100 subscribers p50 (same loadgen)", fan_echo["fanout"]["p50_us"], "µs"),
+        row("bare lws broadcast p99", fan_echo["fanout"]["p99_us"], "µs"),
+        row("bare lws broadcast p99, kernel arrival", fan_echo["fanout_arrival"]["p99_us"], "µs"),
+        row("fan-out p99 solverd / bare lws broadcast", 100 * fan["p99_us"] / fan_echo["fanout"]["p99_us"], "%"),
+        row("solverd service threads (server.service_threads: 0 = one per core, at most 2)", SERVICE_THREADS, ""),
         row("ping→pong frames/s (8 conns × 32 in flight, best of 2)", ours, "/s"),
         row("bare lws echo frames/s (same load, best of 2)", echo, "/s"),
         row("throughput solverd / echo", 100 * ours / echo, "%", ">= 70", ours >= 0.7 * echo),

@@ -98,7 +98,7 @@ def plot_core(d):
 
 def plot_server(d):
     r = d.get("results", {})
-    names = [k for k in ("connect", "connect_echo", "rtt", "fanout") if isinstance(r.get(k), dict)]
+    names = [k for k in ("connect", "connect_echo", "rtt", "fanout", "fanout_echo") if isinstance(r.get(k), dict)]
     out = []
     # Each loadgen report holds one latency summary ({count, p50_us, p99_us, max_us}) under its own key.
     lat = [(k, next((v for v in r[k].values() if isinstance(v, dict) and "p50_us" in v), None)) for k in names]
