@@ -14,6 +14,8 @@ final class LaneWorkers: Sendable {
     private struct Counts {
         var threads = 0
         var parked = 0
+        /// Work handed to parked threads, one per wake-up signalled (taken in order).
+        var handed: [@Sendable () -> Void] = []
     }
 
     let name: String
@@ -32,12 +34,13 @@ final class LaneWorkers: Sendable {
     /// Threads alive, parked or working (for tests).
     var threadCount: Int { counts.withLock { $0.threads } }
 
-    /// Has one more thread run `work` (which returns when the lane is empty): a parked one is woken, else one is
-    /// started. The caller decides how many may work at once; this only supplies the thread.
+    /// Runs `work` (the lane's loop, which returns when the lane is empty) on one more thread: a parked one is
+    /// woken and handed it, else a thread is started. The caller decides how many may work at once.
     func start(_ work: @escaping @Sendable () -> Void) {
         let wakeParked = counts.withLock { c in
             if c.parked > 0 {
                 c.parked -= 1
+                c.handed.append(work)
                 return true
             }
             c.threads += 1
@@ -49,28 +52,34 @@ final class LaneWorkers: Sendable {
         }
         let thread = Thread { [self] in
             prepareThread()
-            repeat { work() } while park()
+            var next: (@Sendable () -> Void)? = work
+            while let job = next {
+                job()
+                next = park()
+            }
         }
         thread.name = name
         thread.start()
     }
 
-    /// Waits to be woken for more work; false when nobody came within `idleTimeout` (the thread then ends).
-    private func park() -> Bool {
+    /// Waits to be handed more work; nil when none came within `idleTimeout` (the thread then ends).
+    private func park() -> (@Sendable () -> Void)? {
         counts.withLock { $0.parked += 1 }
         let (seconds, attoseconds) = idleTimeout.components
         let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        if wakeup.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success { return true }
-        let leave = counts.withLock { c in
-            // Still counted as parked: no `start` chose this thread, so it may end.
-            guard c.parked > 0 else { return false }
-            c.parked -= 1
-            c.threads -= 1
-            return true
+        if wakeup.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .timedOut {
+            let leave = counts.withLock { c in
+                // Still counted as parked: no `start` chose this thread, so it may end.
+                guard c.parked > 0 else { return false }
+                c.parked -= 1
+                c.threads -= 1
+                return true
+            }
+            if leave { return nil }
+            // A `start` took a parked thread just as the wait timed out and is signalling: that wake-up is this one's.
+            wakeup.wait()
         }
-        if leave { return false }
-        // A `start` took a parked thread just as the wait timed out and is signalling: that wake-up is this one's.
-        wakeup.wait()
-        return true
+        // Every signal follows one handed job, so there is one to take.
+        return counts.withLock { $0.handed.removeFirst() }
     }
 }
