@@ -49,6 +49,7 @@ extension SolverdConfig {
         let s = try root.section("sessions")
         sessions.idleTimeoutSeconds = try s.double("idle_timeout_seconds", sessions.idleTimeoutSeconds, in: 0.1...1e9)
         sessions.maxDurationSeconds = try s.double("max_duration_seconds", sessions.maxDurationSeconds, in: 0.1...1e9)
+        sessions.solvingPriority = try s.choice("solving_priority", sessions.solvingPriority, of: Sessions.solvingPriorities)
         try s.finish()
         let v = try root.section("verification")
         verification.interval = try v.int("interval", verification.interval, in: 1...1_000_000)

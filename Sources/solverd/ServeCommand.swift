@@ -149,7 +149,7 @@ struct ServeCommand: ParsableCommand {
         }
         let clusterNode = try ClusterSetup.node(config, faultInjectWrongResiduals: faultInjectWrongResiduals)
         if let clusterNode { try ClusterSetup.checkLogin(clusterNode.configuration, logger: logger) }
-        let registry = SessionRegistry(limits: ServiceSetup.sessionLimits(config), telemetry: SessionTelemetry(
+        let registry = SessionRegistry(limits: ServiceSetup.sessionLimits(config), scheduler: ServiceSetup.scheduler(config), telemetry: SessionTelemetry(
             logger: Logger(label: "solverd.session"), slowIterationMilliseconds: config.logging.slowIterationMilliseconds),
             journal: clusterNode, swarm: clusterNode)
         var service = ServiceSetup.service(config, authenticator: authenticator, logger: Logger(label: "solverd.service"))

@@ -48,6 +48,10 @@ enum ServiceSetup {
         return service
     }
 
+    static func scheduler(_ c: SolverdConfig) -> SessionScheduler {
+        SessionScheduler(solvingPriority: c.sessions.solvingPriority == "background" ? .background : .idle)
+    }
+
     /// `server.service_threads: 0`: one service thread per core, at most two. A second thread writes half of a
     /// fan-out's frames in parallel with the first (bench-server); more would take cores from the solver workers.
     static var automaticServiceThreads: Int { min(2, ProcessInfo.processInfo.activeProcessorCount) }

@@ -14,9 +14,9 @@ struct SolverdConfigTests {
 
     @Test func readsEverySection() throws {
         let config = try SolverdConfig.parse(yaml: """
-            server: {host: 0.0.0.0, port: 8080, heartbeat_seconds: 5}
+            server: {host: 0.0.0.0, port: 8080, heartbeat_seconds: 5, service_threads: 3}
             limits: {max_sessions: 7}
-            sessions: {idle_timeout_seconds: 60, max_duration_seconds: 120}
+            sessions: {idle_timeout_seconds: 60, max_duration_seconds: 120, solving_priority: background}
             verification: {interval: 50, probe_count: 4}
             auth:
               tokens: [{principal: alice, sha256: \(Self.hash), roles: [admin]}]
@@ -26,6 +26,7 @@ struct SolverdConfigTests {
             logging: {level: debug, format: json}
             """)
         #expect(config.server.host == "0.0.0.0" && config.server.port == 8080 && config.server.heartbeatSeconds == 5)
+        #expect(config.server.serviceThreads == 3 && config.sessions.solvingPriority == "background")
         #expect(config.limits.maxSessions == 7 && config.verification.probeCount == 4)
         #expect(config.auth.tokens == [.init(sha256: Self.hash, principal: "alice", roles: ["admin"])])
         #expect(config.auth.jwt.keys.count == 1 && config.auth.jwt.issuer == "me")
@@ -37,6 +38,8 @@ struct SolverdConfigTests {
         ("server: {port: 70000}", "server.port"),
         ("server: {port: abc}", "server.port"),
         ("limits: {max_sessions: 0}", "limits.max_sessions"),
+        ("server: {service_threads: 65}", "server.service_threads"),
+        ("sessions: {solving_priority: realtime}", "sessions.solving_priority"),
         ("logging: {format: xml}", "logging.format"),
         ("rate_limits: {ip: {requests: -1}}", "rate_limits.ip.requests"),
         ("server: {prot: 1}", "server.prot"),

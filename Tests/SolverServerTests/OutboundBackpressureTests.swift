@@ -118,7 +118,8 @@ import Testing
         let connection = WebSocketConnection(
             id: 1, remoteAddress: "test", path: "/ws/solver", subprotocol: nil, maxQueuedBytes: 8 << 20,
             waker: TransportWaker())
-        let transport = WebSocketEventTransport(connection: connection, subscriptionsOnConnection: { subscriptions })
+        let transport = WebSocketEventTransport(
+            connection: connection, subscriptionsOnConnection: SubscriptionTally(subscriptions))
         let frame = [UInt8](repeating: UInt8(ascii: "x"), count: 1000)
         for _ in 0..<1000 {
             if case .overflow(let queued) = transport.send(frame) { return queued }

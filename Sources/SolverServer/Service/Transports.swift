@@ -17,8 +17,8 @@ struct WebSocketEventTransport: EventTransport {
     static let maxEventQueueBytes = 256 * 1024
 
     let connection: WebSocketConnection
-    /// How many sessions the connection subscribes to (read at each send).
-    var subscriptionsOnConnection: @Sendable () -> Int = { 1 }
+    /// How many sessions the connection subscribes to (read at each send; nil: one).
+    var subscriptionsOnConnection: SubscriptionTally?
     /// Runs when the subscription ended by itself (the session closed, or the consumer was dropped).
     var ended: (@Sendable () -> Void)? = nil
 
@@ -31,7 +31,7 @@ struct WebSocketEventTransport: EventTransport {
     }
 
     private var eventQueueLimit: Int {
-        min(Self.maxEventQueueBytes, Self.eventQueueBytes * max(1, subscriptionsOnConnection()))
+        min(Self.maxEventQueueBytes, Self.eventQueueBytes * max(1, subscriptionsOnConnection?.count ?? 1))
     }
 
     func finishAfterSubscriptionEnded(reason: String) {
@@ -46,6 +46,18 @@ struct WebSocketEventTransport: EventTransport {
         finishAfterSubscriptionEnded(reason: reason)
         return send(bytes)
     }
+}
+
+/// How many sessions a WebSocket connection subscribes to: kept by its client, read by every event send of every
+/// subscription. An object of its own, so transports read it without a weak reference to the client (a weak load
+/// per subscriber per event cost as much as queueing the frame).
+final class SubscriptionTally: Sendable {
+    private let value = Atomic<Int>(0)
+
+    init(_ count: Int = 0) { value.store(count, ordering: .relaxed) }
+
+    var count: Int { value.load(ordering: .relaxed) }
+    func set(_ count: Int) { value.store(count, ordering: .relaxed) }
 }
 
 /// Events to a streamed HTTP response (NDJSON or SSE), started only once the subscription is in place (so a

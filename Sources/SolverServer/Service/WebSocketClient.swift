@@ -23,7 +23,7 @@ final class WebSocketClient: Sendable {
     /// Subscriptions of this connection, one per session, wherever the session lives; changed only through
     /// `withSubscriptions`, which keeps `subscriptionCount` (read by every event send) in step.
     private let subscriptions = Mutex<[SessionID: EventSubscription]>([:])
-    private let subscriptionCount = Atomic<Int>(0)
+    private let subscriptionCount = SubscriptionTally()
     /// Rate-limited messages in a row; at `webSocketStrikes` the connection is closed with 1008.
     private let strikes = Atomic<Int>(0)
     /// Set by `detachAll`; a subscription made later (by a command still completing) is undone at once.
@@ -159,7 +159,7 @@ final class WebSocketClient: Sendable {
     private func output(for id: SessionID) -> EventOutput {
         let transport = WebSocketEventTransport(
             connection: connection,
-            subscriptionsOnConnection: { [weak self] in self?.subscriptionCount.load(ordering: .relaxed) ?? 1 },
+            subscriptionsOnConnection: subscriptionCount,
             ended: { [weak self] in _ = self?.withSubscriptions { $0.removeValue(forKey: id) } })
         return EventOutput(transport: transport, framing: .webSocket)
     }
@@ -220,7 +220,7 @@ final class WebSocketClient: Sendable {
 
     private func withSubscriptions<T>(_ body: (inout [SessionID: EventSubscription]) -> T) -> T {
         subscriptions.withLock { s in
-            defer { subscriptionCount.store(s.count, ordering: .relaxed) }
+            defer { subscriptionCount.set(s.count) }
             return body(&s)
         }
     }

@@ -15,6 +15,13 @@ enum IdlePriority {
         #if os(Linux)
         var parameters = sched_param()
         if sched_setscheduler(0, idlePolicy, &parameters) == 0 { return }
+        #endif
+        backgroundOnThisThread()
+    }
+
+    /// nice 10 for the calling thread (what Dispatch's background priority gives).
+    static func backgroundOnThisThread() {
+        #if os(Linux)
         // setpriority's "process" 0 is the calling thread on Linux.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #endif

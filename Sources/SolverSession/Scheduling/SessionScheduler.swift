@@ -92,11 +92,24 @@ public final class SessionScheduler: Sendable {
 
     private let state = Mutex(State())
     private let urgentWorkers = LaneWorkers(name: "solverd-urgent")
-    private let solvingWorkers = LaneWorkers(name: "solverd-solving", prepareThread: IdlePriority.enterOnThisThread)
+    private let solvingWorkers: LaneWorkers
 
-    public init(width: Int = SessionScheduler.defaultWidth, sliceMicroseconds: Int = 1000) {
+    /// The CPU priority of the solving lane's threads (see `spawnWorker`).
+    public enum SolvingPriority: Sendable {
+        /// `SCHED_IDLE`: any other thread that wakes takes the core at once.
+        case idle
+        /// nice 10: a share of the CPU against other busy threads, but a waking thread may wait for a slice.
+        case background
+    }
+
+    public init(
+        width: Int = SessionScheduler.defaultWidth, sliceMicroseconds: Int = 1000, solvingPriority: SolvingPriority = .idle
+    ) {
         self.width = max(1, width)
         self.sliceNanoseconds = UInt64(max(50, sliceMicroseconds)) * 1000
+        solvingWorkers = LaneWorkers(
+            name: "solverd-solving",
+            prepareThread: solvingPriority == .idle ? IdlePriority.enterOnThisThread : IdlePriority.backgroundOnThisThread)
     }
 
     /// Slices run so far (for metrics and tests).
