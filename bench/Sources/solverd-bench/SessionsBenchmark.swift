@@ -37,7 +37,11 @@ struct SessionsBenchmark {
                                      "shift": shift, "producers": producers, "scheduler_width": SessionScheduler.defaultWidth]
         var limits = SessionLimits()
         limits.maxSessions = count + 10
-        let registry = SessionRegistry(limits: limits)
+        // $SOLVERD_BENCH_SOLVING_PRIORITY=background compares solving at nice 10 with the default idle policy.
+        let background = ProcessInfo.processInfo.environment["SOLVERD_BENCH_SOLVING_PRIORITY"] == "background"
+        result["solving_priority"] = background ? "background" : "idle"
+        let registry = SessionRegistry(
+            limits: limits, scheduler: SessionScheduler(solvingPriority: background ? .background : .idle))
         result["fixed_overhead"] = try fixedOverhead()
 
         progress("sessions: creating \(count) sessions of n = \(side * side)")
