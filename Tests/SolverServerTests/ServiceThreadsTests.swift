@@ -76,15 +76,19 @@ struct ServiceThreadsTests {
         await server.shutdown(deadline: .now + .seconds(2))
     }
 
+    /// `count` WebSocket clients, opened one after another (each upgraded before the next connects).
+    private func upgradedClients(_ count: Int, port: Int) throws -> [RawClient] {
+        try (0..<count).map { _ in
+            let client = try RawClient(port: port)
+            #expect(try client.upgrade().status == 101)
+            return client
+        }
+    }
+
     @Test func connectionsAreDealtToEveryThreadInTurnAndStayThere() async throws {
         let handler = ThreadRecordingHandler()
         try await withThreads(2, handler: handler) { _, port in
-            var clients: [RawClient] = []
-            for _ in 0..<6 {
-                let client = try RawClient(port: port)
-                #expect(try client.upgrade().status == 101)
-                clients.append(client)
-            }
+            let clients = try upgradedClients(6, port: port)
             var ids: Set<String> = []
             for round in 0..<3 {
                 for client in clients {
@@ -115,12 +119,7 @@ struct ServiceThreadsTests {
     @Test func aDrainSendsTheHandlersLastFramesThenClosesEveryThreadsConnections() async throws {
         let handler = ThreadRecordingHandler()
         try await withThreads(2, handler: handler) { server, port in
-            var clients: [RawClient] = []
-            for _ in 0..<4 {
-                let client = try RawClient(port: port)
-                #expect(try client.upgrade().status == 101)
-                clients.append(client)
-            }
+            let clients = try upgradedClients(4, port: port)
             #expect(Set(handler.threads.values).count == 2)
             server.beginDraining()
             for client in clients {
