@@ -32,10 +32,11 @@ public struct TransportConfiguration: Sendable {
     /// Most bytes written per writeable callback: a piece of a large body or message, or a batch of whole
     /// WebSocket frames (several small messages in one `lws_write`).
     public var writeChunkBytes: Int = 64 * 1024
-    /// lws service threads, each with its own context on the same port (`SO_REUSEPORT`: the kernel spreads new
-    /// connections over them). A connection stays on the thread that accepted it; a publication to subscribers on
-    /// several threads is written by all of them at once. One thread writes 100 subscribers' frames one send(2) after
-    /// another, about 1 ms on loopback; two halve that. The handler is called from every thread.
+    /// lws service threads, each with its own context. With more than one the server listens itself
+    /// (``ServerListener``): the first thread accepts and deals connections out in turn, and a connection stays on
+    /// the thread it was dealt to; a publication to subscribers on several threads is written by all of them at once.
+    /// One thread writes 100 subscribers' frames one send(2) after another, about 1 ms on loopback; two halve that.
+    /// The handler is called from every thread.
     public var serviceThreads: Int = 1
 
     public init() {}
