@@ -6,7 +6,8 @@ import Synchronization
 /// Every accepted update and every event takes its `seq` here, so one counter orders both. Events are offered to
 /// subscribers while the lock is held: that keeps replay-then-live delivery gap-free and in order for a subscriber
 /// that joins while events are being published (sinks never block, so holding the lock is short). The wake-ups the
-/// offers leave (`DeliveryBatch`) run after the lock is released, once per publication.
+/// offers leave (`DeliveryBatch`) mostly run after the lock is released, once per publication; a transport thread with
+/// `DeliveryBatch.flushThreshold` connections to write is woken during the offers.
 public final class EventHub: Sendable {
     public let sessionID: SessionID
     public let limits: SubscriberLimits
@@ -114,7 +115,7 @@ public final class EventHub: Sendable {
             var retained = event
             retained.encodingCache = EventEncodingCache()
             retain(retained, in: &s)
-            if case .sessionClosed = body { s.closed = true }
+            if closing { s.closed = true }
             var i = 0
             while i < s.subscriptions.count {
                 let outcome: Subscription.Outcome
