@@ -38,9 +38,9 @@ public struct SolverdConfig: Sendable, Equatable {
     public struct Sessions: Sendable, Equatable {
         public var idleTimeoutSeconds = 600.0
         public var maxDurationSeconds = 3600.0
-        /// `idle` or `background`: the CPU priority of solving (see `Config/solverd.yaml`).
-        public var solvingPriority = "idle"
-        public static let solvingPriorities = ["idle", "background"]
+        /// `background` or `idle`: the CPU priority of solving (see `Config/solverd.yaml`).
+        public var solvingPriority = "background"
+        public static let solvingPriorities = ["background", "idle"]
     }
 
     /// Used when a `solve_request` does not say.

@@ -49,7 +49,7 @@ enum ServiceSetup {
     }
 
     static func scheduler(_ c: SolverdConfig) -> SessionScheduler {
-        SessionScheduler(solvingPriority: c.sessions.solvingPriority == "background" ? .background : .idle)
+        SessionScheduler(solvingPriority: c.sessions.solvingPriority == "idle" ? .idle : .background)
     }
 
     /// `server.service_threads: 0`: one service thread per core, at most two. A second thread writes half of a

@@ -51,3 +51,25 @@ import Testing
         #expect(workers.threadCount == 3)
     }
 }
+
+/// A thread inherits its creator's scheduling policy: the lanes' threads are started by `ThreadSpawner`, so an
+/// urgent-lane thread started from an idle-policy solving thread runs at normal priority.
+@Suite struct ThreadSpawnerTests {
+    @Test func threadsStartedFromAnIdlePolicyThreadDoNotInheritIt() {
+        #if os(Linux)
+        let urgent = LaneWorkers(name: "test-urgent", idleTimeout: .milliseconds(200))
+        let solving = LaneWorkers(name: "test-solving", idleTimeout: .milliseconds(200), prepareThread: IdlePriority.enterOnThisThread)
+        let policies = Mutex<[Bool]>([])
+        let done = DispatchSemaphore(value: 0)
+        solving.start {
+            policies.withLock { $0.append(IdlePriority.isActiveOnThisThread) }
+            urgent.start {
+                policies.withLock { $0.append(IdlePriority.isActiveOnThisThread) }
+                done.signal()
+            }
+        }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(policies.withLock { $0 } == [true, false])
+        #endif
+    }
+}

@@ -55,7 +55,7 @@ private final class PolicyProbe: SessionEventSink {
     @Test(arguments: [SessionScheduler.SolvingPriority.idle, .background])
     func solvingRunsUnderTheIdlePolicyAndFirstFramesDoNot(priority: SessionScheduler.SolvingPriority) throws {
         #if os(Linux)
-        let registry = SessionRegistry(scheduler: SessionScheduler(solvingPriority: priority))
+        let registry = SessionRegistry(scheduler: SessionScheduler(solvingPriority: priority, starvationGuard: .off))
         var options = SessionOptions()
         options.method = .cg
         let a = MatrixGenerators.laplacian2D(side: 20, shift: 1e-3)

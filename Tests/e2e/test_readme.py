@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -131,7 +132,9 @@ def test_the_tour(documented):
 
 
 def test_the_python_example(documented):
-    done = run(block("README.md", "tour-python"), documented, shell="python3")
+    # The interpreter running these tests, where `make test` installed the client (`python3` on PATH may be a
+    # version manager's shim, which picked another interpreter in two local runs).
+    done = run(block("README.md", "tour-python"), documented, shell=sys.executable)
     assert done.returncode == 0, done.stderr
     printed = ast.literal_eval(done.stdout.strip().splitlines()[-1])
     np.testing.assert_allclose(printed["x"], np.linalg.solve(A, [2.0, 2.0, 3.0]), rtol=1e-6)

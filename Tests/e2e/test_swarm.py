@@ -52,12 +52,16 @@ def test_reports_are_combined_per_entry_before_they_replace_b(server):
             await ws.send(json.dumps({"type": "subscribe", "session_id": sid, "id": "s"}))
             # Two nodes report entry 3: weights 1 and 0.5 → (4·1 + 8·0.5) / 1.5.
             await ws.send(json.dumps({**report(sid, "node-a", [3], [4.0], computation_confidence=1.0), "id": "a"}))
+            seen = []
+            # node-b reports after node-a's is accepted: the WebSocket and the HTTP request may be served by
+            # different service threads, so sending first does not order them.
+            while not any(m.get("ref") == "a" for m in seen):
+                seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
             acked = await asyncio.to_thread(server.post, "/api/v1/swarm/costs",
                                             report(sid, "node-b", [3, 7], [8.0, 2.0], computation_confidence=0.5, propagation_depth=2))
             assert acked.status_code == 202, acked.text
             ack = acked.json()
             assert ack["source_node"] == "node-b" and ack["propagation_depth"] == 2
-            seen = []
             while not any(m.get("type") == "costs_aggregated" and m["update_seq"] == ack["seq"] for m in seen):
                 seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
             ws_ack = next(m for m in seen if m.get("ref") == "a")

@@ -64,6 +64,9 @@ extension OpenAPIDocument {
                 ("commit", S.string("The git commit the binary was built from.")), ("uptime_seconds", S.real()), ("sessions", S.count()),
                 ("memory_bytes", S.count()), ("websocket_connections", S.count()), ("streams", S.count()),
                 ("draining", S.boolean()), ("scheduler_width", S.count()),
+                ("solving_priority", S.string(
+                    "The solving threads' CPU priority now: idle, or background (nice 10) when configured so or while "
+                    + "other busy processes starve them under idle.", oneOf: ["idle", "background"])),
                 ("mode", S.string(oneOf: ["embedded", "cluster"])), ("cluster_store", S.string(oneOf: ["ok", "unreachable"])),
                 ("nodes", S.array(S.ref("Node"))),
             ], required: ["node_id", "version", "sessions", "mode", "nodes"])),

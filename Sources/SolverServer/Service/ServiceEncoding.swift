@@ -13,6 +13,8 @@ struct ServiceStatus: Sendable {
     var streams: Int
     var draining: Bool
     var schedulerWidth: Int
+    /// The solving lane's CPU priority now: `idle` or `background`.
+    var solvingPriority: String
     /// `embedded` or `cluster`.
     var mode: String
     /// Cluster mode: whether the node list could be read from the cluster store (nil when embedded).
@@ -36,6 +38,7 @@ extension WireEncoder {
             w.field("streams", s.streams)
             w.field("draining", s.draining)
             w.field("scheduler_width", s.schedulerWidth)
+            w.field("solving_priority", s.solvingPriority)
             w.field("mode", s.mode)
             if let reachable = s.clusterStoreReachable { w.field("cluster_store", reachable ? "ok" : "unreachable") }
             w.key("nodes")

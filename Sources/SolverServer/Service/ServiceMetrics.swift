@@ -19,6 +19,11 @@ final class ServiceMetrics: Sendable {
     let sessionMemory = Gauge(label: "solverd_session_memory_bytes")
     let webSocketConnections = Gauge(label: "solverd_websocket_connections")
     let streamsOpen = Gauge(label: "solverd_streams_open")
+    /// 1 while the solving lane runs under the idle CPU policy, 0 at nice 10 (configured, or starved under idle).
+    let solvingIdlePriority = Gauge(label: "solverd_solving_idle_priority")
+    /// Falls back from the idle policy because the solving threads starved (`StarvationGuard`).
+    private let solvingFallbacks = Counter(label: "solverd_solving_fallbacks_total")
+    private let solvingFallbacksCounted = Atomic<Int>(0)
     private let rejects = Mutex<[String: Counter]>([:])
 
     /// Known refusal reasons, registered up front so the family is present before the first refusal.
@@ -27,6 +32,12 @@ final class ServiceMetrics: Sendable {
 
     init() {
         for reason in Self.rejectReasons { _ = counter(reason) }
+    }
+
+    /// Brings `solverd_solving_fallbacks_total` up to the scheduler's count (read at scrape time).
+    func countSolvingFallbacks(upTo total: Int) {
+        let counted = solvingFallbacksCounted.exchange(total, ordering: .relaxed)
+        if total > counted { solvingFallbacks.increment(by: Int64(total - counted)) }
     }
 
     /// Counts one refusal under `solverd_rejects_total{reason=…}`.

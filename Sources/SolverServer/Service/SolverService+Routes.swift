@@ -246,6 +246,7 @@ extension SolverService {
             uptimeSeconds: EventClock.now() - startedAt,
             sessions: registry.count, memoryBytes: registry.memoryBytes, webSocketConnections: clients.withLock { $0.count },
             streams: streams.count, draining: isDraining, schedulerWidth: registry.scheduler.width,
+            solvingPriority: registry.scheduler.solvingPriorityNow == .idle ? "idle" : "background",
             mode: cluster == nil ? "embedded" : "cluster",
             clusterStoreReachable: cluster.map { (try? $0.get()) != nil }, nodes: nodes))
     }
@@ -259,6 +260,8 @@ extension SolverService {
         metrics.sessionMemory.record(statuses.reduce(0) { $0 + $1.memoryBytes })
         metrics.webSocketConnections.record(clients.withLock { $0.count })
         metrics.streamsOpen.record(streams.count)
+        metrics.solvingIdlePriority.record(registry.scheduler.solvingPriorityNow == .idle ? 1 : 0)
+        metrics.countSolvingFallbacks(upTo: registry.scheduler.solvingFallbacks)
         return render() + registry.telemetry.stages.prometheusText()
     }
 }

@@ -8,7 +8,7 @@ import Synchronization
 /// Threads of its own rather than Dispatch's pool: a lane must get a thread the moment it has work. libdispatch on
 /// Linux adds pool threads only when its monitor sees the pool short of runnable threads, and while the pool's
 /// threads were taken (test threads blocked in sleeps; session builds on a 2-core machine) an urgent slice waited
-/// 350 ms for one. And the solving lane's threads live under the idle policy for good, which must not leak into a
+/// 350 ms for one. And the solving lane's threads keep their lower priority for good, which must not leak into a
 /// shared pool.
 final class LaneWorkers: Sendable {
     private struct Counts {
@@ -20,7 +20,7 @@ final class LaneWorkers: Sendable {
 
     let name: String
     let idleTimeout: Duration
-    /// Run once on each new thread before any work (the solving lane's idle policy).
+    /// Run once on each new thread before any work (the solving lane's lower priority).
     private let prepareThread: @Sendable () -> Void
     private let counts = Mutex(Counts())
     private let wakeup = DispatchSemaphore(value: 0)
@@ -29,6 +29,8 @@ final class LaneWorkers: Sendable {
         self.name = name
         self.idleTimeout = idleTimeout
         self.prepareThread = prepareThread
+        // Made now, from the thread that builds the scheduler (see `ThreadSpawner`).
+        _ = ThreadSpawner.shared
     }
 
     /// Threads alive, parked or working (for tests).
@@ -50,7 +52,7 @@ final class LaneWorkers: Sendable {
             wakeup.signal()
             return
         }
-        let thread = Thread { [self] in
+        ThreadSpawner.shared.start(name: name) { [self] in
             prepareThread()
             var next: (@Sendable () -> Void)? = work
             while let job = next {
@@ -58,8 +60,6 @@ final class LaneWorkers: Sendable {
                 next = park()
             }
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Waits to be handed more work; nil when none came within `idleTimeout` (the thread then ends).
@@ -81,5 +81,39 @@ final class LaneWorkers: Sendable {
         }
         // Every signal follows one handed job, so there is one to take.
         return counts.withLock { $0.handed.removeFirst() }
+    }
+}
+
+/// Starts the lanes' threads from one thread of its own, at the priority the process started with.
+///
+/// A new thread inherits its creator's scheduling policy and nice value, and without privileges it cannot take back
+/// a higher priority: an urgent-lane thread started by a solving thread (which is what happens when a slice ends and
+/// the session has new updates) ran under the idle policy or at nice 10 for the rest of its life.
+final class ThreadSpawner: Sendable {
+    /// Made by the first `LaneWorkers`, so from the thread that builds the scheduler (the process's main thread in
+    /// solverd).
+    static let shared = ThreadSpawner()
+
+    private let requests = Mutex<[(name: String, body: @Sendable () -> Void)]>([])
+    private let pending = DispatchSemaphore(value: 0)
+
+    private init() {
+        let thread = Thread { [self] in
+            while true {
+                pending.wait()
+                let request = requests.withLock { $0.removeFirst() }
+                let started = Thread(block: request.body)
+                started.name = request.name
+                started.start()
+            }
+        }
+        thread.name = "solverd-spawner"
+        thread.start()
+    }
+
+    /// Starts a thread named `name` running `body`, soon; never waits.
+    func start(name: String, _ body: @escaping @Sendable () -> Void) {
+        requests.withLock { $0.append((name, body)) }
+        pending.signal()
     }
 }

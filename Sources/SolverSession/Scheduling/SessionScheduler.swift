@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import Synchronization
 
 /// Runs sessions' solver work in bounded slices on a few threads, in two lanes.
@@ -10,9 +11,9 @@ import Synchronization
 ///   each update its own re-solve, and under load made first frames 10× later). Its workers run at the default
 ///   priority, so a first frame never queues behind other sessions' solving (at 10,000 updates/s over 1,000
 ///   sessions one round of solving slices took a second: that was the tail).
-/// - The **solving lane** holds sessions that want more steps. Its workers run round-robin under the idle scheduling
-///   policy, so 1,000 sessions share the cores fairly and the latency-critical threads (the service thread, the
-///   journal's lanes, the urgent lane) win the CPU whenever they want it.
+/// - The **solving lane** holds sessions that want more steps. Its workers run round-robin at a lower CPU priority
+///   (nice 10, or the idle scheduling policy), so 1,000 sessions share the cores fairly and the latency-critical
+///   threads (the service thread, the journal's lanes, the urgent lane) get the CPU when they want it.
 ///
 /// A session is at most once in each lane and runs on at most one worker at a time (its slice also runs on its own
 /// serial queue); a running session takes new updates between two steps itself. A session whose single step
@@ -88,32 +89,47 @@ public final class SessionScheduler: Sendable {
         var lanes = [Queue(), Queue()]
         var heavyRunning = 0
         var slices = 0
+        var governor: SolvingPriorityGovernor
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let urgentWorkers = LaneWorkers(name: "solverd-urgent")
-    private let solvingWorkers: LaneWorkers
+    /// The solving lane's threads under each priority: a thread cannot leave the idle policy without privileges, so
+    /// a change of priority moves the lane's work to the other set's threads.
+    private let idleSolvingWorkers = LaneWorkers(name: "solverd-solving", prepareThread: IdlePriority.enterOnThisThread)
+    private let backgroundSolvingWorkers = LaneWorkers(
+        name: "solverd-solving", prepareThread: IdlePriority.backgroundOnThisThread)
+    private static let logger = Logger(label: "solverd.scheduler")
 
     /// The CPU priority of the solving lane's threads (see `spawnWorker`).
     public enum SolvingPriority: Sendable {
-        /// `SCHED_IDLE`: any other thread that wakes takes the core at once.
-        case idle
-        /// nice 10: a share of the CPU against other busy threads, but a waking thread may wait for a slice.
+        /// nice 10: a fair share of the CPU against other busy processes; a waking thread may wait for a solving
+        /// thread's time slice.
         case background
+        /// `SCHED_IDLE`: any other thread that wakes takes the core at once; nice 10 while other processes' busy
+        /// threads starve the solving (`StarvationGuard`).
+        case idle
     }
 
     public init(
-        width: Int = SessionScheduler.defaultWidth, sliceMicroseconds: Int = 1000, solvingPriority: SolvingPriority = .idle
+        width: Int = SessionScheduler.defaultWidth, sliceMicroseconds: Int = 1000, solvingPriority: SolvingPriority = .background,
+        starvationGuard: StarvationGuard = .standard
     ) {
         self.width = max(1, width)
         self.sliceNanoseconds = UInt64(max(50, sliceMicroseconds)) * 1000
-        solvingWorkers = LaneWorkers(
-            name: "solverd-solving",
-            prepareThread: solvingPriority == .idle ? IdlePriority.enterOnThisThread : IdlePriority.backgroundOnThisThread)
+        state = Mutex(State(governor: SolvingPriorityGovernor(solvingPriority, rules: starvationGuard)))
     }
 
     /// Slices run so far (for metrics and tests).
     public var slicesRun: Int { state.withLock { $0.slices } }
+
+    /// The solving lane's priority now: `idle`, or `background` (configured so, or while starved under idle).
+    public var solvingPriorityNow: SolvingPriority {
+        state.withLock { $0.governor.mode == .idle ? .idle : .background }
+    }
+
+    /// Times the solving lane fell back from the idle policy to nice 10 because its slices starved.
+    public var solvingFallbacks: Int { state.withLock { $0.governor.fallbacks } }
 
     /// Sessions waiting for a worker, in both lanes.
     public var readyCount: Int { state.withLock { $0.lanes[0].count + $0.lanes[1].count } }
@@ -127,12 +143,12 @@ public final class SessionScheduler: Sendable {
     private func schedule(_ session: Session, in lane: Lane) {
         let key = ObjectIdentifier(session)
         let now = DispatchTime.now().uptimeNanoseconds
-        let startWorker: Bool = state.withLock { s in
-            guard s.entries[key, default: Entry(session: session)].ask(in: lane, at: now) else { return false }
+        let startWorker: SolvingPriorityGovernor.Mode? = state.withLock { s in
+            guard s.entries[key, default: Entry(session: session)].ask(in: lane, at: now) else { return nil }
             s.lanes[lane.rawValue].keys.append(key)
-            return claimWorker(&s, lane)
+            return claimWorker(&s, lane) ? s.governor.mode : nil
         }
-        if startWorker { spawnWorker(lane) }
+        if let mode = startWorker { spawnWorker(lane, solvingMode: mode) }
     }
 
     /// Counts a new worker for `lane` when it has fewer than `width`; true when the caller must start it.
@@ -142,19 +158,19 @@ public final class SessionScheduler: Sendable {
         return true
     }
 
-    /// Solving workers run under the idle scheduling policy (`IdlePriority`): solving is bulk work, while the threads
-    /// that answer clients must win the CPU whenever they want it — at user-initiated priority a durable ack waited
-    /// behind other sessions' slices (ack p99 16 ms at 10,000 updates/s over 8 sessions on 2 cores; 4–7 ms after),
-    /// with solving at the default priority first frames queued behind it (p50 52 ms instead of 0.7 ms in
-    /// bench-sessions at 10,000 updates/s over 1,000 sessions), and even at nice 10 a waking service thread often
-    /// waited for a solving slice to use up its time (bench-server, 1,000 sessions at 10,000/s: update → first frame
-    /// p99 6–8 ms, the load generator's own sends late by 4 ms; 1.7–3.4 ms and 0.2–0.9 ms under the idle policy).
-    /// Without privileges a thread cannot leave the idle policy again, so the lanes have threads of their own
-    /// (`LaneWorkers`). Urgent slices run at the default priority, the service thread's: at user-initiated (nice −2
-    /// where permitted) they preempted it, and frames and acks waited for the socket writes.
-    private func spawnWorker(_ lane: Lane) {
-        let workers = lane == .urgent ? urgentWorkers : solvingWorkers
-        workers.start { [self] in workerLoop(lane) }
+    /// Solving workers run at a lower priority (`IdlePriority`): solving is bulk work, while the threads that answer
+    /// clients must get the CPU when they want it — at user-initiated priority a durable ack waited behind other
+    /// sessions' slices (ack p99 16 ms at 10,000 updates/s over 8 sessions on 2 cores; 4–7 ms after), and with
+    /// solving at the default priority first frames queued behind it (p50 52 ms instead of 0.7 ms in bench-sessions
+    /// at 10,000 updates/s over 1,000 sessions). At nice 10 a waking service thread may still wait for a solving
+    /// thread's time slice (bench-server, 1,000 sessions at 10,000/s: update → first frame p99 2.7–3.5 ms; 0.6–1.0 ms
+    /// under the idle policy, which other busy processes can starve). A thread cannot take back a higher priority
+    /// without privileges, so the lanes have threads of their own (`LaneWorkers`). Urgent slices run at the default
+    /// priority, the service thread's: at user-initiated (nice −2 where permitted) they preempted it, and frames and
+    /// acks waited for the socket writes.
+    private func spawnWorker(_ lane: Lane, solvingMode: SolvingPriorityGovernor.Mode) {
+        let workers = lane == .urgent ? urgentWorkers : solvingMode == .idle ? idleSolvingWorkers : backgroundSolvingWorkers
+        workers.start { [self] in workerLoop(lane, mode: solvingMode) }
     }
 
     /// Takes the next runnable session of `lane`: the first queued one that is not running (it may be running from
@@ -194,47 +210,81 @@ public final class SessionScheduler: Sendable {
         let queuedAt: UInt64
     }
 
-    private func workerLoop(_ lane: Lane) {
+    /// Runs `lane`'s sessions until the lane is empty. A solving worker whose priority is no longer the lane's
+    /// (`mode`) hands its place to a worker at the new one.
+    private func workerLoop(_ lane: Lane, mode: SolvingPriorityGovernor.Mode) {
         let l = lane.rawValue
+        var successor: SolvingPriorityGovernor.Mode?
         while let taken = state.withLock({ s -> Taken? in
+            if lane == .solving, s.governor.mode != mode {
+                s.lanes[l].workers -= 1
+                if s.lanes[l].count > 0, claimWorker(&s, lane) { successor = s.governor.mode }
+                return nil
+            }
             if let found = next(&s, lane) { return found }
             s.lanes[l].workers -= 1
             return nil
         }) {
             let (key, session, queuedAt) = (taken.key, taken.session, taken.queuedAt)
             let start = DispatchTime.now().uptimeNanoseconds
+            let startCPU = lane == .solving ? ThreadCPUClock.now() : 0
             // An urgent slice applies the updates and frames them, and takes no step.
             let deadline = lane == .urgent ? nil : start + sliceNanoseconds
             let wantsMore = session.queue.sync { session.runSlice(until: deadline, queuedAt: queuedAt) }
-            let took = DispatchTime.now().uptimeNanoseconds - start
             let now = DispatchTime.now().uptimeNanoseconds
+            let took = now - start
+            let cpu = lane == .solving ? ThreadCPUClock.now() - startCPU : 0
             let closed = session.isClosed
-            let toStart = state.withLock { s -> PerLane<Bool> in
+            let (toStart, solvingMode, changed) = state.withLock { s -> (PerLane<Bool>, SolvingPriorityGovernor.Mode, SolvingPriorityGovernor.Mode?) in
                 s.slices += 1
-                guard var e = s.entries[key] else { return PerLane(false) }
-                if lane == .solving {
-                    if e.heavy { s.heavyRunning -= 1 }
-                    e.heavy = took > 2 * sliceNanoseconds
-                }
-                e.running = false
-                var wanted = e.again
-                wanted.solving = wanted.solving || wantsMore
-                e.again = PerLane(false)
-                var toStart = PerLane(false)
-                for other in Lane.both where !closed {
-                    if wanted[other], !e.queued[other] {
-                        e.queued[other] = true
-                        e.queuedAt[other] = now
-                        s.lanes[other.rawValue].keys.append(key)
-                    }
-                    // Also when it was queued while running: that lane's workers may have left meanwhile.
-                    if e.queued[other], claimWorker(&s, other) { toStart[other] = true }
-                }
-                s.entries[key] = e.queued.urgent || e.queued.solving ? e : nil
-                return toStart
+                let changed = lane == .solving ? s.governor.record(cpu: cpu, wall: took, now: now) : nil
+                return (requeue(&s, key, lane: lane, took: took, wantsMore: wantsMore, closed: closed, at: now),
+                        s.governor.mode, changed)
             }
-            if toStart.urgent { spawnWorker(.urgent) }
-            if toStart.solving { spawnWorker(.solving) }
+            if let changed { log(changed, cpuShare: Double(cpu) / Double(max(took, 1))) }
+            if toStart.urgent { spawnWorker(.urgent, solvingMode: solvingMode) }
+            if toStart.solving { spawnWorker(.solving, solvingMode: solvingMode) }
+        }
+        if let successor { spawnWorker(.solving, solvingMode: successor) }
+    }
+
+    /// After a slice of `key`'s session in `lane`: requeues it where it is wanted again and returns the lanes that
+    /// need another worker.
+    private func requeue(_ s: inout State, _ key: ObjectIdentifier, lane: Lane, took: UInt64, wantsMore: Bool,
+                         closed: Bool, at now: UInt64) -> PerLane<Bool> {
+        guard var e = s.entries[key] else { return PerLane(false) }
+        if lane == .solving {
+            if e.heavy { s.heavyRunning -= 1 }
+            e.heavy = took > 2 * sliceNanoseconds
+        }
+        e.running = false
+        var wanted = e.again
+        wanted.solving = wanted.solving || wantsMore
+        e.again = PerLane(false)
+        var toStart = PerLane(false)
+        for other in Lane.both where !closed {
+            if wanted[other], !e.queued[other] {
+                e.queued[other] = true
+                e.queuedAt[other] = now
+                s.lanes[other.rawValue].keys.append(key)
+            }
+            // Also when it was queued while running: that lane's workers may have left meanwhile.
+            if e.queued[other], claimWorker(&s, other) { toStart[other] = true }
+        }
+        s.entries[key] = e.queued.urgent || e.queued.solving ? e : nil
+        return toStart
+    }
+
+    private func log(_ mode: SolvingPriorityGovernor.Mode, cpuShare: Double) {
+        let fallbacks = solvingFallbacks
+        switch mode {
+        case .background:
+            // The first time as a warning (the host is shared with busy processes); later ones are counted in metrics.
+            Self.logger.log(level: fallbacks == 1 ? .warning : .debug,
+                            "solving threads starved under the idle CPU policy; running them at nice 10 for a while",
+                            metadata: ["fallbacks": "\(fallbacks)", "last_slice_cpu_share": "\(cpuShare)"])
+        case .idle:
+            Self.logger.debug("solving threads back under the idle CPU policy")
         }
     }
 }
