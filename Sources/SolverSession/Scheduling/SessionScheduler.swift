@@ -163,7 +163,7 @@ public final class SessionScheduler: Sendable {
     /// sessions' slices (ack p99 16 ms at 10,000 updates/s over 8 sessions on 2 cores; 4–7 ms after), and with
     /// solving at the default priority first frames queued behind it (p50 52 ms instead of 0.7 ms in bench-sessions
     /// at 10,000 updates/s over 1,000 sessions). At nice 10 a waking service thread may still wait for a solving
-    /// thread's time slice (bench-server, 1,000 sessions at 10,000/s: update → first frame p99 2.7–3.5 ms; 0.6–1.0 ms
+    /// thread's time slice (bench-server, 1,000 sessions at 10,000/s: update → first frame p99 2.2–5.4 ms; 0.6–1.0 ms
     /// under the idle policy, which other busy processes can starve). A thread cannot take back a higher priority
     /// without privileges, so the lanes have threads of their own (`LaneWorkers`). Urgent slices run at the default
     /// priority, the service thread's: at user-initiated (nice −2 where permitted) they preempted it, and frames and
