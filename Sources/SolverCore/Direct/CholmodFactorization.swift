@@ -184,4 +184,10 @@ extension Duration {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) * 1e-18
     }
+
+    /// The duration in whole nanoseconds (negative durations are negative).
+    public var nanoseconds: Int64 {
+        let (s, attoseconds) = components
+        return s * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
 }

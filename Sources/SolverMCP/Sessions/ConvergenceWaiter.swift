@@ -84,9 +84,7 @@ final class ConvergenceWaiter: SessionEventSink, @unchecked Sendable {
                 continuation.resume(returning: ready)
                 return
             }
-            let (seconds, attoseconds) = timeout.components
-            let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [self] in
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout.nanoseconds))) { [self] in
                 finish(.timedOut)
             }
         }

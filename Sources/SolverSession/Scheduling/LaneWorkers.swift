@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SolverCore
 import Synchronization
 
 /// The threads of one scheduler lane: started on demand, parked when their lane runs dry, ended after `idleTimeout`
@@ -65,9 +66,7 @@ final class LaneWorkers: Sendable {
     /// Waits to be handed more work; nil when none came within `idleTimeout` (the thread then ends).
     private func park() -> (@Sendable () -> Void)? {
         counts.withLock { $0.parked += 1 }
-        let (seconds, attoseconds) = idleTimeout.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        if wakeup.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .timedOut {
+        if wakeup.wait(timeout: .now() + .nanoseconds(Int(idleTimeout.nanoseconds))) == .timedOut {
             let leave = counts.withLock { c in
                 // Still counted as parked: no `start` chose this thread, so it may end.
                 guard c.parked > 0 else { return false }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SolverCore
 
 /// Watches what share of the CPU the solving lane's slices get under the idle policy, and moves the lane to nice 10
 /// while it starves.
@@ -66,20 +67,15 @@ struct SolvingPriorityGovernor {
         case .idle:
             cpuNanoseconds += min(cpu, wall)
             wallNanoseconds += wall
-            guard wallNanoseconds >= Self.nanoseconds(rules.window) else { return nil }
+            guard wallNanoseconds >= UInt64(max(0, rules.window.nanoseconds)) else { return nil }
             let share = Double(cpuNanoseconds) / Double(wallNanoseconds)
             (cpuNanoseconds, wallNanoseconds) = (0, 0)
             guard share < rules.minimumShare else { return nil }
             mode = .background
             fallbacks += 1
-            backgroundUntil = now + Self.nanoseconds(rules.hold)
+            backgroundUntil = now + UInt64(max(0, rules.hold.nanoseconds))
             return .background
         }
-    }
-
-    static func nanoseconds(_ d: Duration) -> UInt64 {
-        let (seconds, attoseconds) = d.components
-        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds / 1_000_000_000))
     }
 }
 
