@@ -49,7 +49,8 @@ enum ServiceSetup {
     }
 
     static func scheduler(_ c: SolverdConfig) -> SessionScheduler {
-        SessionScheduler(solvingPriority: c.sessions.solvingPriority == "idle" ? .idle : .background)
+        // The configuration was validated against the same names (`Sessions.solvingPriorities`).
+        SessionScheduler(solvingPriority: SessionScheduler.SolvingPriority(rawValue: c.sessions.solvingPriority) ?? .background)
     }
 
     /// `server.service_threads: 0`: one service thread per core, at most two. A second thread writes half of a

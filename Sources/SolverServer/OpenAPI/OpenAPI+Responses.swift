@@ -66,7 +66,7 @@ extension OpenAPIDocument {
                 ("draining", S.boolean()), ("scheduler_width", S.count()),
                 ("solving_priority", S.string(
                     "The solving threads' CPU priority now: idle, or background (nice 10) when configured so or while "
-                    + "other busy processes starve them under idle.", oneOf: ["idle", "background"])),
+                    + "other busy processes starve them under idle.", oneOf: SessionScheduler.SolvingPriority.allCases.map(\.rawValue))),
                 ("mode", S.string(oneOf: ["embedded", "cluster"])), ("cluster_store", S.string(oneOf: ["ok", "unreachable"])),
                 ("nodes", S.array(S.ref("Node"))),
             ], required: ["node_id", "version", "sessions", "mode", "nodes"])),

@@ -246,7 +246,7 @@ extension SolverService {
             uptimeSeconds: EventClock.now() - startedAt,
             sessions: registry.count, memoryBytes: registry.memoryBytes, webSocketConnections: clients.withLock { $0.count },
             streams: streams.count, draining: isDraining, schedulerWidth: registry.scheduler.width,
-            solvingPriority: registry.scheduler.solvingPriorityNow == .idle ? "idle" : "background",
+            solvingPriority: registry.scheduler.solvingPriorityNow.rawValue,
             mode: cluster == nil ? "embedded" : "cluster",
             clusterStoreReachable: cluster.map { (try? $0.get()) != nil }, nodes: nodes))
     }

@@ -102,7 +102,8 @@ public final class SessionScheduler: Sendable {
     private static let logger = Logger(label: "solverd.scheduler")
 
     /// The CPU priority of the solving lane's threads (see `spawnWorker`).
-    public enum SolvingPriority: Sendable {
+    /// The raw values are `sessions.solving_priority`'s.
+    public enum SolvingPriority: String, Sendable, CaseIterable {
         /// nice 10: a fair share of the CPU against other busy processes; a waking thread may wait for a solving
         /// thread's time slice.
         case background
@@ -125,7 +126,7 @@ public final class SessionScheduler: Sendable {
 
     /// The solving lane's priority now: `idle`, or `background` (configured so, or while starved under idle).
     public var solvingPriorityNow: SolvingPriority {
-        state.withLock { $0.governor.mode == .idle ? .idle : .background }
+        state.withLock { $0.governor.mode }
     }
 
     /// Times the solving lane fell back from the idle policy to nice 10 because its slices starved.

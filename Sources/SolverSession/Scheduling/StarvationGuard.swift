@@ -35,11 +35,9 @@ public struct StarvationGuard: Sendable, Equatable {
 
 /// The solving lane's current CPU priority, decided from its slices' CPU shares (see `StarvationGuard`).
 struct SolvingPriorityGovernor {
-    enum Mode: Sendable, Equatable {
-        case idle, background
-    }
+    typealias Mode = SessionScheduler.SolvingPriority
 
-    let configured: SessionScheduler.SolvingPriority
+    let configured: Mode
     let rules: StarvationGuard
     private(set) var mode: Mode
     /// Times the lane fell back from the idle policy.
@@ -48,10 +46,10 @@ struct SolvingPriorityGovernor {
     private var wallNanoseconds: UInt64 = 0
     private var backgroundUntil: UInt64 = 0
 
-    init(_ configured: SessionScheduler.SolvingPriority, rules: StarvationGuard) {
+    init(_ configured: Mode, rules: StarvationGuard) {
         self.configured = configured
         self.rules = rules
-        mode = configured == .idle ? .idle : .background
+        mode = configured
     }
 
     /// Counts one solving slice (its thread's CPU time and its wall time, ns) ending at uptime `now`; returns the

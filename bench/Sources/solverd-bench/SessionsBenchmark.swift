@@ -38,10 +38,10 @@ struct SessionsBenchmark {
         var limits = SessionLimits()
         limits.maxSessions = count + 10
         // $SOLVERD_BENCH_SOLVING_PRIORITY=idle compares solving under the idle policy with the default nice 10.
-        let idlePolicy = ProcessInfo.processInfo.environment["SOLVERD_BENCH_SOLVING_PRIORITY"] == "idle"
-        result["solving_priority"] = idlePolicy ? "idle" : "background"
-        let registry = SessionRegistry(
-            limits: limits, scheduler: SessionScheduler(solvingPriority: idlePolicy ? .idle : .background))
+        let priority = SessionScheduler.SolvingPriority(
+            rawValue: ProcessInfo.processInfo.environment["SOLVERD_BENCH_SOLVING_PRIORITY"] ?? "") ?? .background
+        result["solving_priority"] = priority.rawValue
+        let registry = SessionRegistry(limits: limits, scheduler: SessionScheduler(solvingPriority: priority))
         result["fixed_overhead"] = try fixedOverhead()
 
         progress("sessions: creating \(count) sessions of n = \(side * side)")
